@@ -1,0 +1,67 @@
+"""Base class for every validated input model (scenarios, sweeps, exercise logs).
+
+Pydantic's own ``extra="forbid"`` says *that* a key is not allowed; users also need to know which
+keys are. :class:`StrictModel` refuses unknown keys with the list of valid ones (Starsim's
+``Pars`` habit), and :func:`format_location` turns pydantic's error locations into the
+``hospitals[2].trauma_level`` paths that our error lines show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+
+class StrictModel(BaseModel):
+    """A pydantic model that rejects unknown keys, naming the valid ones."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            valid = []
+            for name, field in cls.model_fields.items():
+                valid.append(field.alias or name)
+            unknown = [k for k in data if k not in valid and k not in cls.model_fields]
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_key",
+                    "unknown key '{key}'; valid keys: {valid}",
+                    {"key": str(unknown[0]), "valid": ", ".join(valid)},
+                )
+        return data
+
+
+def format_location(loc: Sequence[str | int]) -> str:
+    """``("hospitals", 2, "trauma_level")`` → ``"hospitals[2].trauma_level"``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def error_lines(exc: Any) -> list[tuple[str, str]]:
+    """(path, message) pairs for each problem in a pydantic ``ValidationError``.
+
+    Unknown keys get the key itself appended to the path, and pydantic's internal location
+    parts (union member names such as ``function-after[...]``) are dropped.
+    """
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or "-" in p))]
+        msg = err["msg"]
+        if err["type"] == "unknown_key":
+            loc.append(err["ctx"]["key"])
+            msg = f"unknown key; valid keys: {err['ctx']['valid']}"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append((format_location(loc), msg))
+    return out
