@@ -1,0 +1,185 @@
+"""The patient agent: a casualty's true physiology, what responders saw, and where they are.
+
+A patient carries two pictures of themself. The *true* one (initial RPM and its components,
+a :class:`~mcsim.physiology.Trajectory` that deteriorates on an effective clock slowed by care)
+decides whether and when they die. The *observed* one (vitals measured with error at triage)
+is all that triage policies see. Every state change goes through :meth:`Patient.set_state`,
+which writes one row of the event log, so the log is the patient's whole story.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from mcsim import physiology as phys
+from mcsim.enums import EventKind, Outcome, PatientState, Phase, Severity, TriageTag
+
+if TYPE_CHECKING:
+    from mcsim.model import MCIModel
+    from mcsim.scene import Scene
+
+AT_SCENE = frozenset(
+    {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
+)
+
+
+class Patient(mesa.Agent):
+    """One casualty.
+
+    Attributes:
+        pid: the casualty's number (stable across policies for the same seed).
+        severity: the true injury class.
+        state: where the patient is in the response (:class:`PatientState`).
+        tag: the triage tag given on scene (:class:`TriageTag`).
+    """
+
+    def __init__(self, model: MCIModel, pid: int, scene: Scene, row: dict) -> None:
+        super().__init__(model)
+        self.pid = pid
+        self.scene = scene
+        self.severity: Severity = row["severity"]
+        self.rpm0: int = row["rpm0"]
+        self.codes0: tuple[int, int, int] = row["codes0"]
+        self.loss_order: tuple[int, int, int] = row["loss_order"]
+        self.quantiles: tuple[float, float, float, float] = row["quantiles"]
+        self.z_obs: tuple[float, float, float, float] = row["z_obs"]
+        self.age: int = row["age"]
+        self.walking0: bool = row["walking0"]
+        self.penetrating: bool = row["penetrating"]
+        self.needs_surgery: bool = row["needs_surgery"]
+        self.u_survival: float = row["u_survival"]
+        self.triage_service_min: float = row["triage_min"]
+        self.critical: bool = row["critical"]
+        params = model.spec.physiology
+        self.traj = phys.Trajectory(params, self.rpm0, self.penetrating, scene.onset_min)
+        self.untreated_death_min = self.traj.death_time()
+        self.state = PatientState.AWAITING_TRIAGE
+        self.tag = TriageTag.UNTRIAGED
+        self.observed: phys.Vitals | None = None
+        self.triaged_min = math.nan
+        self.left_scene_min = math.nan
+        self.leave_mode = ""
+        self.vehicle = -1
+        self.hospital = ""
+        self.hospital_arrival_min = math.nan
+        self.definitive_care_min = math.nan
+        self.rpm_at_care = math.nan
+        self.p_survival = math.nan
+        self.death_min = math.nan
+        self.death_place = ""
+        self.outcome = Outcome.UNRESOLVED
+        self.care_factor = 1.0
+        self.caregiver = None
+        self.held: list = []  # (hospital, resource) held, released on death or discharge
+        self.waiting_for = None  # the hospital resource queued for, if any
+        self.in_demand = False  # counted in its scene's demand for transport
+        self._death_token = 0
+
+    # ---------------------------------------------------------------- physiology
+
+    def rpm(self, now: float) -> float:
+        """True real-valued RPM at ``now``."""
+        return self.traj.rpm_at(now)
+
+    def vitals(self, now: float) -> phys.Vitals:
+        """True vitals at ``now`` (not earlier than the last change of care)."""
+        return self._vitals_for(self.traj.rpm_int_at(now))
+
+    def initial_vitals(self) -> phys.Vitals:
+        """True vitals at the onset of the incident."""
+        return self._vitals_for(self.rpm0)
+
+    def _vitals_for(self, rpm_now: int) -> phys.Vitals:
+        return phys.vitals_at(
+            self.model.spec.physiology, self.codes0, self.loss_order, self.quantiles,
+            int(rpm_now), walking0=self.walking0, age=self.age,
+        )
+
+    def set_care(self, factor: float) -> None:
+        """Change how fast the patient deteriorates (1 = untreated, 0 = stopped)."""
+        now = self.model.now
+        self.care_factor = factor
+        self.traj.set_care(now, factor)
+        self._schedule_death()
+
+    def _schedule_death(self) -> None:
+        self._death_token += 1
+        t = self.traj.death_time()
+        if t <= self.model.horizon_min:
+            self.model.schedule(max(t, self.model.now), Phase.DEATH, self.die_of_injuries,
+                                self._death_token)
+
+    def start_clock(self) -> None:
+        """Schedule the untreated death, if it falls within the horizon."""
+        self._schedule_death()
+
+    def die_of_injuries(self, token: int) -> None:
+        """Death from deterioration (a stale token means care changed meanwhile)."""
+        if token != self._death_token or self.state is PatientState.DEAD:
+            return
+        self.die("deterioration")
+
+    def die(self, why: str) -> None:
+        """The patient dies now."""
+        m = self.model
+        prev = self.state
+        self._death_token += 1
+        self.death_min = m.now
+        self.outcome = Outcome.DIED
+        if prev in AT_SCENE or prev is PatientState.LOADING:
+            self.death_place = "scene"
+        elif prev in (PatientState.IN_TRANSPORT, PatientState.SELF_TRANSPORT):
+            self.death_place = "transport"
+        else:
+            self.death_place = "hospital"
+        self.set_state(PatientState.DEAD, EventKind.DEATH, detail=why)
+        m.on_patient_death(self, prev)
+
+    # ---------------------------------------------------------------- outcome
+
+    def begin_definitive_care(self, hospital_id: str, *, detail: str = "") -> None:
+        """Definitive care starts: deterioration stops and the outcome is decided.
+
+        The patient survives iff their frailty draw ``u_survival`` is below the survival
+        probability at the RPM they have now (Sacco's curve), so earlier care can only help.
+        """
+        m = self.model
+        now = m.now
+        self.rpm_at_care = self.rpm(now)
+        self.p_survival = phys.survival_probability(m.spec.physiology, self.rpm_at_care)
+        self.definitive_care_min = now
+        self.set_care(0.0)
+        self.set_state(PatientState.DEFINITIVE_CARE, EventKind.DEFINITIVE_CARE,
+                       hospital=hospital_id, node=self.model.hospitals[hospital_id].node,
+                       detail=detail)
+        if self.u_survival < self.p_survival:
+            self.outcome = Outcome.SURVIVED
+        else:
+            delay = m.spec.physiology.postcare_death_delay_min
+            self._death_token += 1
+            m.schedule_or_defer_death(self, now + delay, self._death_token)
+
+    def die_after_care(self, token: int) -> None:
+        """Death despite definitive care (the outcome drawn at its start)."""
+        if token != self._death_token or self.state is PatientState.DEAD:
+            return
+        self.die("despite definitive care")
+
+    # ---------------------------------------------------------------- records
+
+    def set_state(self, state: PatientState, kind: EventKind, *, hospital: str = "",
+                  node: int = -1, to_node: int = -1, arrive_min: float = math.nan,
+                  vehicle: int = -1, staff: int = -1, detail: str = "") -> None:
+        """Move to ``state`` and record the change."""
+        self.state = state
+        m = self.model
+        m.log.add(
+            m.now, kind, patient=self.pid, vehicle=vehicle, staff=staff,
+            hospital=hospital or self.hospital, incident=self.scene.id,
+            node=self.scene.node if node < 0 and state in AT_SCENE else node,
+            to_node=to_node, arrive_min=arrive_min, tag=self.tag.value, state=state.value,
+            rpm=self.rpm(m.now), detail=detail,
+        )

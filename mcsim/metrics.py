@@ -1,0 +1,161 @@
+"""Key performance indicators, as pure functions of a run's records.
+
+Metrics read the event log and the patients table (plus static facts about the resources),
+never live agents, so they can be recomputed from Parquet files years later. Definitions follow
+SCIENCE.md §5 (Frykberg 1988 for critical mortality and over/under-triage). All times are
+minutes from the onset of the patient's incident. Values that are undefined (no critical
+casualty, nobody reached a hospital) are ``None`` in the JSON object.
+
+Deaths split as ``deaths = immediate_deaths + deaths_prehospital + deaths_in_hospital``:
+killed outright, died at the scene or on the way, died at a hospital.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mcsim.enums import EventKind, TriageTag, VehicleState
+
+#: Keys every metrics object has (DESIGN.md "Metrics"); more may follow.
+METRIC_KEYS = (
+    "casualties", "deaths", "immediate_deaths", "deaths_prehospital", "deaths_in_hospital",
+    "expected_survivors", "critical", "critical_deaths", "critical_mortality",
+    "overtriage_rate", "undertriage_rate", "first_hospital_arrival_min", "scene_clear_min",
+    "time_to_hospital_min", "time_to_definitive_care_min", "critical_definitive_care_60min_share",
+    "ambulance_utilization", "self_transported", "unresolved", "hospitals",
+)
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return None if den == 0 else num / den
+
+
+def _minutes_since_onset(patients: pd.DataFrame, column: str, onsets: dict[str, float]):
+    onset = patients["incident"].astype(str).map(onsets).astype(float)
+    return patients[column].astype(float) - onset
+
+
+def peak_per_hour(times: np.ndarray) -> int:
+    """Most arrivals in any 60-minute window [t, t + 60)."""
+    if len(times) == 0:
+        return 0
+    t = np.sort(np.asarray(times, dtype=float))
+    ends = np.searchsorted(t, t + 60.0, side="left")
+    return int((ends - np.arange(len(t))).max())
+
+
+def ambulance_utilization(events: pd.DataFrame, fleet: int, start: float, end: float) -> float:
+    """Share of fleet-minutes in ``[start, end)`` spent away from the station."""
+    if fleet == 0 or end <= start:
+        return 0.0
+    v = events[events["vehicle"] >= 0]
+    at_station = VehicleState.AT_STATION.value
+    busy = 0.0
+    for _vid, rows in v.groupby("vehicle", sort=True):
+        times = rows["time_min"].to_numpy()
+        states = rows["state"].astype(str).to_numpy()
+        for i in range(len(times)):
+            if states[i] == at_station:
+                continue
+            t0 = max(times[i], start)
+            t1 = min(times[i + 1] if i + 1 < len(times) else end, end)
+            if t1 > t0:
+                busy += t1 - t0
+    return busy / (fleet * (end - start))
+
+
+def compute_metrics(
+    events: pd.DataFrame, patients: pd.DataFrame, resources: dict[str, Any]
+) -> dict[str, Any]:
+    """All KPIs of one run as a JSON-ready dict (keys: :data:`METRIC_KEYS`)."""
+    onsets = resources.get("onsets") or {
+        inc: resources["onset_min"] for inc in patients["incident"].astype(str).unique()
+    }
+    died = patients["outcome"].astype(str) == "died"
+    survivors = patients["immediate_survivor"].to_numpy(bool)
+    place = patients["death_place"].astype(str)
+    critical = patients["critical"].to_numpy(bool) & survivors
+    tag = patients["tag"].astype(str)
+    triaged = ~patients["triaged_min"].isna()
+    tagged_immediate = tag == TriageTag.IMMEDIATE.value
+
+    arrival = _minutes_since_onset(patients, "hospital_arrival_min", onsets)
+    definitive = _minutes_since_onset(patients, "definitive_care_min", onsets)
+    left = _minutes_since_onset(patients, "left_scene_min", onsets)
+
+    still_at_scene = patients["state"].astype(str).isin(
+        ["trapped", "awaiting_triage", "awaiting_transport", "loading"]
+    )
+    if still_at_scene.any() or left.isna().all():
+        scene_clear = None
+    else:
+        scene_clear = float(left.max())
+
+    per_tag: dict[str, dict[str, float | None]] = {}
+    for t in [x.value for x in TriageTag]:
+        sel = (tag == t) & arrival.notna()
+        if sel.any():
+            vals = arrival[sel].to_numpy()
+            per_tag[t] = {"median": float(np.median(vals)),
+                          "p90": float(np.percentile(vals, 90)), "n": int(sel.sum())}
+    definitive_per_tag: dict[str, dict[str, float | None]] = {}
+    for t in [x.value for x in TriageTag]:
+        sel = (tag == t) & definitive.notna()
+        if sel.any():
+            vals = definitive[sel].to_numpy()
+            definitive_per_tag[t] = {"median": float(np.median(vals)),
+                                     "p90": float(np.percentile(vals, 90)), "n": int(sel.sum())}
+
+    hospitals: dict[str, dict[str, Any]] = {}
+    hosp = patients["hospital"].astype(str)
+    for hid in resources["hospitals"]:
+        sel = (hosp == hid) & arrival.notna()
+        crit_times = patients.loc[sel & critical, "hospital_arrival_min"].to_numpy()
+        hospitals[hid] = {
+            "patients": int(sel.sum()),
+            "critical": int((sel & critical).sum()),
+            "peak_critical_per_hour": peak_per_hour(crit_times),
+            "deaths": int((sel & died).sum()),
+        }
+
+    onset = float(min(onsets.values())) if onsets else 0.0
+    amb_arrivals = events[(events["kind"] == EventKind.HOSPITAL_ARRIVAL.value)
+                          & (events["vehicle"] >= 0) & (events["patient"] < 0)]
+    end = float(amb_arrivals["time_min"].max()) if len(amb_arrivals) else onset
+    n_crit = int(critical.sum())
+    crit_dc = definitive[critical]
+    metrics: dict[str, Any] = {
+        "casualties": int(len(patients)),
+        "deaths": int(died.sum()),
+        "immediate_deaths": int((~survivors).sum()),
+        "deaths_prehospital": int((died & survivors & place.isin(["scene", "transport"])).sum()),
+        "deaths_in_hospital": int((died & survivors & (place == "hospital")).sum()),
+        "expected_survivors": float(patients.loc[survivors, "p_survival"].fillna(0.0).sum()),
+        "critical": n_crit,
+        "critical_deaths": int((died & critical).sum()),
+        "critical_mortality": _ratio(int((died & critical).sum()), n_crit),
+        "overtriage_rate": _ratio(int((tagged_immediate & ~critical & survivors).sum()),
+                                  int((tagged_immediate & survivors).sum())),
+        "undertriage_rate": _ratio(int((triaged & ~tagged_immediate & critical).sum()),
+                                   int((triaged & ~tagged_immediate & survivors).sum())),
+        "first_hospital_arrival_min": _num(float(arrival.min())) if arrival.notna().any()
+        else None,
+        "scene_clear_min": scene_clear,
+        "time_to_hospital_min": per_tag,
+        "time_to_definitive_care_min": definitive_per_tag,
+        "critical_definitive_care_60min_share": _ratio(int((crit_dc <= 60).sum()), n_crit),
+        "ambulance_utilization": ambulance_utilization(events, resources["vehicles"], onset,
+                                                       end),
+        "self_transported": int((patients["leave_mode"].astype(str) == "self").sum()),
+        "unresolved": int((patients["outcome"].astype(str) == "unresolved").sum()),
+        "hospitals": hospitals,
+    }
+    return metrics

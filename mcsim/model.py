@@ -1,0 +1,593 @@
+"""MCIModel: the Mesa model that wires a scenario's agents, policies and event loop together.
+
+Time is event-driven (DESIGN.md "Time"): nothing loops over all agents per minute. Every
+activity is an event at the simulated minute it happens, kept in one deterministic heap
+(:class:`~mcsim.clock.EventQueue`). The order of phases and the rules of the response are:
+
+1. **Onset** of each incident (its ``onset_min``): the casualties appear at the scene, drawn
+   from the incident's injury profile on the incident's own random stream. Patients killed
+   outright are dead at once; trapped ones wait for extraction; the rest await triage. Each
+   living patient's death from untreated deterioration is scheduled, and walking patients who
+   will leave on their own get a departure time.
+2. **EMS alert** (``onset + response.alert_delay_min``): triage officers and paramedics leave
+   the ambulance station nearest to the scene; the dispatcher sends free ambulances (dispatch
+   policy: which vehicle) until the seats committed to the scene cover the patients still there.
+3. **Hospital alert** (``onset + response.hospital_alert_delay_min``, first incident only):
+   every hospital calls in its on-call teams, who get ready (``callin_delay_min``) and drive in.
+4. **Triage**: the first officer on scene spends ``global_sort_min`` on the global sort, after
+   which every patient still walking is triaged at once (the triage policy sees the observed
+   vitals); officers then triage the others one by one in the order they are come upon, each
+   taking the patient's own triage time. Paramedics care for immediate, then delayed patients
+   waiting for transport (deterioration slows by ``onscene_care_factor``).
+5. **Loading**: whenever a vehicle waits at the scene and triaged patients wait for it, the
+   dispatch policy chooses whom it takes; loading takes ``loading_min`` per patient, then the
+   destination policy chooses the hospital. Self-transporting patients go to the nearest
+   hospital whatever the policy (SCIENCE.md §3).
+6. **Hospital**: arrival, queues for resus bay/team, OR/team, ICU bed or ED bed (see
+   :mod:`mcsim.agents.hospital`); definitive care stops deterioration and decides the outcome.
+   After handover (``handover_min``) the vehicle is free: the dispatcher sends it back to a
+   scene that still needs vehicles, or it drives back to its station.
+7. **Deaths** happen when a patient's RPM reaches 0 before definitive care, or
+   ``postcare_death_delay_min`` after the start of definitive care that they do not survive.
+8. **End** at ``duration_min``: a final ``end`` row; deaths already decided by definitive care
+   but falling after the horizon are recorded at their time after it.
+
+Ties at the same minute resolve by :class:`~mcsim.enums.Phase` (actions, deaths, arrivals,
+service ends, decisions) and then by the order in which the events were scheduled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import mesa
+import numpy as np
+
+from mcsim import physiology as phys
+from mcsim.agents.ambulance import Ambulance
+from mcsim.agents.hospital import Hospital
+from mcsim.agents.patient import AT_SCENE, Patient
+from mcsim.agents.staff import Staff
+from mcsim.casualties import generate_casualties
+from mcsim.clock import EventQueue
+from mcsim.enums import (
+    EventKind,
+    NodeKind,
+    Outcome,
+    PatientState,
+    Phase,
+    StaffRole,
+    StaffState,
+    TriageTag,
+    VehicleState,
+)
+from mcsim.policies import default_registry
+from mcsim.policies.views import HospitalView, PatientView, VehicleView
+from mcsim.records import EventLog, RunResult
+from mcsim.region import Region, build_region
+from mcsim.rng import RandomStreams
+from mcsim.scenario import Scenario
+from mcsim.scene import CARE_ORDER, TRANSPORT_ORDER, Scene
+
+#: How many waiting patients per tag a dispatch policy is shown when a vehicle loads.
+LOADING_LOOKAHEAD = 8
+
+
+class MCIModel(mesa.Model):
+    """A mass-casualty incident response, event by event.
+
+    Args:
+        scenario: a validated :class:`~mcsim.scenario.Scenario`.
+        seed: the run's seed; every random stream derives from it.
+        triage, dispatch, destination: policy names overriding the scenario's.
+
+    Use :meth:`run` to simulate to the horizon, or :meth:`step` to advance one event time at
+    a time; :meth:`result` returns the records and metrics.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int = 0,
+        *,
+        triage: str | None = None,
+        dispatch: str | None = None,
+        destination: str | None = None,
+    ) -> None:
+        super().__init__(rng=seed)
+        self._default_schedule.stop()  # purely event-driven: no per-step schedule
+        self.step = self._step_to_next_event  # Mesa binds step per instance
+        self.spec = scenario  # (Mesa's Model.scenario is its own concept)
+        self.seed = int(seed)
+        self.streams = RandomStreams(self.seed)
+        registry = default_registry()
+        names = {
+            "triage": triage or scenario.policies.triage,
+            "dispatch": dispatch or scenario.policies.dispatch,
+            "destination": destination or scenario.policies.destination,
+        }
+        self.policy_names = names
+        self.triage_policy: Callable[..., TriageTag] = registry.get("triage", names["triage"]).func
+        self.dispatch_rule = registry.get("dispatch", names["dispatch"]).func()
+        self.destination_policy = registry.get("destination", names["destination"]).func
+
+        self.now = 0.0
+        self.horizon_min = float(scenario.duration_min)
+        self.queue = EventQueue()
+        self.log = EventLog()
+        self.region: Region = build_region(scenario.region)
+        self.finished = False
+        self._deferred_deaths: list[tuple[float, int, Patient]] = []
+
+        self.hospitals: dict[str, Hospital] = {}
+        for h in scenario.hospitals:
+            node = self.region.index(h.node)
+            self.region.set_kind(node, NodeKind.HOSPITAL)
+            self.hospitals[h.id] = Hospital(self, h, node)
+        self.hospital_list = list(self.hospitals.values())
+
+        self.vehicles: list[Ambulance] = []
+        self.station_nodes: dict[str, int] = {}
+        for st in scenario.stations:
+            node = self.region.index(st.node)
+            self.region.set_kind(node, NodeKind.AMBULANCE_STATION)
+            self.station_nodes[st.id] = node
+            for group in st.vehicles:
+                for _ in range(group.count):
+                    v = Ambulance(self, len(self.vehicles), st.id, node, group.type,
+                                  group.capacity)
+                    self.vehicles.append(v)
+        self.free_vehicles: dict[int, Ambulance] = {v.vid: v for v in self.vehicles}
+
+        self.staff: list[Staff] = []
+        self._create_hospital_teams()
+
+        self.scenes: list[Scene] = []
+        self.patients: list[Patient] = []
+        for inc in scenario.incidents:
+            node = self.region.index(inc.node)
+            self.region.set_kind(node, NodeKind.INCIDENT_SITE)
+            scene = Scene(inc, node)
+            self.scenes.append(scene)
+            self.schedule(inc.onset_min, Phase.ACTION, self.start_incident, scene)
+        first_onset = min(inc.onset_min for inc in scenario.incidents)
+        self.schedule(first_onset + scenario.response.hospital_alert_delay_min, Phase.DECISION,
+                      self.alert_hospitals)
+        self.schedule(self.horizon_min, Phase.END, self._end)
+
+    # ================================================================ the event loop
+
+    def schedule(self, time: float, phase: Phase, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` at simulated minute ``time`` (never earlier than now)."""
+        if time < self.now:
+            raise ValueError(f"cannot schedule at {time} before now ({self.now})")
+        self.queue.push(time, phase, fn, *args)
+
+    def _step_to_next_event(self) -> bool:
+        """Run every event at the next event time; False once the run is over."""
+        if self.finished:
+            return False
+        q = self.queue
+        t = q.peek_time()
+        while q.peek_time() == t and not self.finished:
+            time, fn, args = q.pop()
+            self.now = time
+            fn(*args)
+        self.time = self.now
+        return not self.finished
+
+    def run(self, until: float | None = None) -> MCIModel:
+        """Process events up to ``until`` (default: the horizon, which ends the run)."""
+        limit = self.horizon_min if until is None else min(until, self.horizon_min)
+        q = self.queue
+        while not self.finished and q.peek_time() <= limit:
+            time, fn, args = q.pop()
+            self.now = time
+            fn(*args)
+        if not self.finished:
+            self.now = max(self.now, limit)
+        self.time = self.now
+        return self
+
+    def _end(self) -> None:
+        self.now = self.horizon_min
+        for p in self.patients:
+            if p.state is not PatientState.DEAD and p.outcome is Outcome.UNRESOLVED:
+                p.p_survival = phys.survival_probability(self.spec.physiology, p.rpm(self.now))
+        self.log.add(self.now, EventKind.END, detail="horizon")
+        for t, _pid, p in sorted(self._deferred_deaths, key=lambda x: (x[0], x[1])):
+            if p.state is PatientState.DEAD:
+                continue
+            self.now = t
+            p.die("despite definitive care (after the horizon)")
+        self.now = self.horizon_min
+        self.finished = True
+        self.running = False
+
+    def schedule_or_defer_death(self, p: Patient, t: float, token: int) -> None:
+        """A death decided by definitive care: scheduled, or recorded after the horizon."""
+        if t <= self.horizon_min:
+            self.schedule(t, Phase.DEATH, p.die_after_care, token)
+        else:
+            self._deferred_deaths.append((t, p.pid, p))
+
+    def service_time(self, mean_min: float) -> float:
+        """A hospital service time: lognormal with the scenario's coefficient of variation."""
+        cv = self.spec.hospital_care.service_cv
+        if cv == 0:
+            return mean_min
+        sigma2 = math.log1p(cv * cv)
+        mu = math.log(mean_min) - sigma2 / 2
+        return float(self.streams.stream("service").lognormal(mu, math.sqrt(sigma2)))
+
+    # ================================================================ incidents
+
+    def start_incident(self, scene: Scene) -> None:
+        """Onset: casualties appear; their clocks start."""
+        inc = scene.spec
+        sc = self.spec
+        self.log.add(self.now, EventKind.INCIDENT, incident=scene.id, node=scene.node,
+                     detail=f"{inc.casualties} casualties, {inc.injury_profile}")
+        table = generate_casualties(
+            inc.casualties,
+            sc.profile(inc.injury_profile),
+            child_share=inc.child_share,
+            self_transport_share=inc.self_transport_share,
+            extraction_share=inc.extraction_share,
+            extraction_min_range=inc.extraction_min_range,
+            self_transport_delay_min_range=sc.response.self_transport_delay_min_range,
+            rng=self.streams.stream(f"casualties/{scene.id}"),
+        )
+        params = sc.physiology
+        for i in range(len(table)):
+            row = table.row(i, params)
+            p = Patient(self, len(self.patients), scene, row)
+            self.patients.append(p)
+            scene.patients.append(p)
+            if p.rpm0 <= 0:
+                p.set_state(PatientState.AWAITING_TRIAGE, EventKind.CASUALTY, node=scene.node)
+                p.die("killed outright")
+                continue
+            if row["extraction_min"] > 0:
+                p.set_state(PatientState.TRAPPED, EventKind.CASUALTY, node=scene.node)
+                self.schedule(self.now + row["extraction_min"], Phase.SERVICE_END,
+                              self.extracted, p)
+            else:
+                p.set_state(PatientState.AWAITING_TRIAGE, EventKind.CASUALTY, node=scene.node)
+                scene.awaiting_triage.append(p)
+            p.in_demand = True
+            scene.demand += 1
+            p.start_clock()
+            if row["self_transport"]:
+                self.schedule(self.now + row["self_transport_delay_min"], Phase.DECISION,
+                              self.self_transport, p)
+        self.schedule(self.now + sc.response.alert_delay_min, Phase.DECISION, self.alert_ems,
+                      scene)
+
+    def extracted(self, p: Patient) -> None:
+        """A trapped patient is freed and can be triaged."""
+        if p.state is not PatientState.TRAPPED:
+            return
+        p.set_state(PatientState.AWAITING_TRIAGE, EventKind.EXTRACTED)
+        p.scene.awaiting_triage.append(p)
+        self._wake_officers(p.scene)
+
+    def alert_ems(self, scene: Scene) -> None:
+        """EMS is alerted: scene staff leave the nearest station; ambulances are dispatched."""
+        resp = self.spec.response
+        to_scene = self.region.travel_to(scene.node)
+        station_ids = list(self.station_nodes)
+        nearest = min(station_ids, key=lambda s: (to_scene[self.station_nodes[s]],
+                                                   station_ids.index(s)))
+        home = self.station_nodes[nearest]
+        roles = [StaffRole.TRIAGE_OFFICER] * resp.triage_officers
+        roles += [StaffRole.PARAMEDIC] * resp.paramedics
+        for role in roles:
+            s = Staff(self, len(self.staff), role, home)
+            self.staff.append(s)
+            s.send_to_scene(scene)
+        scene.alerted = True
+        self.dispatch_round()
+
+    def alert_hospitals(self) -> None:
+        """Hospitals declare a major incident and call in their on-call teams."""
+        for s in self.staff:
+            if s.role is StaffRole.HOSPITAL_TEAM and s.hospital is not None:
+                s.call_in(s.hospital, s.hospital.spec.callin_delay_min)
+
+    def _create_hospital_teams(self) -> None:
+        junctions = self.region.nodes_of_kind(NodeKind.JUNCTION)
+        for h in self.hospital_list:
+            homes = [self.region.index(n) for n in h.spec.staff_home_nodes]
+            rng = self.streams.stream(f"staff/{h.hid}")
+            for k in range(h.spec.teams_on_call):
+                if homes:
+                    home = homes[k % len(homes)]
+                else:
+                    pool = junctions if len(junctions) else np.arange(self.region.n_nodes)
+                    home = int(pool[int(rng.integers(len(pool)))])
+                s = Staff(self, len(self.staff), StaffRole.HOSPITAL_TEAM, home)
+                s.hospital = h
+                self.staff.append(s)
+
+    # ================================================================ scene work
+
+    def responder_ready(self, s: Staff) -> None:
+        """A scene responder arrived (or finished a task) and looks for the next one."""
+        scene = s.scene
+        assert scene is not None
+        if s.role is StaffRole.TRIAGE_OFFICER:
+            self._triage_next(s)
+        else:
+            self._care_next(s)
+
+    def _wake_officers(self, scene: Scene) -> None:
+        while scene.officers_idle:
+            s = scene.officers_idle.popleft()
+            self._triage_next(s)
+            if s.state is StaffState.IDLE:
+                break
+
+    def _triage_next(self, s: Staff) -> None:
+        scene = s.scene
+        if not scene.global_sort_done:
+            if scene.sorting:
+                s.state = StaffState.IDLE
+                scene.officers_idle.append(s)
+                return
+            scene.sorting = True
+            s.state = StaffState.WORKING
+            self.schedule(self.now + self.spec.response.global_sort_min, Phase.SERVICE_END,
+                          self._global_sort_done, s)
+            return
+        p = scene.next_to_triage()
+        if p is None:
+            s.state = StaffState.IDLE
+            scene.officers_idle.append(s)
+            return
+        s.state = StaffState.WORKING
+        s.patient = p
+        self.schedule(self.now + p.triage_service_min, Phase.SERVICE_END, self._triage_done, s, p)
+
+    def _global_sort_done(self, s: Staff) -> None:
+        """'Everyone who can walk, go there': the walking are triaged at once."""
+        scene = s.scene
+        scene.global_sort_done = True
+        for p in list(scene.awaiting_triage):
+            if p.state is PatientState.AWAITING_TRIAGE and p.vitals(self.now).walking:
+                self._triage(p, s, detail="global sort")
+        self.scene_changed(scene)
+        self._triage_next(s)
+        self._wake_officers(scene)
+
+    def _triage_done(self, s: Staff, p: Patient) -> None:
+        s.patient = None
+        if p.state is PatientState.AWAITING_TRIAGE:
+            self._triage(p, s)
+            self.scene_changed(p.scene)
+        self._triage_next(s)
+
+    def _triage(self, p: Patient, s: Staff, detail: str = "") -> None:
+        """Observe the patient's vitals and apply the triage policy."""
+        params = self.spec.physiology
+        obs = phys.observe(p.vitals(self.now), p.z_obs, params)
+        p.observed = obs
+        p.tag = self.triage_policy(obs)
+        p.triaged_min = self.now
+        scene = p.scene
+        p.set_state(PatientState.AWAITING_TRANSPORT, EventKind.TRIAGED, staff=s.sid,
+                    detail=detail)
+        if p.tag is TriageTag.DEAD:
+            self._leave_demand(p)
+            return
+        if p.tag in TRANSPORT_ORDER:
+            scene.awaiting_transport[p.tag].append(p)
+        if p.tag in CARE_ORDER:
+            scene.awaiting_care[p.tag].append(p)
+
+    def _care_next(self, s: Staff) -> None:
+        scene = s.scene
+        p = scene.next_needing_care()
+        if p is None:
+            s.state = StaffState.IDLE
+            s.patient = None
+            scene.paramedics_idle.append(s)
+            return
+        s.state = StaffState.WORKING
+        s.patient = p
+        p.caregiver = s
+        p.set_care(self.spec.physiology.onscene_care_factor)
+        self.log.add(self.now, EventKind.SCENE_CARE_START, patient=p.pid, staff=s.sid,
+                     incident=scene.id, node=scene.node, tag=p.tag.value, state=p.state.value,
+                     rpm=p.rpm(self.now))
+
+    def _release_caregiver(self, p: Patient) -> None:
+        s = p.caregiver
+        if s is None:
+            return
+        p.caregiver = None
+        s.patient = None
+        self._care_next(s)
+
+    def _leave_demand(self, p: Patient) -> None:
+        if p.in_demand:
+            p.in_demand = False
+            p.scene.demand -= 1
+
+    def scene_changed(self, scene: Scene) -> None:
+        """Something at the scene changed: give care, load waiting vehicles, dispatch more."""
+        while scene.paramedics_idle:
+            s = scene.paramedics_idle.popleft()
+            self._care_next(s)
+            if s.patient is None:
+                break
+        self.try_loading(scene)
+        self.dispatch_round()
+
+    def try_loading(self, scene: Scene) -> None:
+        """Load every waiting vehicle that the dispatch policy can fill."""
+        select = self.dispatch_rule.select_patients
+        factor = self.spec.physiology.transport_care_factor
+        while scene.vehicles_waiting:
+            waiting = scene.waiting_heads(LOADING_LOOKAHEAD)
+            if not waiting:
+                return
+            v = scene.vehicles_waiting[0]
+            by_id = {p.pid: p for p in waiting}
+            ids = select([self.patient_view(p) for p in waiting], self.vehicle_view(v, scene))
+            if not ids:
+                return
+            if len(ids) > v.capacity or any(i not in by_id for i in ids):
+                raise RuntimeError(
+                    f"dispatch policy {self.policy_names['dispatch']!r} chose {ids} for a "
+                    f"vehicle of capacity {v.capacity} among {sorted(by_id)}"
+                )
+            scene.vehicles_waiting.popleft()
+            chosen = [by_id[i] for i in ids]
+            for p in chosen:
+                self._leave_demand(p)
+                self._release_caregiver(p)
+                p.set_care(factor)
+            v.load(chosen)
+
+    def self_transport(self, p: Patient) -> None:
+        """A walking patient leaves on their own for the nearest hospital."""
+        if p.state not in AT_SCENE or p.state is PatientState.TRAPPED:
+            return
+        if not p.vitals(self.now).walking:
+            return
+        scene = p.scene
+        self._leave_demand(p)
+        self._release_caregiver(p)
+        from_scene = self.region.travel_from(scene.node)
+        best = min(range(len(self.hospital_list)),
+                   key=lambda i: (from_scene[self.hospital_list[i].node], i))
+        h = self.hospital_list[best]
+        minutes = from_scene[h.node] * self.spec.response.self_transport_travel_factor
+        if math.isinf(minutes):
+            return
+        arrive = self.now + minutes
+        p.left_scene_min = self.now
+        p.leave_mode = "self"
+        p.hospital = h.hid
+        p.set_state(PatientState.SELF_TRANSPORT, EventKind.SELF_TRANSPORT_START,
+                    node=scene.node, to_node=h.node, arrive_min=arrive)
+        self.schedule(arrive, Phase.ARRIVAL, self._self_arrival, p, h)
+        self.scene_changed(scene)
+
+    def _self_arrival(self, p: Patient, h: Hospital) -> None:
+        if p.state is PatientState.SELF_TRANSPORT:
+            h.admit(p)
+
+    def on_patient_death(self, p: Patient, prev: PatientState) -> None:
+        """Tidy up after a death: demand, care giver, hospital resources."""
+        self._leave_demand(p)
+        if p.caregiver is not None:
+            self._release_caregiver(p)
+        if p.held:
+            for h in {id(h): h for h, _ in p.held}.values():
+                h.release_all(p)
+        if prev in AT_SCENE and p.scene.alerted:
+            self.dispatch_round()
+
+    # ================================================================ dispatch & destination
+
+    def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
+        """What the dispatcher knows of ``v`` for ``scene``."""
+        return VehicleView(
+            id=v.vid, type=v.vtype, capacity=v.capacity, node=v.node,
+            travel_min_to_scene=float(self.region.travel_to(scene.node)[v.node]),
+            station=v.station,
+        )
+
+    def patient_view(self, p: Patient) -> PatientView:
+        """What responders know of ``p``."""
+        o = p.observed
+        return PatientView(
+            id=p.pid, tag=p.tag, age=p.age, walking=o.walking if o else p.walking0,
+            rr=o.rr if o else -1, pulse=o.pulse if o else -1, sbp=o.sbp if o else -1,
+            gcs=o.gcs if o else -1, triaged_min=p.triaged_min,
+            observed_rpm=phys.observed_rpm(o, self.spec.physiology) if o else -1,
+        )
+
+    def dispatch_round(self) -> None:
+        """Send free vehicles to scenes until each scene's seats cover its patients."""
+        select = self.dispatch_rule.select_vehicle
+        for scene in self.scenes:
+            if not scene.alerted:
+                continue
+            need = scene.demand - scene.committed_capacity
+            if need <= 0 or not self.free_vehicles:
+                continue
+            views = {v.vid: self.vehicle_view(v, scene) for v in self.free_vehicles.values()}
+            while need > 0 and views:
+                vid = select(list(views.values()))
+                if vid is None:
+                    break
+                if vid not in views:
+                    raise RuntimeError(
+                        f"dispatch policy {self.policy_names['dispatch']!r} chose vehicle "
+                        f"{vid}, which is not free"
+                    )
+                del views[vid]
+                v = self.free_vehicles.pop(vid)
+                v.dispatch(scene)
+                need -= v.capacity
+
+    def vehicle_free(self, v: Ambulance) -> None:
+        """A vehicle finished its handover or reached its station."""
+        self.free_vehicles[v.vid] = v
+        self.dispatch_round()
+        if v.vid in self.free_vehicles and v.state is VehicleState.AT_HOSPITAL:
+            del self.free_vehicles[v.vid]
+            v.return_to_station()
+
+    def choose_destination(self, patients: list[Patient], origin: int) -> Hospital:
+        """Apply the destination policy for ``patients`` leaving ``origin``."""
+        from_origin = self.region.travel_from(origin)
+        views = [self.hospital_view(h, float(from_origin[h.node])) for h in self.hospital_list]
+        pviews = [self.patient_view(p) for p in patients]
+        hid = self.destination_policy(pviews, views)
+        if hid not in self.hospitals:
+            raise RuntimeError(
+                f"destination policy {self.policy_names['destination']!r} chose unknown "
+                f"hospital {hid!r}"
+            )
+        return self.hospitals[hid]
+
+    def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
+        """What a destination policy knows of ``h``."""
+        from mcsim.enums import Resource
+
+        return HospitalView(
+            id=h.hid, node=h.node, travel_min=travel_min, trauma_level=h.trauma_level,
+            accepts_children=h.spec.accepts_children, on_diversion=h.on_diversion,
+            free_resus_bays=h.view_free(Resource.RESUS_BAY),
+            free_ed_beds=h.view_free(Resource.ED_BED),
+            free_icu_beds=h.view_free(Resource.ICU_BED),
+            queue_length=h.queue_length(), patients_received=h.received + h.en_route,
+        )
+
+    # ================================================================ results
+
+    def result(self) -> RunResult:
+        """The records and metrics of the run so far (normally called after :meth:`run`)."""
+        from mcsim.metrics import compute_metrics
+        from mcsim.patients_table import patients_frame
+
+        events = self.log.to_frame()
+        patients = patients_frame(self)
+        resources = {
+            "horizon_min": self.horizon_min,
+            "vehicles": len(self.vehicles),
+            "hospitals": {h.hid: {"node": h.node, "trauma_level": h.trauma_level,
+                                  "resus_bays": h.spec.resus_bays, "ed_beds": h.spec.ed_beds}
+                          for h in self.hospital_list},
+            "onset_min": min(s.onset_min for s in self.scenes),
+            "onsets": {s.id: s.onset_min for s in self.scenes},
+        }
+        metrics = compute_metrics(events, patients, resources)
+        return RunResult(metrics=metrics, events=events, patients=patients,
+                         resources=resources, seed=self.seed, policies=dict(self.policy_names))

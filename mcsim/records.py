@@ -1,0 +1,154 @@
+"""What happened, as tidy tables: the event log, the patients table and the run's result.
+
+Agents record state changes through :class:`EventLog`, which keeps one Python list per column
+(appending to a list is the cheapest thing Python can do per event; millions of small row
+objects are not) and turns them into a typed pandas DataFrame once, at the end. Metrics,
+reports and the app read these tables, never live agents (STYLE.md §7).
+
+Event log columns (one row per state change, in the order they happened):
+
+============  ========  ======================================================================
+column        type      meaning
+============  ========  ======================================================================
+time_min      float64   simulated minutes since the start of the scenario
+seq           int64     position in the log (ties at one minute keep this order)
+kind          category  :class:`~mcsim.enums.EventKind` value
+patient       int32     patient id, -1 if none
+vehicle       int32     vehicle id, -1 if none
+staff         int32     staff id, -1 if none
+hospital      category  hospital id, "" if none
+incident      category  incident id, "" if none
+node          int32     region node index where it happened (or a trip's origin), -1 if none
+to_node       int32     a trip's destination node, -1 if not a departure
+arrive_min    float64   a trip's arrival time, NaN if not a departure
+tag           category  the patient's triage tag after the event ("" if no patient)
+state         category  the patient's (or else vehicle's / staff's) state after the event
+rpm           float32   the patient's true RPM at the event, NaN if no patient
+detail        string    free text (e.g. why, or which resource)
+============  ========  ======================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mcsim.enums import EventKind
+
+EVENT_COLUMNS = (
+    "time_min", "seq", "kind", "patient", "vehicle", "staff", "hospital", "incident", "node",
+    "to_node", "arrive_min", "tag", "state", "rpm", "detail",
+)
+
+
+class EventLog:
+    """Columnar, append-only event log."""
+
+    __slots__ = ("_cols",)
+
+    def __init__(self) -> None:
+        self._cols: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+
+    def __len__(self) -> int:
+        return len(self._cols["time_min"])
+
+    def add(
+        self,
+        time_min: float,
+        kind: EventKind,
+        *,
+        patient: int = -1,
+        vehicle: int = -1,
+        staff: int = -1,
+        hospital: str = "",
+        incident: str = "",
+        node: int = -1,
+        to_node: int = -1,
+        arrive_min: float = math.nan,
+        tag: str = "",
+        state: str = "",
+        rpm: float = math.nan,
+        detail: str = "",
+    ) -> None:
+        """Append one row."""
+        c = self._cols
+        c["seq"].append(len(c["time_min"]))
+        c["time_min"].append(time_min)
+        c["kind"].append(kind.value)
+        c["patient"].append(patient)
+        c["vehicle"].append(vehicle)
+        c["staff"].append(staff)
+        c["hospital"].append(hospital)
+        c["incident"].append(incident)
+        c["node"].append(node)
+        c["to_node"].append(to_node)
+        c["arrive_min"].append(arrive_min)
+        c["tag"].append(tag)
+        c["state"].append(state)
+        c["rpm"].append(rpm)
+        c["detail"].append(detail)
+
+    def last_time(self) -> float:
+        """Time of the last row (-inf when empty)."""
+        t = self._cols["time_min"]
+        return t[-1] if t else -math.inf
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a typed DataFrame (see the module docstring for the columns)."""
+        c = self._cols
+        return pd.DataFrame(
+            {
+                "time_min": np.asarray(c["time_min"], dtype=np.float64),
+                "seq": np.asarray(c["seq"], dtype=np.int64),
+                "kind": pd.Categorical(c["kind"], categories=[k.value for k in EventKind]),
+                "patient": np.asarray(c["patient"], dtype=np.int32),
+                "vehicle": np.asarray(c["vehicle"], dtype=np.int32),
+                "staff": np.asarray(c["staff"], dtype=np.int32),
+                "hospital": pd.Categorical(c["hospital"]),
+                "incident": pd.Categorical(c["incident"]),
+                "node": np.asarray(c["node"], dtype=np.int32),
+                "to_node": np.asarray(c["to_node"], dtype=np.int32),
+                "arrive_min": np.asarray(c["arrive_min"], dtype=np.float64),
+                "tag": pd.Categorical(c["tag"]),
+                "state": pd.Categorical(c["state"]),
+                "rpm": np.asarray(c["rpm"], dtype=np.float32),
+                "detail": pd.array(c["detail"], dtype="string"),
+            }
+        )
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced.
+
+    Attributes:
+        metrics: the key performance indicators (see :mod:`mcsim.metrics`).
+        events: the event log.
+        patients: one row per casualty: true and observed state, tag, times, outcome.
+        resources: static facts the metrics need (fleet size, hospital capacities, horizon).
+        seed: the run's seed.
+        policies: the policy names used, by kind.
+    """
+
+    metrics: dict[str, Any]
+    events: pd.DataFrame
+    patients: pd.DataFrame
+    resources: dict[str, Any]
+    seed: int
+    policies: dict[str, str] = field(default_factory=dict)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]
+        self.events.to_parquet(paths[0], index=False)
+        self.patients.to_parquet(paths[1], index=False)
+        paths[2].write_text(json.dumps(self.metrics, indent=2, sort_keys=False) + "\n")
+        return paths

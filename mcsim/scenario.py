@@ -1,0 +1,415 @@
+"""Scenario files: the schema, loading, validation, ``--set`` overrides and JSON Schema export.
+
+A scenario is a YAML file (``schema_version`` first) describing the region, its hospitals and
+ambulance stations, the incidents, the response parameters and the policies. It is validated by
+pydantic models that refuse unknown keys (naming the valid ones) and then checked for
+references between its parts (a hospital on a node that does not exist). Every problem becomes an
+:class:`~mcsim.errors.InputError` naming the file and the field path, e.g.
+``stadium.yaml: hospitals[2].trauma_level: Input should be less than or equal to 4``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from mcsim.casualties import InjuryProfile, builtin_profiles
+from mcsim.enums import NodeKind, VehicleType
+from mcsim.errors import InputError
+from mcsim.physiology import PhysiologyParams
+from mcsim.region import RegionSpec
+from mcsim.schema_base import StrictModel, error_lines
+
+SCHEMA_VERSION = 1
+
+
+class VehicleSpec(StrictModel):
+    """A group of identical vehicles at a station."""
+
+    type: VehicleType = VehicleType.ALS
+    count: int = Field(ge=0, le=10_000)
+    capacity: int = Field(default=1, ge=1, le=60, description="patients per vehicle")
+
+
+class StationSpec(StrictModel):
+    """An ambulance station and its vehicles."""
+
+    id: str
+    name: str | None = None
+    node: str
+    vehicles: list[VehicleSpec] = Field(min_length=1)
+
+
+class OccupancySpec(StrictModel):
+    """Capacity already in use when the incident starts (hospitals are rarely empty)."""
+
+    resus_bays: int = Field(default=0, ge=0)
+    ed_beds: int = Field(default=0, ge=0)
+    minor_treatment_spaces: int = Field(default=0, ge=0)
+    operating_rooms: int = Field(default=0, ge=0)
+    icu_beds: int = Field(default=0, ge=0)
+
+
+class HospitalSpec(StrictModel):
+    """A receiving hospital."""
+
+    id: str
+    name: str | None = None
+    node: str
+    trauma_level: int = Field(
+        ge=1, le=4, description="1 = major trauma centre ... 4 = no trauma designation"
+    )
+    resus_bays: int = Field(ge=0, description="trauma/resuscitation bays")
+    ed_beds: int = Field(ge=1)
+    minor_treatment_spaces: int = Field(
+        default=10, ge=0,
+        description="places where walking wounded are treated (minor injuries area) "
+        "[assumption]; 0 = they queue for ED beds",
+    )
+    operating_rooms: int = Field(ge=0)
+    icu_beds: int = Field(ge=0)
+    teams_on_duty: int = Field(ge=0, description="trauma/surgical teams in the building")
+    teams_on_call: int = Field(default=0, ge=0, description="teams called in from home")
+    callin_delay_min: float = Field(
+        default=30.0, ge=0, description="from the call to an on-call team leaving home"
+    )
+    staff_home_nodes: list[str] = Field(
+        default_factory=list,
+        description="where on-call teams live (cycled); empty = junctions drawn at random",
+    )
+    occupied: OccupancySpec = Field(default_factory=OccupancySpec)
+    accepts_children: bool = True
+
+    @model_validator(mode="after")
+    def _occupied_within_capacity(self) -> HospitalSpec:
+        for field in ("resus_bays", "ed_beds", "minor_treatment_spaces", "operating_rooms",
+                      "icu_beds"):
+            if getattr(self.occupied, field) > getattr(self, field):
+                raise ValueError(
+                    f"occupied.{field} ({getattr(self.occupied, field)}) exceeds "
+                    f"{field} ({getattr(self, field)})"
+                )
+        return self
+
+
+class IncidentSpec(StrictModel):
+    """One incident: where, when, how many, and what kind of injuries."""
+
+    id: str
+    node: str
+    onset_min: float = Field(default=0.0, ge=0)
+    casualties: int = Field(ge=1, le=1_000_000)
+    injury_profile: str = Field(description="a built-in profile or one under injury_profiles")
+    child_share: float = Field(default=0.05, ge=0, le=1)
+    self_transport_share: float = Field(
+        default=0.5, ge=0, le=1, description="share of walking casualties who leave on their own"
+    )
+    extraction_share: float = Field(
+        default=0.0, ge=0, le=1, description="share of casualties trapped until extracted"
+    )
+    extraction_min_range: tuple[float, float] = (0.0, 0.0)
+
+    @field_validator("extraction_min_range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] < v[0]:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        return v
+
+
+class ResponseSpec(StrictModel):
+    """How the pre-hospital response works; every default is an assumption (docs/model.md)."""
+
+    alert_delay_min: float = Field(default=3.0, ge=0, description="onset → EMS alerted")
+    hospital_alert_delay_min: float = Field(
+        default=10.0, ge=0, description="onset → hospitals declare a major incident"
+    )
+    triage_officers: int = Field(default=2, ge=0, description="per incident")
+    paramedics: int = Field(default=4, ge=0, description="on-scene care givers per incident")
+    global_sort_min: float = Field(
+        default=2.0, ge=0, description="the first officer's 'everyone who can walk, go there'"
+    )
+    loading_min: float = Field(default=3.0, ge=0, description="per patient")
+    handover_min: float = Field(default=10.0, ge=0)
+    self_transport_delay_min_range: tuple[float, float] = (5.0, 30.0)
+    self_transport_travel_factor: float = Field(
+        default=1.3, gt=0, description="private cars vs the road network's travel times"
+    )
+
+
+class HospitalCareSpec(StrictModel):
+    """Hospital service times (minutes); lognormal around the mean with ``service_cv``."""
+
+    resus_min: float = Field(default=40.0, gt=0)
+    surgery_min: float = Field(default=120.0, gt=0)
+    ed_serious_min: float = Field(default=90.0, gt=0)
+    ed_minor_min: float = Field(default=30.0, gt=0)
+    service_cv: float = Field(default=0.3, ge=0, le=2)
+
+
+class PoliciesSpec(StrictModel):
+    """The policies a run uses unless the command line says otherwise."""
+
+    triage: str = "start"
+    dispatch: str = "priority"
+    destination: str = "nearest"
+
+
+class Scenario(StrictModel):
+    """A complete, validated scenario."""
+
+    schema_version: Literal[1] = Field(description="file format version; this mcsim reads 1")
+    name: str
+    description: str = ""
+    duration_min: float = Field(default=720.0, gt=0, le=14 * 24 * 60)
+    region: RegionSpec
+    hospitals: list[HospitalSpec] = Field(min_length=1)
+    stations: list[StationSpec] = Field(min_length=1)
+    incidents: list[IncidentSpec] = Field(min_length=1)
+    response: ResponseSpec = Field(default_factory=ResponseSpec)
+    hospital_care: HospitalCareSpec = Field(default_factory=HospitalCareSpec)
+    physiology: PhysiologyParams = Field(default_factory=PhysiologyParams)
+    injury_profiles: dict[str, InjuryProfile] = Field(default_factory=dict)
+    policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
+
+    def profile(self, name: str) -> InjuryProfile:
+        """The injury profile ``name`` (scenario-defined first, then built-in)."""
+        if name in self.injury_profiles:
+            return self.injury_profiles[name]
+        return builtin_profiles()[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
+    """Validate a scenario given as plain data; every problem is one :class:`InputError`."""
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a mapping of keys to values", file=file)
+    if "schema_version" not in data:
+        raise InputError("missing key; this mcsim reads schema_version 1", file=file,
+                         path="schema_version")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise InputError(
+            f"unsupported schema_version {data['schema_version']!r}; this mcsim reads "
+            f"{SCHEMA_VERSION}",
+            file=file,
+            path="schema_version",
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = error_lines(exc)
+        path, msg = lines[0]
+        raise InputError(msg, file=file, path=path, more=len(lines) - 1) from None
+    problems = reference_problems(scenario)
+    if problems:
+        path, msg = problems[0]
+        raise InputError(msg, file=file, path=path, more=len(problems) - 1)
+    return scenario
+
+
+def all_problems(data: Any, *, file: str | None = None) -> list[InputError]:
+    """Every problem in a scenario (for ``mcsim validate``), not just the first."""
+    try:
+        parse_scenario(data, file=file)
+    except InputError as first:
+        if first.more == 0:
+            return [first]
+        try:
+            Scenario.model_validate(data)
+        except ValidationError as exc:
+            return [InputError(m, file=file, path=p) for p, m in error_lines(exc)]
+        scenario = Scenario.model_validate(data)
+        return [InputError(m, file=file, path=p) for p, m in reference_problems(scenario)]
+    return []
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file safely; a missing file or a syntax error is an :class:`InputError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a scenario file", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", file=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InputError(f"{where}YAML syntax error: {problem}", file=str(path)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Load and validate a scenario file, applying ``PATH=VALUE`` overrides first.
+
+    Args:
+        path: the YAML file.
+        overrides: strings such as ``"hospitals[0].ed_beds=40"`` (values are parsed as YAML).
+
+    Raises:
+        InputError: naming the file and the field path of the first problem.
+    """
+    data = read_yaml(path)
+    if overrides:
+        data = apply_overrides(data, overrides, file=str(path))
+    return parse_scenario(data, file=str(path))
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def split_path(path: str) -> list[str | int]:
+    """``"hospitals[2].ed_beds"`` → ``["hospitals", 2, "ed_beds"]``; malformed → ValueError."""
+    parts: list[str | int] = []
+    pos = 0
+    for m in _PATH_PART.finditer(path):
+        gap = path[pos : m.start()]
+        if gap not in ("", "."):
+            raise ValueError(f"malformed field path {path!r}")
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if pos != len(path) or not parts:
+        raise ValueError(f"malformed field path {path!r}")
+    return parts
+
+
+def apply_overrides(data: Any, overrides: list[str], *, file: str | None = None) -> Any:
+    """A copy of ``data`` with each ``PATH=VALUE`` applied (lists indexed as ``name[i]``)."""
+    out = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise InputError(f"--set needs PATH=VALUE, got {item!r}", file=file)
+        path, raw = item.split("=", 1)
+        path = path.strip()
+        try:
+            parts = split_path(path)
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except (ValueError, yaml.YAMLError) as exc:
+            raise InputError(f"--set {item!r}: {exc}", file=file) from None
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            node = _descend(node, part, parts[: i + 1], file)
+        last = parts[-1]
+        if isinstance(last, int):
+            if not isinstance(node, list) or last >= len(node):
+                raise InputError("index out of range for --set", file=file, path=path)
+            node[last] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise InputError("--set path goes through a value that is not a mapping",
+                             file=file, path=path)
+    return out
+
+
+def _descend(node: Any, part: str | int, so_far: list[str | int], file: str | None) -> Any:
+    from mcsim.schema_base import format_location
+
+    where = format_location(so_far)
+    if isinstance(part, int):
+        if not isinstance(node, list) or part >= len(node):
+            raise InputError("index out of range for --set", file=file, path=where)
+        return node[part]
+    if not isinstance(node, dict):
+        raise InputError("--set path goes through a value that is not a mapping",
+                         file=file, path=where)
+    return node.setdefault(part, {})
+
+
+# --------------------------------------------------------------------------------------------
+# References between parts
+
+
+def reference_problems(s: Scenario) -> list[tuple[str, str]]:
+    """(path, message) for every reference that does not resolve, in file order."""
+    from mcsim.region import build_region
+
+    problems: list[tuple[str, str]] = []
+    try:
+        region = build_region(s.region)
+    except InputError as exc:
+        return [(f"region.{exc.path}" if exc.path else "region", exc.message)]
+    names = {region.name(i) for i in range(region.n_nodes)}
+    roles: dict[str, tuple[NodeKind, str]] = {}
+
+    def check_node(path: str, node: str, kind: NodeKind) -> None:
+        if node not in names:
+            problems.append((f"{path}.node", f"unknown node {node!r} (not in region)"))
+            return
+        declared = region.kind(region.index(node))
+        if declared not in (NodeKind.JUNCTION, kind):
+            problems.append((f"{path}.node", f"node {node!r} is a {declared}, not a {kind}"))
+            return
+        other = roles.get(node)
+        if other is not None and other[0] is not kind:
+            problems.append((f"{path}.node", f"node {node!r} is already used by {other[1]}"))
+        roles.setdefault(node, (kind, path))
+
+    def check_unique(items: list[Any], what: str) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problems.append((f"{what}[{i}].id", f"duplicate id {item.id!r}"))
+            seen.add(item.id)
+
+    check_unique(s.hospitals, "hospitals")
+    check_unique(s.stations, "stations")
+    check_unique(s.incidents, "incidents")
+    for i, h in enumerate(s.hospitals):
+        check_node(f"hospitals[{i}]", h.node, NodeKind.HOSPITAL)
+        for j, home in enumerate(h.staff_home_nodes):
+            if home not in names:
+                problems.append(
+                    (f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {home!r}")
+                )
+    for i, st in enumerate(s.stations):
+        check_node(f"stations[{i}]", st.node, NodeKind.AMBULANCE_STATION)
+    profiles = set(builtin_profiles()) | set(s.injury_profiles)
+    for i, inc in enumerate(s.incidents):
+        check_node(f"incidents[{i}]", inc.node, NodeKind.INCIDENT_SITE)
+        if inc.injury_profile not in profiles:
+            problems.append(
+                (
+                    f"incidents[{i}].injury_profile",
+                    f"unknown injury profile {inc.injury_profile!r}; known: "
+                    + ", ".join(sorted(profiles)),
+                )
+            )
+        if inc.onset_min >= s.duration_min:
+            problems.append((f"incidents[{i}].onset_min", "starts after the scenario ends"))
+    from mcsim.policies import default_registry
+
+    reg = default_registry()
+    for kind in ("triage", "dispatch", "destination"):
+        name = getattr(s.policies, kind)
+        try:
+            reg.get(kind, name)
+        except InputError as exc:
+            problems.append((f"policies.{kind}", exc.message))
+    return problems
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (``mcsim schema``)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mcsim scenario (schema_version 1)"
+    return schema
+
+
+def schema_text() -> str:
+    """The JSON Schema as indented text."""
+    return json.dumps(scenario_json_schema(), indent=2)
