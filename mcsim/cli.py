@@ -30,8 +30,9 @@ app = typer.Typer(
 
 ScenarioArg = Annotated[
     Path | None,
-    typer.Argument(help="Scenario YAML file (default: the shipped stadium explosion).",
-                   show_default=False),
+    typer.Argument(
+        help="Scenario YAML file (default: the shipped stadium explosion).", show_default=False
+    ),
 ]
 
 
@@ -48,13 +49,22 @@ def run(
     destination: Annotated[str | None, typer.Option(help="Destination policy.")] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a scenario field: PATH=VALUE, e.g. "
-                     "incidents[0].casualties=500 (repeatable).", metavar="PATH=VALUE"),
+        typer.Option(
+            "--set",
+            help="Override a scenario field: PATH=VALUE, e.g. "
+            "incidents[0].casualties=500 (repeatable).",
+            metavar="PATH=VALUE",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write events.parquet, patients.parquet "
-                                             "and metrics.json into this folder.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON "
-                                          "object and nothing else.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write events.parquet, patients.parquet and metrics.json into this folder."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metrics as one JSON object and nothing else.")
+    ] = False,
 ) -> None:
     """Run a scenario and print its results."""
     from mcsim.policies import default_registry
@@ -93,8 +103,10 @@ def _fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
 def _print_summary(con: Console, path: str, name: str, result: Any, written: list[Path]) -> None:
     m = result.metrics
     pol = result.policies
-    con.print(f"[bold]{name}[/bold]  ({path}, seed {result.seed}; triage {pol['triage']}, "
-              f"dispatch {pol['dispatch']}, destination {pol['destination']})")
+    con.print(
+        f"[bold]{name}[/bold]  ({path}, seed {result.seed}; triage {pol['triage']}, "
+        f"dispatch {pol['dispatch']}, destination {pol['destination']})"
+    )
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(justify="left")
     t.add_column(justify="right")
@@ -110,8 +122,10 @@ def _print_summary(con: Console, path: str, name: str, result: Any, written: lis
         ("under-triage", _fmt(m["undertriage_rate"], pct=True)),
         ("first hospital arrival (min)", _fmt(m["first_hospital_arrival_min"])),
         ("scene cleared (min)", _fmt(m["scene_clear_min"])),
-        ("critical in definitive care ≤ 60 min", _fmt(m["critical_definitive_care_60min_share"],
-                                                       pct=True)),
+        (
+            "critical in definitive care ≤ 60 min",
+            _fmt(m["critical_definitive_care_60min_share"], pct=True),
+        ),
         ("self-transported", _fmt(m["self_transported"])),
         ("ambulance utilization", _fmt(m["ambulance_utilization"], pct=True)),
     ]
@@ -128,8 +142,13 @@ def _print_summary(con: Console, path: str, name: str, result: Any, written: lis
     for c in ("hospital", "patients", "critical", "peak critical/h", "deaths"):
         ht.add_column(c, justify="right" if c != "hospital" else "left")
     for hid, d in m["hospitals"].items():
-        ht.add_row(hid, str(d["patients"]), str(d["critical"]), str(d["peak_critical_per_hour"]),
-                   str(d["deaths"]))
+        ht.add_row(
+            hid,
+            str(d["patients"]),
+            str(d["critical"]),
+            str(d["peak_critical_per_hour"]),
+            str(d["deaths"]),
+        )
     con.print(ht)
     if written:
         con.print("written: " + ", ".join(str(p) for p in written))
@@ -175,8 +194,10 @@ def policies() -> None:
     con = _out()
     for pol in default_registry().all():
         params = ", ".join(f"{k}={v!r}" for k, v in pol.params.items())
-        con.print(f"[bold]{pol.kind}[/bold] {pol.name}: {pol.description}"
-                  + (f" [params: {params}]" if params else ""))
+        con.print(
+            f"[bold]{pol.kind}[/bold] {pol.name}: {pol.description}"
+            + (f" [params: {params}]" if params else "")
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,11 +22,26 @@ from mcsim.enums import EventKind, TriageTag, VehicleState
 
 #: Keys every metrics object has (DESIGN.md "Metrics"); more may follow.
 METRIC_KEYS = (
-    "casualties", "deaths", "immediate_deaths", "deaths_prehospital", "deaths_in_hospital",
-    "expected_survivors", "critical", "critical_deaths", "critical_mortality",
-    "overtriage_rate", "undertriage_rate", "first_hospital_arrival_min", "scene_clear_min",
-    "time_to_hospital_min", "time_to_definitive_care_min", "critical_definitive_care_60min_share",
-    "ambulance_utilization", "self_transported", "unresolved", "hospitals",
+    "casualties",
+    "deaths",
+    "immediate_deaths",
+    "deaths_prehospital",
+    "deaths_in_hospital",
+    "expected_survivors",
+    "critical",
+    "critical_deaths",
+    "critical_mortality",
+    "overtriage_rate",
+    "undertriage_rate",
+    "first_hospital_arrival_min",
+    "scene_clear_min",
+    "time_to_hospital_min",
+    "time_to_definitive_care_min",
+    "critical_definitive_care_60min_share",
+    "ambulance_utilization",
+    "self_transported",
+    "unresolved",
+    "hospitals",
 )
 
 
@@ -91,8 +106,10 @@ def compute_metrics(
     definitive = _minutes_since_onset(patients, "definitive_care_min", onsets)
     left = _minutes_since_onset(patients, "left_scene_min", onsets)
 
-    still_at_scene = patients["state"].astype(str).isin(
-        ["trapped", "awaiting_triage", "awaiting_transport", "loading"]
+    still_at_scene = (
+        patients["state"]
+        .astype(str)
+        .isin(["trapped", "awaiting_triage", "awaiting_transport", "loading"])
     )
     if still_at_scene.any() or left.isna().all():
         scene_clear = None
@@ -104,15 +121,21 @@ def compute_metrics(
         sel = (tag == t) & arrival.notna()
         if sel.any():
             vals = arrival[sel].to_numpy()
-            per_tag[t] = {"median": float(np.median(vals)),
-                          "p90": float(np.percentile(vals, 90)), "n": int(sel.sum())}
+            per_tag[t] = {
+                "median": float(np.median(vals)),
+                "p90": float(np.percentile(vals, 90)),
+                "n": int(sel.sum()),
+            }
     definitive_per_tag: dict[str, dict[str, float | None]] = {}
     for t in [x.value for x in TriageTag]:
         sel = (tag == t) & definitive.notna()
         if sel.any():
             vals = definitive[sel].to_numpy()
-            definitive_per_tag[t] = {"median": float(np.median(vals)),
-                                     "p90": float(np.percentile(vals, 90)), "n": int(sel.sum())}
+            definitive_per_tag[t] = {
+                "median": float(np.median(vals)),
+                "p90": float(np.percentile(vals, 90)),
+                "n": int(sel.sum()),
+            }
 
     hospitals: dict[str, dict[str, Any]] = {}
     hosp = patients["hospital"].astype(str)
@@ -127,8 +150,11 @@ def compute_metrics(
         }
 
     onset = float(min(onsets.values())) if onsets else 0.0
-    amb_arrivals = events[(events["kind"] == EventKind.HOSPITAL_ARRIVAL.value)
-                          & (events["vehicle"] >= 0) & (events["patient"] < 0)]
+    amb_arrivals = events[
+        (events["kind"] == EventKind.HOSPITAL_ARRIVAL.value)
+        & (events["vehicle"] >= 0)
+        & (events["patient"] < 0)
+    ]
     end = float(amb_arrivals["time_min"].max()) if len(amb_arrivals) else onset
     n_crit = int(critical.sum())
     crit_dc = definitive[critical]
@@ -142,18 +168,20 @@ def compute_metrics(
         "critical": n_crit,
         "critical_deaths": int((died & critical).sum()),
         "critical_mortality": _ratio(int((died & critical).sum()), n_crit),
-        "overtriage_rate": _ratio(int((tagged_immediate & ~critical & survivors).sum()),
-                                  int((tagged_immediate & survivors).sum())),
-        "undertriage_rate": _ratio(int((triaged & ~tagged_immediate & critical).sum()),
-                                   int((triaged & ~tagged_immediate & survivors).sum())),
-        "first_hospital_arrival_min": _num(float(arrival.min())) if arrival.notna().any()
-        else None,
+        "overtriage_rate": _ratio(
+            int((tagged_immediate & ~critical & survivors).sum()),
+            int((tagged_immediate & survivors).sum()),
+        ),
+        "undertriage_rate": _ratio(
+            int((triaged & ~tagged_immediate & critical).sum()),
+            int((triaged & ~tagged_immediate & survivors).sum()),
+        ),
+        "first_hospital_arrival_min": _num(float(arrival.min())) if arrival.notna().any() else None,
         "scene_clear_min": scene_clear,
         "time_to_hospital_min": per_tag,
         "time_to_definitive_care_min": definitive_per_tag,
         "critical_definitive_care_60min_share": _ratio(int((crit_dc <= 60).sum()), n_crit),
-        "ambulance_utilization": ambulance_utilization(events, resources["vehicles"], onset,
-                                                       end),
+        "ambulance_utilization": ambulance_utilization(events, resources["vehicles"], onset, end),
         "self_transported": int((patients["leave_mode"].astype(str) == "self").sum()),
         "unresolved": int((patients["outcome"].astype(str) == "unresolved").sum()),
         "hospitals": hospitals,

@@ -136,8 +136,7 @@ class MCIModel(mesa.Model):
             self.station_nodes[st.id] = node
             for group in st.vehicles:
                 for _ in range(group.count):
-                    v = Ambulance(self, len(self.vehicles), st.id, node, group.type,
-                                  group.capacity)
+                    v = Ambulance(self, len(self.vehicles), st.id, node, group.type, group.capacity)
                     self.vehicles.append(v)
         self.free_vehicles: dict[int, Ambulance] = {v.vid: v for v in self.vehicles}
 
@@ -153,8 +152,11 @@ class MCIModel(mesa.Model):
             self.scenes.append(scene)
             self.schedule(inc.onset_min, Phase.ACTION, self.start_incident, scene)
         first_onset = min(inc.onset_min for inc in scenario.incidents)
-        self.schedule(first_onset + scenario.response.hospital_alert_delay_min, Phase.DECISION,
-                      self.alert_hospitals)
+        self.schedule(
+            first_onset + scenario.response.hospital_alert_delay_min,
+            Phase.DECISION,
+            self.alert_hospitals,
+        )
         self.schedule(self.horizon_min, Phase.END, self._end)
 
     # ================================================================ the event loop
@@ -228,8 +230,13 @@ class MCIModel(mesa.Model):
         """Onset: casualties appear; their clocks start."""
         inc = scene.spec
         sc = self.spec
-        self.log.add(self.now, EventKind.INCIDENT, incident=scene.id, node=scene.node,
-                     detail=f"{inc.casualties} casualties, {inc.injury_profile}")
+        self.log.add(
+            self.now,
+            EventKind.INCIDENT,
+            incident=scene.id,
+            node=scene.node,
+            detail=f"{inc.casualties} casualties, {inc.injury_profile}",
+        )
         table = generate_casualties(
             inc.casualties,
             sc.profile(inc.injury_profile),
@@ -252,8 +259,9 @@ class MCIModel(mesa.Model):
                 continue
             if row["extraction_min"] > 0:
                 p.set_state(PatientState.TRAPPED, EventKind.CASUALTY, node=scene.node)
-                self.schedule(self.now + row["extraction_min"], Phase.SERVICE_END,
-                              self.extracted, p)
+                self.schedule(
+                    self.now + row["extraction_min"], Phase.SERVICE_END, self.extracted, p
+                )
             else:
                 p.set_state(PatientState.AWAITING_TRIAGE, EventKind.CASUALTY, node=scene.node)
                 scene.awaiting_triage.append(p)
@@ -261,10 +269,13 @@ class MCIModel(mesa.Model):
             scene.demand += 1
             p.start_clock()
             if row["self_transport"]:
-                self.schedule(self.now + row["self_transport_delay_min"], Phase.DECISION,
-                              self.self_transport, p)
-        self.schedule(self.now + sc.response.alert_delay_min, Phase.DECISION, self.alert_ems,
-                      scene)
+                self.schedule(
+                    self.now + row["self_transport_delay_min"],
+                    Phase.DECISION,
+                    self.self_transport,
+                    p,
+                )
+        self.schedule(self.now + sc.response.alert_delay_min, Phase.DECISION, self.alert_ems, scene)
 
     def extracted(self, p: Patient) -> None:
         """A trapped patient is freed and can be triaged."""
@@ -279,8 +290,9 @@ class MCIModel(mesa.Model):
         resp = self.spec.response
         to_scene = self.region.travel_to(scene.node)
         station_ids = list(self.station_nodes)
-        nearest = min(station_ids, key=lambda s: (to_scene[self.station_nodes[s]],
-                                                   station_ids.index(s)))
+        nearest = min(
+            station_ids, key=lambda s: (to_scene[self.station_nodes[s]], station_ids.index(s))
+        )
         home = self.station_nodes[nearest]
         roles = [StaffRole.TRIAGE_OFFICER] * resp.triage_officers
         roles += [StaffRole.PARAMEDIC] * resp.paramedics
@@ -339,8 +351,12 @@ class MCIModel(mesa.Model):
                 return
             scene.sorting = True
             s.state = StaffState.WORKING
-            self.schedule(self.now + self.spec.response.global_sort_min, Phase.SERVICE_END,
-                          self._global_sort_done, s)
+            self.schedule(
+                self.now + self.spec.response.global_sort_min,
+                Phase.SERVICE_END,
+                self._global_sort_done,
+                s,
+            )
             return
         p = scene.next_to_triage()
         if p is None:
@@ -377,8 +393,7 @@ class MCIModel(mesa.Model):
         p.tag = self.triage_policy(obs)
         p.triaged_min = self.now
         scene = p.scene
-        p.set_state(PatientState.AWAITING_TRANSPORT, EventKind.TRIAGED, staff=s.sid,
-                    detail=detail)
+        p.set_state(PatientState.AWAITING_TRANSPORT, EventKind.TRIAGED, staff=s.sid, detail=detail)
         if p.tag is TriageTag.DEAD:
             self._leave_demand(p)
             return
@@ -399,9 +414,17 @@ class MCIModel(mesa.Model):
         s.patient = p
         p.caregiver = s
         p.set_care(self.spec.physiology.onscene_care_factor)
-        self.log.add(self.now, EventKind.SCENE_CARE_START, patient=p.pid, staff=s.sid,
-                     incident=scene.id, node=scene.node, tag=p.tag.value, state=p.state.value,
-                     rpm=p.rpm(self.now))
+        self.log.add(
+            self.now,
+            EventKind.SCENE_CARE_START,
+            patient=p.pid,
+            staff=s.sid,
+            incident=scene.id,
+            node=scene.node,
+            tag=p.tag.value,
+            state=p.state.value,
+            rpm=p.rpm(self.now),
+        )
 
     def _release_caregiver(self, p: Patient) -> None:
         s = p.caregiver
@@ -462,8 +485,10 @@ class MCIModel(mesa.Model):
         self._leave_demand(p)
         self._release_caregiver(p)
         from_scene = self.region.travel_from(scene.node)
-        best = min(range(len(self.hospital_list)),
-                   key=lambda i: (from_scene[self.hospital_list[i].node], i))
+        best = min(
+            range(len(self.hospital_list)),
+            key=lambda i: (from_scene[self.hospital_list[i].node], i),
+        )
         h = self.hospital_list[best]
         minutes = from_scene[h.node] * self.spec.response.self_transport_travel_factor
         if math.isinf(minutes):
@@ -472,8 +497,13 @@ class MCIModel(mesa.Model):
         p.left_scene_min = self.now
         p.leave_mode = "self"
         p.hospital = h.hid
-        p.set_state(PatientState.SELF_TRANSPORT, EventKind.SELF_TRANSPORT_START,
-                    node=scene.node, to_node=h.node, arrive_min=arrive)
+        p.set_state(
+            PatientState.SELF_TRANSPORT,
+            EventKind.SELF_TRANSPORT_START,
+            node=scene.node,
+            to_node=h.node,
+            arrive_min=arrive,
+        )
         self.schedule(arrive, Phase.ARRIVAL, self._self_arrival, p, h)
         self.scene_changed(scene)
 
@@ -497,7 +527,10 @@ class MCIModel(mesa.Model):
     def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
         """What the dispatcher knows of ``v`` for ``scene``."""
         return VehicleView(
-            id=v.vid, type=v.vtype, capacity=v.capacity, node=v.node,
+            id=v.vid,
+            type=v.vtype,
+            capacity=v.capacity,
+            node=v.node,
             travel_min_to_scene=float(self.region.travel_to(scene.node)[v.node]),
             station=v.station,
         )
@@ -506,9 +539,15 @@ class MCIModel(mesa.Model):
         """What responders know of ``p``."""
         o = p.observed
         return PatientView(
-            id=p.pid, tag=p.tag, age=p.age, walking=o.walking if o else p.walking0,
-            rr=o.rr if o else -1, pulse=o.pulse if o else -1, sbp=o.sbp if o else -1,
-            gcs=o.gcs if o else -1, triaged_min=p.triaged_min,
+            id=p.pid,
+            tag=p.tag,
+            age=p.age,
+            walking=o.walking if o else p.walking0,
+            rr=o.rr if o else -1,
+            pulse=o.pulse if o else -1,
+            sbp=o.sbp if o else -1,
+            gcs=o.gcs if o else -1,
+            triaged_min=p.triaged_min,
             observed_rpm=phys.observed_rpm(o, self.spec.physiology) if o else -1,
         )
 
@@ -562,12 +601,17 @@ class MCIModel(mesa.Model):
         from mcsim.enums import Resource
 
         return HospitalView(
-            id=h.hid, node=h.node, travel_min=travel_min, trauma_level=h.trauma_level,
-            accepts_children=h.spec.accepts_children, on_diversion=h.on_diversion,
+            id=h.hid,
+            node=h.node,
+            travel_min=travel_min,
+            trauma_level=h.trauma_level,
+            accepts_children=h.spec.accepts_children,
+            on_diversion=h.on_diversion,
             free_resus_bays=h.view_free(Resource.RESUS_BAY),
             free_ed_beds=h.view_free(Resource.ED_BED),
             free_icu_beds=h.view_free(Resource.ICU_BED),
-            queue_length=h.queue_length(), patients_received=h.received + h.en_route,
+            queue_length=h.queue_length(),
+            patients_received=h.received + h.en_route,
         )
 
     # ================================================================ results
@@ -582,12 +626,24 @@ class MCIModel(mesa.Model):
         resources = {
             "horizon_min": self.horizon_min,
             "vehicles": len(self.vehicles),
-            "hospitals": {h.hid: {"node": h.node, "trauma_level": h.trauma_level,
-                                  "resus_bays": h.spec.resus_bays, "ed_beds": h.spec.ed_beds}
-                          for h in self.hospital_list},
+            "hospitals": {
+                h.hid: {
+                    "node": h.node,
+                    "trauma_level": h.trauma_level,
+                    "resus_bays": h.spec.resus_bays,
+                    "ed_beds": h.spec.ed_beds,
+                }
+                for h in self.hospital_list
+            },
             "onset_min": min(s.onset_min for s in self.scenes),
             "onsets": {s.id: s.onset_min for s in self.scenes},
         }
         metrics = compute_metrics(events, patients, resources)
-        return RunResult(metrics=metrics, events=events, patients=patients,
-                         resources=resources, seed=self.seed, policies=dict(self.policy_names))
+        return RunResult(
+            metrics=metrics,
+            events=events,
+            patients=patients,
+            resources=resources,
+            seed=self.seed,
+            policies=dict(self.policy_names),
+        )

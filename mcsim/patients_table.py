@@ -21,14 +21,45 @@ if TYPE_CHECKING:
 
 def patients_frame(model: MCIModel) -> pd.DataFrame:
     """Build the patients table from a model's patients."""
-    cols: dict[str, list] = {k: [] for k in (
-        "patient", "incident", "severity", "critical", "immediate_survivor", "age",
-        "penetrating", "needs_surgery", "rpm0", "rr0", "pulse0", "sbp0", "gcs0", "walking0",
-        "obs_rr", "obs_pulse", "obs_sbp", "obs_gcs", "obs_walking", "tag", "triaged_min",
-        "left_scene_min", "leave_mode", "vehicle", "hospital", "hospital_arrival_min",
-        "definitive_care_min", "rpm_at_care", "p_survival", "death_min", "death_place",
-        "outcome", "untreated_death_min", "state",
-    )}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "patient",
+            "incident",
+            "severity",
+            "critical",
+            "immediate_survivor",
+            "age",
+            "penetrating",
+            "needs_surgery",
+            "rpm0",
+            "rr0",
+            "pulse0",
+            "sbp0",
+            "gcs0",
+            "walking0",
+            "obs_rr",
+            "obs_pulse",
+            "obs_sbp",
+            "obs_gcs",
+            "obs_walking",
+            "tag",
+            "triaged_min",
+            "left_scene_min",
+            "leave_mode",
+            "vehicle",
+            "hospital",
+            "hospital_arrival_min",
+            "definitive_care_min",
+            "rpm_at_care",
+            "p_survival",
+            "death_min",
+            "death_place",
+            "outcome",
+            "untreated_death_min",
+            "state",
+        )
+    }
     for p in model.patients:
         v0 = p.initial_vitals()
         o = p.observed
@@ -70,13 +101,39 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["untreated_death_min"].append(p.untreated_death_min)
         cols["state"].append(p.state.value)
     df = pd.DataFrame(cols)
-    for c in ("incident", "severity", "tag", "leave_mode", "hospital", "death_place",
-              "outcome", "state"):
+    for c in (
+        "incident",
+        "severity",
+        "tag",
+        "leave_mode",
+        "hospital",
+        "death_place",
+        "outcome",
+        "state",
+    ):
         df[c] = pd.Categorical(df[c])
-    for c in ("patient", "age", "rpm0", "rr0", "pulse0", "sbp0", "gcs0", "obs_rr", "obs_pulse",
-              "obs_sbp", "obs_gcs", "vehicle"):
+    for c in (
+        "patient",
+        "age",
+        "rpm0",
+        "rr0",
+        "pulse0",
+        "sbp0",
+        "gcs0",
+        "obs_rr",
+        "obs_pulse",
+        "obs_sbp",
+        "obs_gcs",
+        "vehicle",
+    ):
         df[c] = df[c].astype(np.int32)
-    for c in ("critical", "immediate_survivor", "penetrating", "needs_surgery", "walking0",
-              "obs_walking"):
+    for c in (
+        "critical",
+        "immediate_survivor",
+        "penetrating",
+        "needs_surgery",
+        "walking0",
+        "obs_walking",
+    ):
         df[c] = df[c].astype(bool)
     return df

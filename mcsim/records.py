@@ -42,8 +42,21 @@ import pandas as pd
 from mcsim.enums import EventKind
 
 EVENT_COLUMNS = (
-    "time_min", "seq", "kind", "patient", "vehicle", "staff", "hospital", "incident", "node",
-    "to_node", "arrive_min", "tag", "state", "rpm", "detail",
+    "time_min",
+    "seq",
+    "kind",
+    "patient",
+    "vehicle",
+    "staff",
+    "hospital",
+    "incident",
+    "node",
+    "to_node",
+    "arrive_min",
+    "tag",
+    "state",
+    "rpm",
+    "detail",
 )
 
 

@@ -68,7 +68,8 @@ class HospitalSpec(StrictModel):
     resus_bays: int = Field(ge=0, description="trauma/resuscitation bays")
     ed_beds: int = Field(ge=1)
     minor_treatment_spaces: int = Field(
-        default=10, ge=0,
+        default=10,
+        ge=0,
         description="places where walking wounded are treated (minor injuries area) "
         "[assumption]; 0 = they queue for ED beds",
     )
@@ -88,8 +89,13 @@ class HospitalSpec(StrictModel):
 
     @model_validator(mode="after")
     def _occupied_within_capacity(self) -> HospitalSpec:
-        for field in ("resus_bays", "ed_beds", "minor_treatment_spaces", "operating_rooms",
-                      "icu_beds"):
+        for field in (
+            "resus_bays",
+            "ed_beds",
+            "minor_treatment_spaces",
+            "operating_rooms",
+            "icu_beds",
+        ):
             if getattr(self.occupied, field) > getattr(self, field):
                 raise ValueError(
                     f"occupied.{field} ({getattr(self.occupied, field)}) exceeds "
@@ -194,8 +200,9 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of keys to values", file=file)
     if "schema_version" not in data:
-        raise InputError("missing key; this mcsim reads schema_version 1", file=file,
-                         path="schema_version")
+        raise InputError(
+            "missing key; this mcsim reads schema_version 1", file=file, path="schema_version"
+        )
     if data["schema_version"] != SCHEMA_VERSION:
         raise InputError(
             f"unsupported schema_version {data['schema_version']!r}; this mcsim reads "
@@ -310,8 +317,9 @@ def apply_overrides(data: Any, overrides: list[str], *, file: str | None = None)
         elif isinstance(node, dict):
             node[last] = value
         else:
-            raise InputError("--set path goes through a value that is not a mapping",
-                             file=file, path=path)
+            raise InputError(
+                "--set path goes through a value that is not a mapping", file=file, path=path
+            )
     return out
 
 
@@ -324,8 +332,9 @@ def _descend(node: Any, part: str | int, so_far: list[str | int], file: str | No
             raise InputError("index out of range for --set", file=file, path=where)
         return node[part]
     if not isinstance(node, dict):
-        raise InputError("--set path goes through a value that is not a mapping",
-                         file=file, path=where)
+        raise InputError(
+            "--set path goes through a value that is not a mapping", file=file, path=where
+        )
     return node.setdefault(part, {})
 
 
@@ -372,9 +381,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         check_node(f"hospitals[{i}]", h.node, NodeKind.HOSPITAL)
         for j, home in enumerate(h.staff_home_nodes):
             if home not in names:
-                problems.append(
-                    (f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {home!r}")
-                )
+                problems.append((f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {home!r}"))
     for i, st in enumerate(s.stations):
         check_node(f"stations[{i}]", st.node, NodeKind.AMBULANCE_STATION)
     profiles = set(builtin_profiles()) | set(s.injury_profiles)

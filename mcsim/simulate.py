@@ -39,7 +39,9 @@ def simulate(
     Args:
         scenario: a :class:`Scenario`, a path to a scenario file, or None for the default.
         seed: the run's seed (same scenario, seed and policies → the same event log).
-        triage, dispatch, destination: policy names overriding the scenario's.
+        triage: triage policy name overriding the scenario's.
+        dispatch: dispatch policy name overriding the scenario's.
+        destination: destination policy name overriding the scenario's.
 
     Returns:
         The run's metrics, event log and patients table.

@@ -52,53 +52,129 @@ def _mutations():
 
     return [
         ("unknown top-level key", set_in("colour", "red"), "colour", "valid keys"),
-        ("unknown hospital key", set_in("hospitals[1].bedz", 3), "hospitals[1].bedz",
-         "ed_beds"),
-        ("trauma level too high", set_in("hospitals[1].trauma_level", 7),
-         "hospitals[1].trauma_level", "less than or equal to 4"),
-        ("negative beds", set_in("hospitals[0].ed_beds", -5), "hospitals[0].ed_beds",
-         "greater than or equal"),
-        ("casualties not a number", set_in("incidents[0].casualties", "many"),
-         "incidents[0].casualties", "integer"),
-        ("missing casualties", delete("incidents", 0, "casualties"), "incidents[0].casualties",
-         "Field required"),
-        ("hospital on unknown node", set_in("hospitals[0].node", "nowhere"),
-         "hospitals[0].node", "unknown node 'nowhere'"),
-        ("station on unknown node", set_in("stations[1].node", "r9c9"), "stations[1].node",
-         "unknown node"),
-        ("unknown injury profile", set_in("incidents[0].injury_profile", "dragon"),
-         "incidents[0].injury_profile", "known:"),
-        ("unknown triage policy", set_in("policies.triage", "coin_flip"), "policies.triage",
-         "unknown triage policy 'coin_flip'"),
-        ("road to unknown node", set_in("region.roads[0].to", "atlantis"), "region.roads[0].to",
-         "atlantis"),
-        ("duplicate hospital id", set_in("hospitals[1].id", "big"), "hospitals[1].id",
-         "duplicate id"),
-        ("occupied beyond capacity", set_in("hospitals[0].occupied.ed_beds", 99),
-         "hospitals[0]", "exceeds"),
-        ("onset after the end", set_in("incidents[0].onset_min", 10_000),
-         "incidents[0].onset_min", "after the scenario ends"),
+        ("unknown hospital key", set_in("hospitals[1].bedz", 3), "hospitals[1].bedz", "ed_beds"),
+        (
+            "trauma level too high",
+            set_in("hospitals[1].trauma_level", 7),
+            "hospitals[1].trauma_level",
+            "less than or equal to 4",
+        ),
+        (
+            "negative beds",
+            set_in("hospitals[0].ed_beds", -5),
+            "hospitals[0].ed_beds",
+            "greater than or equal",
+        ),
+        (
+            "casualties not a number",
+            set_in("incidents[0].casualties", "many"),
+            "incidents[0].casualties",
+            "integer",
+        ),
+        (
+            "missing casualties",
+            delete("incidents", 0, "casualties"),
+            "incidents[0].casualties",
+            "Field required",
+        ),
+        (
+            "hospital on unknown node",
+            set_in("hospitals[0].node", "nowhere"),
+            "hospitals[0].node",
+            "unknown node 'nowhere'",
+        ),
+        (
+            "station on unknown node",
+            set_in("stations[1].node", "r9c9"),
+            "stations[1].node",
+            "unknown node",
+        ),
+        (
+            "unknown injury profile",
+            set_in("incidents[0].injury_profile", "dragon"),
+            "incidents[0].injury_profile",
+            "known:",
+        ),
+        (
+            "unknown triage policy",
+            set_in("policies.triage", "coin_flip"),
+            "policies.triage",
+            "unknown triage policy 'coin_flip'",
+        ),
+        (
+            "road to unknown node",
+            set_in("region.roads[0].to", "atlantis"),
+            "region.roads[0].to",
+            "atlantis",
+        ),
+        (
+            "duplicate hospital id",
+            set_in("hospitals[1].id", "big"),
+            "hospitals[1].id",
+            "duplicate id",
+        ),
+        (
+            "occupied beyond capacity",
+            set_in("hospitals[0].occupied.ed_beds", 99),
+            "hospitals[0]",
+            "exceeds",
+        ),
+        (
+            "onset after the end",
+            set_in("incidents[0].onset_min", 10_000),
+            "incidents[0].onset_min",
+            "after the scenario ends",
+        ),
         ("no hospitals", set_in("hospitals", []), "hospitals", "at least 1"),
-        ("hospital on the incident site", set_in("hospitals[1].node", "site"),
-         "hospitals[1].node", "incident_site"),
-        ("extraction range reversed", set_in("incidents[0].extraction_min_range", [30, 10]),
-         "incidents[0].extraction_min_range", "low <= high"),
-        ("vehicle capacity zero", set_in("stations[0].vehicles[0].capacity", 0),
-         "stations[0].vehicles[0].capacity", "greater than or equal to 1"),
-        ("share above one", set_in("incidents[0].child_share", 1.5), "incidents[0].child_share",
-         "less than or equal to 1"),
-        ("unknown vehicle type", set_in("stations[0].vehicles[0].type", "helicopter"),
-         "stations[0].vehicles[0].type", "als"),
-        ("wrong schema version", set_in("schema_version", 2), "schema_version",
-         "unsupported schema_version 2"),
+        (
+            "hospital on the incident site",
+            set_in("hospitals[1].node", "site"),
+            "hospitals[1].node",
+            "incident_site",
+        ),
+        (
+            "extraction range reversed",
+            set_in("incidents[0].extraction_min_range", [30, 10]),
+            "incidents[0].extraction_min_range",
+            "low <= high",
+        ),
+        (
+            "vehicle capacity zero",
+            set_in("stations[0].vehicles[0].capacity", 0),
+            "stations[0].vehicles[0].capacity",
+            "greater than or equal to 1",
+        ),
+        (
+            "share above one",
+            set_in("incidents[0].child_share", 1.5),
+            "incidents[0].child_share",
+            "less than or equal to 1",
+        ),
+        (
+            "unknown vehicle type",
+            set_in("stations[0].vehicles[0].type", "helicopter"),
+            "stations[0].vehicles[0].type",
+            "als",
+        ),
+        (
+            "wrong schema version",
+            set_in("schema_version", 2),
+            "schema_version",
+            "unsupported schema_version 2",
+        ),
         ("missing schema version", delete("schema_version"), "schema_version", "missing"),
-        ("unknown physiology key", set_in("physiology.walk_rpm", 3), "physiology.walk_rpm",
-         "valid keys"),
+        (
+            "unknown physiology key",
+            set_in("physiology.walk_rpm", 3),
+            "physiology.walk_rpm",
+            "valid keys",
+        ),
     ]
 
 
-@pytest.mark.parametrize("name,mutate,path,fragment", _mutations(), ids=lambda x: x
-                         if isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    "name,mutate,path,fragment", _mutations(), ids=lambda x: x if isinstance(x, str) else ""
+)
 def test_bad_scenario_gets_one_error_naming_path(small_data, name, mutate, path, fragment):
     data = mutate(small_data)
     with pytest.raises(InputError) as info:
@@ -115,8 +191,17 @@ def test_unknown_key_lists_every_valid_key(small_data):
     small_data["hospitals"][0]["bedz"] = 1
     with pytest.raises(InputError) as info:
         parse_scenario(small_data, file="x.yaml")
-    for key in ("trauma_level", "resus_bays", "ed_beds", "operating_rooms", "icu_beds",
-                "teams_on_duty", "teams_on_call", "callin_delay_min", "occupied"):
+    for key in (
+        "trauma_level",
+        "resus_bays",
+        "ed_beds",
+        "operating_rooms",
+        "icu_beds",
+        "teams_on_duty",
+        "teams_on_call",
+        "callin_delay_min",
+        "occupied",
+    ):
         assert key in info.value.message
 
 

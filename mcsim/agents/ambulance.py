@@ -32,8 +32,9 @@ class Ambulance(mesa.Agent):
         patients: who is on board.
     """
 
-    def __init__(self, model: MCIModel, vid: int, station: str, home: int,
-                 vtype: VehicleType, capacity: int) -> None:
+    def __init__(
+        self, model: MCIModel, vid: int, station: str, home: int, vtype: VehicleType, capacity: int
+    ) -> None:
         super().__init__(model)
         self.vid = vid
         self.station = station
@@ -65,8 +66,13 @@ class Ambulance(mesa.Agent):
         """Go to ``scene`` (from the station or from a hospital after handover)."""
         self.scene = scene
         scene.committed_capacity += self.capacity
-        self._drive(scene.node, self.arrive_at_scene, VehicleState.TO_SCENE,
-                    EventKind.DISPATCHED, incident=scene.id)
+        self._drive(
+            scene.node,
+            self.arrive_at_scene,
+            VehicleState.TO_SCENE,
+            EventKind.DISPATCHED,
+            incident=scene.id,
+        )
 
     def arrive_at_scene(self) -> None:
         """Join the scene's queue of vehicles waiting to load."""
@@ -80,8 +86,12 @@ class Ambulance(mesa.Agent):
         """Load ``patients`` (loading takes ``loading_min`` each), then leave."""
         m = self.model
         self.patients = patients
-        self._record(EventKind.LOAD_START, node=self.node, incident=self.scene.id,
-                     detail=",".join(str(p.pid) for p in patients))
+        self._record(
+            EventKind.LOAD_START,
+            node=self.node,
+            incident=self.scene.id,
+            detail=",".join(str(p.pid) for p in patients),
+        )
         for p in patients:
             p.vehicle = self.vid
             p.set_state(PatientState.LOADING, EventKind.LOAD_START, vehicle=self.vid)
@@ -105,12 +115,24 @@ class Ambulance(mesa.Agent):
             p.left_scene_min = m.now
             p.leave_mode = "ambulance"
             p.hospital = hospital.hid
-            p.set_state(PatientState.IN_TRANSPORT, EventKind.DEPART_SCENE, vehicle=self.vid,
-                        node=self.node, to_node=hospital.node, arrive_min=arrive)
+            p.set_state(
+                PatientState.IN_TRANSPORT,
+                EventKind.DEPART_SCENE,
+                vehicle=self.vid,
+                node=self.node,
+                to_node=hospital.node,
+                arrive_min=arrive,
+            )
         hospital.expect(len(self.patients))
         self.state = VehicleState.TO_HOSPITAL
-        self._record(EventKind.DEPART_SCENE, node=self.node, to_node=hospital.node,
-                     arrive_min=arrive, hospital=hospital.hid, incident=scene.id)
+        self._record(
+            EventKind.DEPART_SCENE,
+            node=self.node,
+            to_node=hospital.node,
+            arrive_min=arrive,
+            hospital=hospital.hid,
+            incident=scene.id,
+        )
         self.node = hospital.node
         self.scene = None
         m.schedule(arrive, Phase.ARRIVAL, self.arrive_at_hospital, hospital)
@@ -126,8 +148,9 @@ class Ambulance(mesa.Agent):
                 hospital.admit(p, by_vehicle=self.vid)
         hospital.expect(-len(self.patients))
         self.patients = []
-        m.schedule(m.now + m.spec.response.handover_min, Phase.SERVICE_END,
-                   self.handover_done, hospital)
+        m.schedule(
+            m.now + m.spec.response.handover_min, Phase.SERVICE_END, self.handover_done, hospital
+        )
 
     def handover_done(self, hospital) -> None:
         """Free again: the dispatcher may send it back; otherwise it returns to its station."""
@@ -138,8 +161,9 @@ class Ambulance(mesa.Agent):
 
     def return_to_station(self) -> None:
         """Drive home."""
-        self._drive(self.home, self.arrive_at_station, VehicleState.TO_STATION,
-                    EventKind.RETURN_TO_STATION)
+        self._drive(
+            self.home, self.arrive_at_station, VehicleState.TO_STATION, EventKind.RETURN_TO_STATION
+        )
 
     def arrive_at_station(self) -> None:
         """Back at the station: available."""

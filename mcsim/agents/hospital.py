@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from mcsim.scenario import HospitalSpec
 
 
-
 def _rank(p: Patient) -> int:
     """Queue class: critical first, then other non-walking patients, then the walking."""
     if p.critical:
@@ -65,8 +64,11 @@ class Hospital(mesa.Agent):
             Resource.TEAM: spec.teams_on_duty,
         }
         self.queues: dict[Resource, list[tuple[int, int, Patient]]] = {
-            Resource.RESUS_BAY: [], Resource.OPERATING_ROOM: [], Resource.ICU_BED: [],
-            Resource.ED_BED: [], Resource.MINOR_SPACE: [],
+            Resource.RESUS_BAY: [],
+            Resource.OPERATING_ROOM: [],
+            Resource.ICU_BED: [],
+            Resource.ED_BED: [],
+            Resource.MINOR_SPACE: [],
         }
         self.on_diversion = False
         self.received = 0
@@ -114,9 +116,14 @@ class Hospital(mesa.Agent):
         p.hospital = self.hid
         p.hospital_arrival_min = m.now
         p.set_care(m.spec.physiology.hospital_wait_care_factor)
-        p.set_state(PatientState.AWAITING_CARE, EventKind.HOSPITAL_ARRIVAL, hospital=self.hid,
-                    node=self.node, vehicle=by_vehicle,
-                    detail="ambulance" if by_vehicle >= 0 else "self")
+        p.set_state(
+            PatientState.AWAITING_CARE,
+            EventKind.HOSPITAL_ARRIVAL,
+            hospital=self.hid,
+            node=self.node,
+            vehicle=by_vehicle,
+            detail="ambulance" if by_vehicle >= 0 else "self",
+        )
         self._enqueue(p, self._first_stop(p))
         self.pump()
 
@@ -132,9 +139,18 @@ class Hospital(mesa.Agent):
         p.waiting_for = r
         heapq.heappush(self.queues[r], (_rank(p), self._seq, p))
         m = self.model
-        m.log.add(m.now, EventKind.QUEUE, patient=p.pid, hospital=self.hid, node=self.node,
-                  incident=p.scene.id, tag=p.tag.value, state=p.state.value, rpm=p.rpm(m.now),
-                  detail=r.value)
+        m.log.add(
+            m.now,
+            EventKind.QUEUE,
+            patient=p.pid,
+            hospital=self.hid,
+            node=self.node,
+            incident=p.scene.id,
+            tag=p.tag.value,
+            state=p.state.value,
+            rpm=p.rpm(m.now),
+            detail=r.value,
+        )
 
     def _next(self, r: Resource) -> Patient | None:
         q = self.queues[r]
@@ -184,18 +200,24 @@ class Hospital(mesa.Agent):
         self._take(p, Resource.RESUS_BAY)
         self._take(p, Resource.TEAM)
         p.set_care(m.spec.physiology.resus_care_factor)
-        p.set_state(PatientState.IN_RESUSCITATION, EventKind.RESUS_START, hospital=self.hid,
-                    node=self.node)
-        m.schedule(m.now + self._service_min(m.spec.hospital_care.resus_min),
-                   Phase.SERVICE_END, self._end_resus, p)
+        p.set_state(
+            PatientState.IN_RESUSCITATION, EventKind.RESUS_START, hospital=self.hid, node=self.node
+        )
+        m.schedule(
+            m.now + self._service_min(m.spec.hospital_care.resus_min),
+            Phase.SERVICE_END,
+            self._end_resus,
+            p,
+        )
 
     def _end_resus(self, p: Patient) -> None:
         if p.state is PatientState.DEAD:
             return
         self.release(p, Resource.RESUS_BAY)
         self.release(p, Resource.TEAM)
-        p.set_state(PatientState.AWAITING_CARE, EventKind.RESUS_END, hospital=self.hid,
-                    node=self.node)
+        p.set_state(
+            PatientState.AWAITING_CARE, EventKind.RESUS_END, hospital=self.hid, node=self.node
+        )
         nxt = Resource.OPERATING_ROOM if p.needs_surgery else Resource.ICU_BED
         if nxt is Resource.OPERATING_ROOM and self.capacity[Resource.OPERATING_ROOM] == 0:
             nxt = Resource.ICU_BED  # no theatre here: intensive care is the best on offer
@@ -208,8 +230,12 @@ class Hospital(mesa.Agent):
         self._take(p, Resource.OPERATING_ROOM)
         self._take(p, Resource.TEAM)
         p.begin_definitive_care(self.hid, detail="surgery")
-        m.schedule(m.now + self._service_min(m.spec.hospital_care.surgery_min),
-                   Phase.SERVICE_END, self._end_surgery, p)
+        m.schedule(
+            m.now + self._service_min(m.spec.hospital_care.surgery_min),
+            Phase.SERVICE_END,
+            self._end_surgery,
+            p,
+        )
 
     def _end_surgery(self, p: Patient) -> None:
         m = self.model
@@ -217,8 +243,17 @@ class Hospital(mesa.Agent):
             return
         self.release(p, Resource.OPERATING_ROOM)
         self.release(p, Resource.TEAM)
-        m.log.add(m.now, EventKind.OR_END, patient=p.pid, hospital=self.hid, node=self.node,
-                  incident=p.scene.id, tag=p.tag.value, state=p.state.value, rpm=p.rpm(m.now))
+        m.log.add(
+            m.now,
+            EventKind.OR_END,
+            patient=p.pid,
+            hospital=self.hid,
+            node=self.node,
+            incident=p.scene.id,
+            tag=p.tag.value,
+            state=p.state.value,
+            rpm=p.rpm(m.now),
+        )
         if self.capacity[Resource.ICU_BED] > 0:
             self._enqueue(p, Resource.ICU_BED)
         self.pump()
@@ -228,9 +263,17 @@ class Hospital(mesa.Agent):
         p.waiting_for = None
         self._take(p, Resource.ICU_BED)
         if p.state is PatientState.DEFINITIVE_CARE:
-            m.log.add(m.now, EventKind.ICU_ADMIT, patient=p.pid, hospital=self.hid,
-                      node=self.node, incident=p.scene.id, tag=p.tag.value,
-                      state=p.state.value, rpm=p.rpm(m.now))
+            m.log.add(
+                m.now,
+                EventKind.ICU_ADMIT,
+                patient=p.pid,
+                hospital=self.hid,
+                node=self.node,
+                incident=p.scene.id,
+                tag=p.tag.value,
+                state=p.state.value,
+                rpm=p.rpm(m.now),
+            )
         else:
             p.begin_definitive_care(self.hid, detail="icu")
 
@@ -241,17 +284,24 @@ class Hospital(mesa.Agent):
         p.begin_definitive_care(self.hid, detail=bed.value)
         care = m.spec.hospital_care
         mean = care.ed_minor_min if p.severity is Severity.MINOR else care.ed_serious_min
-        m.schedule(m.now + self._service_min(mean), Phase.SERVICE_END, self._ed_discharge, p,
-                   bed)
+        m.schedule(m.now + self._service_min(mean), Phase.SERVICE_END, self._ed_discharge, p, bed)
 
     def _ed_discharge(self, p: Patient, bed: Resource) -> None:
         m = self.model
         if p.state is PatientState.DEAD:
             return
         self.release(p, bed)
-        m.log.add(m.now, EventKind.ED_DISCHARGE, patient=p.pid, hospital=self.hid,
-                  node=self.node, incident=p.scene.id, tag=p.tag.value, state=p.state.value,
-                  rpm=p.rpm(m.now))
+        m.log.add(
+            m.now,
+            EventKind.ED_DISCHARGE,
+            patient=p.pid,
+            hospital=self.hid,
+            node=self.node,
+            incident=p.scene.id,
+            tag=p.tag.value,
+            state=p.state.value,
+            rpm=p.rpm(m.now),
+        )
         self.pump()
 
     def view_free(self, r: Resource) -> int:

@@ -94,8 +94,13 @@ class Patient(mesa.Agent):
 
     def _vitals_for(self, rpm_now: int) -> phys.Vitals:
         return phys.vitals_at(
-            self.model.spec.physiology, self.codes0, self.loss_order, self.quantiles,
-            int(rpm_now), walking0=self.walking0, age=self.age,
+            self.model.spec.physiology,
+            self.codes0,
+            self.loss_order,
+            self.quantiles,
+            int(rpm_now),
+            walking0=self.walking0,
+            age=self.age,
         )
 
     def set_care(self, factor: float) -> None:
@@ -109,8 +114,9 @@ class Patient(mesa.Agent):
         self._death_token += 1
         t = self.traj.death_time()
         if t <= self.model.horizon_min:
-            self.model.schedule(max(t, self.model.now), Phase.DEATH, self.die_of_injuries,
-                                self._death_token)
+            self.model.schedule(
+                max(t, self.model.now), Phase.DEATH, self.die_of_injuries, self._death_token
+            )
 
     def start_clock(self) -> None:
         """Schedule the untreated death, if it falls within the horizon."""
@@ -152,9 +158,13 @@ class Patient(mesa.Agent):
         self.p_survival = phys.survival_probability(m.spec.physiology, self.rpm_at_care)
         self.definitive_care_min = now
         self.set_care(0.0)
-        self.set_state(PatientState.DEFINITIVE_CARE, EventKind.DEFINITIVE_CARE,
-                       hospital=hospital_id, node=self.model.hospitals[hospital_id].node,
-                       detail=detail)
+        self.set_state(
+            PatientState.DEFINITIVE_CARE,
+            EventKind.DEFINITIVE_CARE,
+            hospital=hospital_id,
+            node=self.model.hospitals[hospital_id].node,
+            detail=detail,
+        )
         if self.u_survival < self.p_survival:
             self.outcome = Outcome.SURVIVED
         else:
@@ -170,16 +180,35 @@ class Patient(mesa.Agent):
 
     # ---------------------------------------------------------------- records
 
-    def set_state(self, state: PatientState, kind: EventKind, *, hospital: str = "",
-                  node: int = -1, to_node: int = -1, arrive_min: float = math.nan,
-                  vehicle: int = -1, staff: int = -1, detail: str = "") -> None:
+    def set_state(
+        self,
+        state: PatientState,
+        kind: EventKind,
+        *,
+        hospital: str = "",
+        node: int = -1,
+        to_node: int = -1,
+        arrive_min: float = math.nan,
+        vehicle: int = -1,
+        staff: int = -1,
+        detail: str = "",
+    ) -> None:
         """Move to ``state`` and record the change."""
         self.state = state
         m = self.model
         m.log.add(
-            m.now, kind, patient=self.pid, vehicle=vehicle, staff=staff,
-            hospital=hospital or self.hospital, incident=self.scene.id,
+            m.now,
+            kind,
+            patient=self.pid,
+            vehicle=vehicle,
+            staff=staff,
+            hospital=hospital or self.hospital,
+            incident=self.scene.id,
             node=self.scene.node if node < 0 and state in AT_SCENE else node,
-            to_node=to_node, arrive_min=arrive_min, tag=self.tag.value, state=state.value,
-            rpm=self.rpm(m.now), detail=detail,
+            to_node=to_node,
+            arrive_min=arrive_min,
+            tag=self.tag.value,
+            state=state.value,
+            rpm=self.rpm(m.now),
+            detail=detail,
         )

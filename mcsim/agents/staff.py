@@ -37,8 +37,7 @@ class Staff(mesa.Agent):
 
     def _record(self, kind: EventKind, **kw) -> None:
         m = self.model
-        m.log.add(m.now, kind, staff=self.sid, state=self.state.value, detail=self.role.value,
-                  **kw)
+        m.log.add(m.now, kind, staff=self.sid, state=self.state.value, detail=self.role.value, **kw)
 
     def travel_to(self, node: int, *, hospital: str = "", incident: str = "") -> None:
         """Leave now for ``node``; :meth:`arrive` runs on arrival."""
@@ -50,8 +49,14 @@ class Staff(mesa.Agent):
             return
         self.state = StaffState.TRAVELLING
         arrive = m.now + minutes
-        self._record(EventKind.STAFF_DEPART, node=self.node, to_node=node, arrive_min=arrive,
-                     hospital=hospital, incident=incident)
+        self._record(
+            EventKind.STAFF_DEPART,
+            node=self.node,
+            to_node=node,
+            arrive_min=arrive,
+            hospital=hospital,
+            incident=incident,
+        )
         self.node = node
         m.schedule(arrive, Phase.ARRIVAL, self.arrive)
 

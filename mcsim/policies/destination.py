@@ -15,7 +15,9 @@ from mcsim.policies.views import HospitalView, PatientView
 
 def _reachable(hospitals: Sequence[HospitalView], patients: Sequence[PatientView]):
     child = any(p.is_child for p in patients)
-    ok = [h for h in hospitals if h.travel_min != float("inf") and (h.accepts_children or not child)]
+    ok = [
+        h for h in hospitals if h.travel_min != float("inf") and (h.accepts_children or not child)
+    ]
     open_ = [h for h in ok if not h.on_diversion]
     return open_ or ok
 

@@ -60,9 +60,7 @@ class PolicyRegistry:
             return self._policies[kind][name]
         except KeyError:
             known = ", ".join(sorted(self._policies[kind]))
-            raise InputError(
-                f"unknown {kind} policy {name!r}; known: {known}", path=path
-            ) from None
+            raise InputError(f"unknown {kind} policy {name!r}; known: {known}", path=path) from None
 
     def names(self, kind: PolicyKind | str) -> list[str]:
         """Registered names of ``kind``, sorted."""
