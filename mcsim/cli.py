@@ -12,10 +12,13 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
 
 from mcsim.errors import InputError
 
@@ -65,6 +68,16 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metrics as one JSON object and nothing else.")
     ] = False,
+    census: Annotated[
+        Path | None,
+        typer.Option(
+            help="Start from today's state: a CSV of occupied beds and available ambulances "
+            "(as_of,kind,id,resource,count; see mcsim/census.py)."
+        ),
+    ] = None,
+    census_max_age_h: Annotated[
+        float, typer.Option(help="Refuse census rows older than this many hours.")
+    ] = 24.0,
 ) -> None:
     """Run a scenario and print its results."""
     from mcsim.policies import default_registry
@@ -73,6 +86,10 @@ def run(
 
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
+    if census is not None:
+        from mcsim.census import load_census
+
+        sc = load_census(sc, census, max_age_h=census_max_age_h)
     registry = default_registry()
     for kind, name in (("triage", triage), ("dispatch", dispatch), ("destination", destination)):
         if name is not None:
@@ -194,10 +211,62 @@ def policies() -> None:
     con = _out()
     for pol in default_registry().all():
         params = ", ".join(f"{k}={v!r}" for k, v in pol.params.items())
-        con.print(
-            f"[bold]{pol.kind}[/bold] {pol.name}: {pol.description}"
-            + (f" [params: {params}]" if params else "")
-        )
+        line = f"[bold]{pol.kind}[/bold] {escape(pol.name)}: {escape(pol.description)}"
+        con.print(line + (escape(f" [params: {params}]") if params else ""))
+
+
+region_app = typer.Typer(
+    help="Bring your own region: import roads, hospitals and stations into a scenario.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(region_app, name="region")
+
+
+@region_app.command("import")
+def region_import(
+    out: Annotated[Path, typer.Option(help="The scenario YAML file to write.")],
+    graphml: Annotated[
+        Path | None,
+        typer.Option(help="Road network in osmnx GraphML (x/y lon/lat, length m)."),
+    ] = None,
+    hospitals: Annotated[
+        Path | None, typer.Option(help="Hospitals: CSV (name,lon,lat,...) or GeoJSON points.")
+    ] = None,
+    stations: Annotated[
+        Path | None, typer.Option(help="Ambulance stations: CSV (id,lon,lat,als,bls) or GeoJSON.")
+    ] = None,
+    incident: Annotated[
+        str | None, typer.Option(help="The incident's place: NAME@LON,LAT.", metavar="NAME@LON,LAT")
+    ] = None,
+    detour_factor: Annotated[
+        float, typer.Option(help="Road ÷ straight-line distance [assumption].")
+    ] = 1.3,
+    speed_kmh: Annotated[
+        float, typer.Option(help="Speed on straight-line roads when there is no graph.")
+    ] = 40.0,
+    name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+) -> None:
+    """Write a scenario skeleton from a road graph and hospital/station files; it validates."""
+    from mcsim.region_import import ImportParams, import_region
+
+    params = ImportParams(detour_factor=detour_factor, speed_kmh=speed_kmh)
+    result = import_region(
+        out=out,
+        graphml=graphml,
+        hospitals=hospitals,
+        stations=stations,
+        incident=incident,
+        params=params,
+        name=name,
+    )
+    sc = result.scenario
+    typer.echo(
+        f"wrote {out}: {len(sc['region']['nodes'])} nodes, {len(sc['region']['roads'])} roads, "
+        f"{len(sc['hospitals'])} hospitals, {len(sc['stations'])} stations"
+    )
+    for note in result.notes:
+        typer.echo(f"note: {note}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,15 +276,19 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.NoArgsIsHelpError as exc:
-        print(exc.format_message() if hasattr(exc, "format_message") else "", file=sys.stderr)
-        return 2
-    except click.UsageError as exc:
-        print(f"error: {exc.format_message()}", file=sys.stderr)
-        return 2
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.Abort:
         print("error: aborted", file=sys.stderr)
         return 1
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message())
+        return 0
+    except TyperException as exc:
+        # Usage errors (unknown option or command, bad option value): typer's own click.
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print("error: " + " ".join(message.split()), file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
     return result if isinstance(result, int) else 0

@@ -520,7 +520,7 @@ class MCIModel(mesa.Model):
             for h in {id(h): h for h, _ in p.held}.values():
                 h.release_all(p)
         if prev in AT_SCENE and p.scene.alerted:
-            self.dispatch_round()
+            self.scene_changed(p.scene)
 
     # ================================================================ dispatch & destination
 
@@ -533,6 +533,7 @@ class MCIModel(mesa.Model):
             node=v.node,
             travel_min_to_scene=float(self.region.travel_to(scene.node)[v.node]),
             station=v.station,
+            untriaged_at_scene=scene.untriaged,
         )
 
     def patient_view(self, p: Patient) -> PatientView:

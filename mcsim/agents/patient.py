@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 AT_SCENE = frozenset(
     {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
 )
+UNTRIAGED = frozenset({PatientState.TRAPPED, PatientState.AWAITING_TRIAGE})
 
 
 class Patient(mesa.Agent):
@@ -56,7 +57,7 @@ class Patient(mesa.Agent):
         params = model.spec.physiology
         self.traj = phys.Trajectory(params, self.rpm0, self.penetrating, scene.onset_min)
         self.untreated_death_min = self.traj.death_time()
-        self.state = PatientState.AWAITING_TRIAGE
+        self.state: PatientState | None = None  # set by the first set_state
         self.tag = TriageTag.UNTRIAGED
         self.observed: phys.Vitals | None = None
         self.triaged_min = math.nan
@@ -194,6 +195,9 @@ class Patient(mesa.Agent):
         detail: str = "",
     ) -> None:
         """Move to ``state`` and record the change."""
+        was_untriaged = self.state in UNTRIAGED
+        if was_untriaged is not (state in UNTRIAGED):
+            self.scene.untriaged += -1 if was_untriaged else 1
         self.state = state
         m = self.model
         m.log.add(

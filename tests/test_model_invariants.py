@@ -1,0 +1,80 @@
+"""Invariants over random small scenarios (hypothesis), checked after every event time.
+
+Every patient is in exactly one state that agrees with where they are; no capacity goes below
+zero or above its size; no vehicle carries more than its capacity or holds a patient another
+vehicle holds; the event log never goes back in time; every patient is accounted for at the end.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mcsim.casualties import builtin_profiles
+from mcsim.enums import Outcome, PatientState
+from mcsim.invariants import check_invariants
+from mcsim.model import MCIModel
+from mcsim.scenario import parse_scenario
+from tests.conftest import small_scenario_data
+
+
+@st.composite
+def small_scenarios(draw):
+    data = small_scenario_data(
+        casualties=draw(st.integers(1, 60)),
+        injury_profile=draw(st.sampled_from(sorted(builtin_profiles()))),
+        self_transport_share=draw(st.floats(0, 1)),
+        extraction_share=draw(st.sampled_from([0.0, 0.3])),
+        extraction_min_range=[5.0, 40.0],
+        child_share=draw(st.floats(0, 0.5)),
+    )
+    for h in data["hospitals"]:
+        h["resus_bays"] = draw(st.integers(0, 3))
+        h["ed_beds"] = draw(st.integers(1, 6))
+        h["minor_treatment_spaces"] = draw(st.integers(0, 4))
+        h["operating_rooms"] = draw(st.integers(0, 2))
+        h["icu_beds"] = draw(st.integers(0, 3))
+        h["teams_on_duty"] = draw(st.integers(0, 2))
+        h["teams_on_call"] = draw(st.integers(0, 2))
+        h["occupied"] = {"ed_beds": draw(st.integers(0, h["ed_beds"]))}
+    for s in data["stations"]:
+        for g in s["vehicles"]:
+            g["count"] = draw(st.integers(0, 3))
+            g["capacity"] = draw(st.integers(1, 3))
+    data["response"] = {
+        "triage_officers": draw(st.integers(0, 3)),
+        "paramedics": draw(st.integers(0, 3)),
+        "loading_min": draw(st.sampled_from([0.0, 2.0, 5.0])),
+    }
+    data["duration_min"] = draw(st.sampled_from([60, 240, 600]))
+    return parse_scenario(data, file="hypothesis.yaml"), draw(st.integers(0, 2**31 - 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios())
+def test_invariants_hold_after_every_event_time(case):
+    scenario, seed = case
+    model = MCIModel(scenario, seed)
+    steps = 0
+    while model.step():
+        steps += 1
+        problems = check_invariants(model)
+        assert not problems, f"after step {steps} at t={model.now}: {problems[:5]}"
+    assert not check_invariants(model)
+    # every patient accounted for at the end, in exactly one final state
+    n = scenario.incidents[0].casualties
+    assert len(model.patients) == n
+    outcomes = {o: 0 for o in Outcome}
+    for p in model.patients:
+        outcomes[p.outcome] += 1
+        if p.outcome is Outcome.SURVIVED:
+            assert p.state is PatientState.DEFINITIVE_CARE
+    assert sum(outcomes.values()) == n
+    result = model.result()
+    m = result.metrics
+    assert m["casualties"] == n
+    assert m["deaths"] == outcomes[Outcome.DIED]
+    assert m["deaths"] == m["immediate_deaths"] + m["deaths_prehospital"] + m["deaths_in_hospital"]
+    assert m["unresolved"] == outcomes[Outcome.UNRESOLVED]
+    assert result.events["time_min"].is_monotonic_increasing
+    assert (result.events["seq"].diff().dropna() == 1).all()
