@@ -22,7 +22,7 @@ TRUE_STATE_COLUMNS = [
 ]
 
 
-@register(PolicyKind.TRIAGE, "test_all_immediate", "Test-only: everyone is immediate.")
+@register(PolicyKind.TRIAGE, "test_behaviour_all_immediate", "Test-only: everyone is immediate.")
 def _all_immediate(v, **_):
     return TriageTag.IMMEDIATE if v.breathing else TriageTag.DEAD
 
@@ -64,7 +64,7 @@ def test_event_log_is_identical_in_a_fresh_process(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "change", [{"triage": "test_all_immediate"}, {"destination": "test_farthest"}]
+    "change", [{"triage": "test_behaviour_all_immediate"}, {"destination": "test_farthest"}]
 )
 def test_changing_a_policy_keeps_every_casualty_and_untreated_trajectory(change):
     """Common random numbers: policies change what happens, never who is hurt or how badly."""

@@ -1,0 +1,504 @@
+"""Build the real-region scenarios (Las Vegas 2017, Manchester 2017, Boston 2013) from data files.
+
+The hospital facts (coordinates, trauma levels, beds) come from the CSVs in tests/data/regions/,
+copies of the project's region data set (its README lists every source; the keys H, LV1…, MA1…,
+BO1… in the scenario headers refer to it). Everything the files do not give is an
+**[assumption]** written into the scenario's header: station places and fleets, hospital sizes
+filled by :class:`mcsim.region_import.HospitalDefaults`, occupancy, injury mixes.
+
+Travel times are great-circle distance × detour factor ÷ speed between every pair of places
+(:func:`mcsim.region_import.build_scenario` without a road graph): an approximation, not a
+road network, and said so in each file.
+
+Run it to rewrite the scenarios; tests/test_scenario_library.py checks that the committed files
+are what it writes::
+
+    .venv/bin/python tools/build_region_scenarios.py          # writes scenarios/*.yaml
+    .venv/bin/python tools/build_region_scenarios.py --check  # exit 1 if a file differs
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mcsim.region_import import (  # noqa: E402
+    ImportParams,
+    Place,
+    build_scenario,
+    dump_scenario,
+    read_places,
+)
+
+DATA = REPO / "tests" / "data" / "regions"
+OUT = REPO / "scenarios"
+
+PARAMS = ImportParams(detour_factor=1.3, speed_kmh=50.0)
+"""Detour factor 1.3 and 50 km/h for an ambulance under lights on urban arterials at night
+**[assumption]**; both are shown in each file's header."""
+
+ED_OCCUPIED = 0.75
+ICU_OCCUPIED = 0.80
+
+
+@dataclass
+class RegionPlan:
+    """What one real-region scenario is built from."""
+
+    file: str
+    csv: str
+    ids: list[str | None]  # hospital id per CSV row; None = left out
+    header: list[str]
+    name: str
+    description: str
+    incidents: list[tuple[Place, dict[str, Any]]]
+    stations: list[tuple[str, str, float, float, int]]  # id, name, lat, lon, ALS
+    profile: tuple[str, dict[str, Any]]
+    response: dict[str, Any]
+    policies: dict[str, Any] = field(default_factory=dict)
+    row_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _hospitals(plan: RegionPlan) -> list[Place]:
+    places = read_places(DATA / plan.csv, "hospital")
+    if len(places) != len(plan.ids):
+        raise SystemExit(f"{plan.csv}: {len(places)} rows, {len(plan.ids)} ids")
+    out = []
+    for place, pid in zip(places, plan.ids, strict=True):
+        if pid is None:
+            continue
+        place.id = pid
+        place.props.update(plan.row_overrides.get(pid, {}))
+        out.append(place)
+    return out
+
+
+def build(plan: RegionPlan) -> str:
+    """The YAML text of one scenario."""
+    stations = [
+        Place(sid, name, lon, lat, {"als": str(n)}) for sid, name, lat, lon, n in plan.stations
+    ]
+    built = build_scenario(
+        hospitals=_hospitals(plan),
+        stations=stations,
+        incident=[p for p, _ in plan.incidents],
+        params=PARAMS,
+        name=plan.name,
+        hospitals_file=str(DATA / plan.csv),
+    )
+    sc = built.scenario
+    sc["description"] = plan.description
+    for h in sc["hospitals"]:
+        h["occupied"] = {
+            "ed_beds": round(ED_OCCUPIED * h["ed_beds"]),
+            "icu_beds": round(ICU_OCCUPIED * h["icu_beds"]),
+        }
+    for inc, (_, extra) in zip(sc["incidents"], plan.incidents, strict=True):
+        inc.update(extra)
+    sc["response"] = plan.response
+    sc["injury_profiles"] = {plan.profile[0]: plan.profile[1]}
+    sc["policies"] = plan.policies or {
+        "triage": "start",
+        "dispatch": "priority",
+        "destination": "nearest",
+    }
+    common = [
+        "",
+        "How it was built: tools/build_region_scenarios.py (do not edit by hand; change the tool",
+        "and rerun it). Hospital rows: tests/data/regions/" + plan.csv + ".",
+        "Travel times: great-circle distance x 1.3 (detour factor) / 50 km/h between every pair",
+        "of places [approximation; there is no road network of this region in the repository].",
+        "Hospital sizes: beds from the CSV where given; ED beds 5 %, ICU beds 8 % of beds, one",
+        "OR per 50 beds, resus bays and teams by trauma level, 200 beds where the CSV has none",
+        "(mcsim.region_import.HospitalDefaults) [assumption]. Occupancy at onset: 75 % of ED",
+        "beds and 80 % of ICU beds [assumption].",
+        "The data set deliberately holds no per-hospital patient counts of the real incident;",
+        "do not read this scenario's hospital loads as a replay of what happened.",
+    ]
+    header = plan.header + common + [""]
+    return dump_scenario(sc, header)
+
+
+# --------------------------------------------------------------------------------------------
+
+GUNSHOT_RPM = {
+    "critical_rpm_weights": [1, 1, 2, 2, 3, 4, 5, 5],
+    "serious_rpm_weights": [1, 2, 3],
+    "minor_rpm_weights": [1, 3],
+}
+BLAST_RPM = {
+    "critical_rpm_weights": [1, 1, 1, 1, 2, 3, 6, 12],
+    "serious_rpm_weights": [1, 2, 3],
+    "minor_rpm_weights": [1, 3],
+}
+
+LAS_VEGAS = RegionPlan(
+    file="las_vegas_concert_shooting.yaml",
+    csv="las_vegas_2017.csv",
+    ids=[
+        "umc",
+        "sunrise",
+        "sunrise_childrens",
+        "valley",
+        "desert_springs",
+        "spring_valley",
+        "southern_hills",
+        "summerlin",
+        "mountainview",
+        "centennial_hills",
+        "north_vista",
+        "st_rose_siena",
+        "st_rose_san_martin",
+        "st_rose_de_lima",
+        "henderson",
+        "nellis_mofmc",
+        "va_southern_nevada",
+        "boulder_city",
+    ],
+    row_overrides={
+        # UMC's 11 are the Trauma Center's resuscitation beds, not its ED [LV2].
+        "umc": {"resus_bays": "11", "ed_beds": "", "operating_rooms": "3"},
+    },
+    name="Mass shooting at an outdoor concert, Las Vegas valley (Route 91 Harvest, 2017)",
+    description=(
+        "Gunfire into a crowd of about 22,000 at an outdoor country-music festival on the Las "
+        "Vegas Strip, 22:05 on a Sunday night. 58 killed and about 867 injured (413 by gunfire "
+        "or shrapnel); most injured reached hospital by private car, taxi or rideshare. 18 "
+        "hospitals of the valley with their 2017 trauma levels. Travel times are straight-line "
+        "approximations; station places and fleets are assumptions (see the file's header)."
+    ),
+    header=[
+        "Mass shooting at an outdoor concert, Las Vegas valley (Route 91 Harvest, 1 Oct 2017)",
+        "",
+        "What it represents: shooting from the 32nd floor of Mandalay Bay into the festival",
+        "lot (Las Vegas Village) at about 22:05-22:15 PDT [LV11, LV12]; ~22,000 attendees.",
+        "Site 36.0950, -115.1717 (Wikipedia coordinate; the lot's centroid is ~100-200 m east)",
+        "[LV15]. Casualties 925 = 58 killed + ~867 injured [LV11] (CCFD: > 800 [LV12]).",
+        "Hospitals: the 18 acute hospitals of the region file; 2017 trauma levels: UMC Level I",
+        "(the only one; its 11 trauma resuscitation beds and 3 trauma ORs [LV2] are used as",
+        "resus_bays/operating_rooms), Sunrise Level II, St. Rose Siena Level III [LV1, LV9];",
+        "beds from HIFLD [H] or the sources in the CSV; MountainView ED 42 beds [LV8].",
+        "Injury mix (profile route91_gunfire): immediate deaths 58/925 = 6 % (most deaths at the",
+        "scene [assumption]); critical 10 % and serious 28 % of survivors [assumption: the data",
+        "give only 413 of 867 injured by gunfire or shrapnel, many with minor wounds];",
+        "penetrating; surgery shares as the built-in gunshot profile (Raux et al. 2019).",
+        "Self-transport: 90 % of walking casualties leave on their own, since 'most of those",
+        "injured were transported ... by means other than EMS units' [LV12]; the model lets only",
+        "walking casualties self-transport, so it under-counts non-walking casualties carried",
+        "by private car (a known limitation, docs/validation.md).",
+        "Stations [assumption]: 4 ALS of Community Ambulance's event team at the medical tent,",
+        "north-east of the lot [LV17, LV18]; 31 ALS at six placeholder bases at district centres",
+        "(Strip/Paradise, Downtown, North Las Vegas, Henderson, Summerlin, Spring Valley): the",
+        "data set found neither the county's 2017 fleet size nor station places.",
+        "Response: 4 triage officers and 16 paramedics on scene (Community Ambulance's",
+        "special-events staff of 16 [LV17]); other response values are the defaults.",
+        "Try: --destination trauma (Level I/II matching), --destination balance.",
+    ],
+    incidents=[
+        (
+            Place("route91", "Route 91 Harvest festival lot", -115.1717, 36.0950),
+            {
+                "casualties": 925,
+                "injury_profile": "route91_gunfire",
+                "child_share": 0.02,
+                "self_transport_share": 0.9,
+            },
+        )
+    ],
+    stations=[
+        ("event_medical_tent", "Community Ambulance event medical tent", 36.0962, -115.1700, 4),
+        ("strip_paradise", "Placeholder base: Strip / Paradise", 36.1147, -115.1728, 6),
+        ("downtown", "Placeholder base: Downtown Las Vegas", 36.1699, -115.1398, 6),
+        ("north_las_vegas", "Placeholder base: North Las Vegas", 36.1989, -115.1175, 5),
+        ("henderson_base", "Placeholder base: Henderson", 36.0395, -114.9817, 5),
+        ("summerlin_base", "Placeholder base: Summerlin", 36.1860, -115.3040, 4),
+        ("spring_valley_base", "Placeholder base: Spring Valley", 36.1080, -115.2450, 5),
+    ],
+    profile=(
+        "route91_gunfire",
+        {
+            "description": "Gunfire into an outdoor crowd, with injuries from the stampede.",
+            "immediate_death_share": 0.06,
+            "critical_share": 0.10,
+            "serious_share": 0.28,
+            **GUNSHOT_RPM,
+            "penetrating": True,
+            "surgery_share_critical": 0.8,
+            "surgery_share_serious": 0.3,
+            "source": "immediate deaths 58 of 925 (LV11); critical and serious shares "
+            "[assumption]; RPM weights and surgery shares as the built-in gunshot profile "
+            "(Raux et al. 2019)",
+        },
+    ),
+    response={"triage_officers": 4, "paramedics": 16},
+)
+
+MANCHESTER = RegionPlan(
+    file="manchester_arena_bombing.yaml",
+    csv="manchester_2017.csv",
+    ids=[
+        "mri",
+        "rmch",
+        "salford",
+        "wythenshawe",
+        "oldham",
+        "stepping_hill",
+        "wigan",
+        "bolton",
+        "tameside",
+        "north_manchester",
+        "fairfield",
+        "rochdale",
+        None,  # Trafford General: A&E closed in 2013 [MA17]
+    ],
+    row_overrides={
+        # Rochdale Infirmary: urgent care centre only [MA13]; it takes walking wounded.
+        "rochdale": {
+            "resus_bays": "0",
+            "operating_rooms": "0",
+            "icu_beds": "0",
+            "ed_beds": "10",
+            "teams_on_duty": "0",
+            "teams_on_call": "0",
+        },
+    },
+    name="Arena bombing, Greater Manchester (Manchester Arena, 2017)",
+    description=(
+        "A shrapnel-laden device detonated in the City Room foyer of Manchester Arena as about "
+        "14,200 fans left a concert, 22:31 on a Monday. 22 killed and 237 physically injured. "
+        "12 acute sites of Greater Manchester; the destination policy is the region's "
+        "pre-planned quota table. Travel times are straight-line approximations; station "
+        "places are assumptions (see the file's header)."
+    ),
+    header=[
+        "Arena bombing in Greater Manchester (Manchester Arena, 22 May 2017)",
+        "",
+        "What it represents: detonation in the City Room at 22:31:00 BST [MA1, MA6] as ~14,200",
+        "left an Ariana Grande concert. Site 53.4881, -2.2439 (arena coordinate; the City Room",
+        "is within ~100 m) [MA7]. Casualties 259 = 22 killed + 237 physically injured [MA2]",
+        "(of the 237: 111 needed hospital treatment, 91 seriously or very seriously injured).",
+        "Injury mix (profile arena_foyer_blast): immediate deaths 22/259 = 8.5 %; critical 13 %",
+        "and serious 34 % of survivors, so that critical + serious = 111/237 = 47 % needed",
+        "hospital treatment [MA2] (the split is an [assumption]); penetrating (nuts and bolts);",
+        "RPM weights and surgery shares as the built-in blast profiles [assumption].",
+        "Hospitals: 12 sites of the region file; Trafford General left out (A&E closed 2013",
+        "[MA17]); Rochdale Infirmary is an urgent care centre only (10 minor places, no resus,",
+        "theatre, ICU or teams) [MA13]. Trauma network 2017: MTCs MRI, Salford, Wythenshawe",
+        "(status uncertain), RMCH (children) [MA8-MA11]; Trauma Units Oldham, Stepping Hill,",
+        "Wigan [MA9]. Beds: RMCH 371 [MA14], Salford 728 [MA15], Stepping Hill 778 [MA16],",
+        "MRI 750? [MA18]; no site figure for the rest (200 assumed).",
+        "Policy: destination quota with the Greater Manchester MCI plan [MA13, MA4]:",
+        "  P1 (immediate): Salford 20, MRI 20, Wythenshawe 20 (over-12s); RMCH 20 (under-12s)",
+        "  P2 (delayed):   Oldham 15, Stepping Hill 15, Wigan 15 (over-12s); Bolton 10",
+        "                  (under-12s in the plan; the quota table cannot restrict one category",
+        "                  by age, so Bolton's 10 take any age here)",
+        "  P3 (minor):     Tameside 40, North Manchester 30, Rochdale 10, Fairfield 20, Bolton 20",
+        "These are plan capacities, not what happened. Compare: --destination nearest.",
+        "Stations [assumption]: NWAS sent 60 ambulances [MA5]; station places were not found,",
+        "so 60 ALS sit at six placeholder bases (city centre 15; Salford, Oldham, Stockport,",
+        "Bolton, Wigan 9 each). Two HART teams were on duty [MA4]: 8 paramedics on scene",
+        "[assumption]. The real response held ambulances at a rendezvous point until 23:00",
+        "[MA3]; replay that with --set response.alert_delay_min=29.",
+    ],
+    incidents=[
+        (
+            Place("city_room", "Manchester Arena City Room", -2.2439, 53.4881),
+            {
+                "casualties": 259,
+                "injury_profile": "arena_foyer_blast",
+                "child_share": 0.25,
+                "self_transport_share": 0.5,
+            },
+        )
+    ],
+    stations=[
+        ("manchester_centre", "Placeholder base: Manchester city centre", 53.4794, -2.2453, 15),
+        ("salford_base", "Placeholder base: Salford", 53.4875, -2.2901, 9),
+        ("oldham_base", "Placeholder base: Oldham", 53.5409, -2.1114, 9),
+        ("stockport_base", "Placeholder base: Stockport", 53.4106, -2.1575, 9),
+        ("bolton_base", "Placeholder base: Bolton", 53.5769, -2.4282, 9),
+        ("wigan_base", "Placeholder base: Wigan", 53.5450, -2.6325, 9),
+    ],
+    profile=(
+        "arena_foyer_blast",
+        {
+            "description": "Shrapnel device in a crowded foyer (semi-confined space).",
+            "immediate_death_share": 0.085,
+            "critical_share": 0.13,
+            "serious_share": 0.34,
+            **BLAST_RPM,
+            "penetrating": True,
+            "surgery_share_critical": 0.6,
+            "surgery_share_serious": 0.2,
+            "source": "immediate deaths 22 of 259 and hospital need 111 of 237 (Manchester "
+            "Arena Inquiry Vol 2, MA2); the critical/serious split, RPM weights and surgery "
+            "shares [assumption]",
+        },
+    ),
+    response={"triage_officers": 2, "paramedics": 8},
+    policies={
+        "triage": "sieve",
+        "dispatch": "priority",
+        "destination": "quota",
+        "params": {
+            "destination": {
+                "quota": {
+                    "quotas": {
+                        "salford": {"immediate": 20},
+                        "mri": {"immediate": 20},
+                        "wythenshawe": {"immediate": 20},
+                        "rmch": {"immediate": 20, "max_age": 11},
+                        "oldham": {"delayed": 15},
+                        "stepping_hill": {"delayed": 15},
+                        "wigan": {"delayed": 15},
+                        "bolton": {"delayed": 10, "minor": 20},
+                        "tameside": {"minor": 40},
+                        "north_manchester": {"minor": 30},
+                        "rochdale": {"minor": 10},
+                        "fairfield": {"minor": 20},
+                    }
+                }
+            }
+        },
+    },
+)
+
+BOSTON = RegionPlan(
+    file="boston_marathon_bombing.yaml",
+    csv="boston_2013.csv",
+    ids=[
+        "mgh",
+        "brigham",
+        "bidmc",
+        "bmc",
+        "tufts",
+        "childrens",
+        "st_elizabeths",
+        "faulkner",
+        "carney",
+        None,  # Mass Eye and Ear: eye/ENT emergencies only
+        None,  # Shriners: paediatric burns, no general ED
+        "mount_auburn",
+        "cambridge",
+        "somerville",
+        "whidden",
+        "newton_wellesley",
+        "bid_milton",
+    ],
+    row_overrides={"mgh": {"ed_beds": "49"}},
+    name="Marathon finish-line bombing, Boston (2013)",
+    description=(
+        "Two pressure-cooker devices exploded about 190 m apart and 13 s apart near the "
+        "finish line of the Boston Marathon on Boylston Street, 14:49 on a Monday. 3 killed "
+        "and 264 injured. 15 hospitals of Boston and nearby towns, five adult Level I centres "
+        "within 3 km. Travel times are straight-line approximations; most station places are "
+        "assumptions (see the file's header)."
+    ),
+    header=[
+        "Marathon finish-line bombing in Boston (15 Apr 2013)",
+        "",
+        "What it represents: two devices on Boylston Street, the first at 14:49 EDT and the",
+        "second ~13 s later, ~190 m apart [BO10, BO18]. Bomb 1 at 42.3498, -71.0789 [BO8];",
+        "bomb 2 at 42.3494, -71.0811 is the data set's own estimate (190 m west) [?].",
+        "Casualties 267 = 3 killed + 264 injured [BO11], split 160 / 107 between the two blasts",
+        "[assumption]; at least 16 traumatic amputations [BO7]; every patient transported alive",
+        "survived [BO9].",
+        "Injury mix (profile finish_line_blast): immediate deaths 3/267 = 1.1 %; critical 12 %,",
+        "serious 18 % of survivors [assumption]; penetrating (shrapnel); surgery shares",
+        "[assumption].",
+        "Hospitals: 15 of the region file (Mass Eye and Ear and Shriners left out: specialist",
+        "sites the model cannot restrict to eye or burn patients). Level I in 2013: MGH,",
+        "Brigham, BIDMC, BMC, Tufts (adult), Boston Children's [H, BO1-BO6]; beds from HIFLD",
+        "[H]; MGH ED 49 beds (a 2006 figure, marked ? in the data) [BO5].",
+        "Stations: 13 Boston EMS ambulances at or near the finish line [BO13], placed at",
+        "Copley Square [BO11] (the Alpha medical tent's area) [assumption: place]; the Tufts",
+        "MC station with 2 ambulances [BO17]; the other 23 of the 25 covering the city [BO13]",
+        "at four placeholder neighbourhood bases [assumption]. 20 clinicians of the medical",
+        "tent treat on scene [assumption]; ambulances on site are alerted after 1 min.",
+        "Policy: destination balance, because patients were spread over many hospitals (29",
+        "in all [BO7]); with --destination nearest every patient goes to Tufts, the closest.",
+        "Check against: Boston EMS transported 118 in the first 25-30 min and all critical",
+        "patients within ~50 min [BO9, BO13] (docs/validation.md).",
+    ],
+    incidents=[
+        (
+            Place("bomb1", "Boylston St, Marathon Sports (finish line)", -71.0789, 42.3498),
+            {
+                "casualties": 160,
+                "injury_profile": "finish_line_blast",
+                "child_share": 0.05,
+                "self_transport_share": 0.4,
+            },
+        ),
+        (
+            Place("bomb2", "755 Boylston St, the Forum", -71.0811, 42.3494),
+            {
+                "onset_min": 0.22,
+                "casualties": 107,
+                "injury_profile": "finish_line_blast",
+                "child_share": 0.05,
+                "self_transport_share": 0.4,
+            },
+        ),
+    ],
+    stations=[
+        (
+            "finish_line",
+            "Boston EMS units staged at the finish (Copley Square)",
+            42.3500,
+            -71.0760,
+            13,
+        ),
+        ("tufts_ems", "Boston EMS station at Tufts Medical Center", 42.3499, -71.0640, 2),
+        ("dorchester_base", "Placeholder base: Dorchester", 42.3016, -71.0676, 6),
+        ("roxbury_jp_base", "Placeholder base: Roxbury / Jamaica Plain", 42.3150, -71.0950, 6),
+        ("charlestown_base", "Placeholder base: Charlestown", 42.3782, -71.0602, 5),
+        ("brighton_base", "Placeholder base: Brighton", 42.3501, -71.1565, 6),
+    ],
+    profile=(
+        "finish_line_blast",
+        {
+            "description": "Two shrapnel devices at ground level in an open-air crowd.",
+            "immediate_death_share": 0.011,
+            "critical_share": 0.12,
+            "serious_share": 0.18,
+            **BLAST_RPM,
+            "penetrating": True,
+            "surgery_share_critical": 0.7,
+            "surgery_share_serious": 0.3,
+            "source": "immediate deaths 3 of 267 (BO11); critical and serious shares, RPM "
+            "weights and surgery shares [assumption] (at least 16 amputations, BO7)",
+        },
+    ),
+    response={"alert_delay_min": 1, "triage_officers": 4, "paramedics": 20},
+    policies={"triage": "start", "dispatch": "priority", "destination": "balance"},
+)
+
+PLANS = [LAS_VEGAS, MANCHESTER, BOSTON]
+
+
+def main(argv: list[str]) -> int:
+    """Write (or with ``--check`` compare) every real-region scenario."""
+    check = "--check" in argv
+    differ = []
+    for plan in PLANS:
+        text = build(plan)
+        path = OUT / plan.file
+        if check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                differ.append(str(path))
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    for d in differ:
+        print(f"differs from the generator: {d}", file=sys.stderr)
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
