@@ -212,7 +212,311 @@ def policies() -> None:
     for pol in default_registry().all():
         params = ", ".join(f"{k}={v!r}" for k, v in pol.params.items())
         line = f"[bold]{pol.kind}[/bold] {escape(pol.name)}: {escape(pol.description)}"
-        con.print(line + (escape(f" [params: {params}]") if params else ""))
+        uses = ", ".join(sorted(pol.injected))
+        con.print(
+            line
+            + (escape(f" [params: {params}]") if params else "")
+            + (escape(f" [model supplies: {uses}]") if uses else "")
+        )
+
+
+def _num(x: Any, digits: int = 4) -> str:
+    """A number for the comparison tables ("–" for an undefined one)."""
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+@app.command()
+def compare(
+    scenario: ScenarioArg = None,
+    triage: Annotated[
+        str | None, typer.Option(help="Triage policies, comma-separated (e.g. start,salt).")
+    ] = None,
+    dispatch: Annotated[
+        str | None, typer.Option(help="Dispatch policies, comma-separated.")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option(help="Destination policies, comma-separated.")
+    ] = None,
+    replications: Annotated[
+        int, typer.Option(help="Runs per combination (same seeds for every combination).", min=1)
+    ] = 10,
+    seed: Annotated[int, typer.Option(help="Base seed: replication r uses seed+r.", min=0)] = 0,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="Metric to report (repeatable; default: the key metrics)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a scenario field: PATH=VALUE (repeatable).",
+            metavar="PATH=VALUE",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object and nothing else.")
+    ] = False,
+) -> None:
+    """Compare policy combinations on the same casualties (common random numbers)."""
+    import math
+
+    from mcsim.compare import KEY_METRICS, compare_runs, summarize
+    from mcsim.scenario import load_scenario
+    from mcsim.simulate import default_scenario_path
+
+    path = scenario if scenario is not None else default_scenario_path()
+    sc = load_scenario(path, overrides=set_ or [])
+    metrics = list(metric) if metric else list(KEY_METRICS)
+    runs = compare_runs(
+        sc,
+        triage=triage,
+        dispatch=dispatch,
+        destination=destination,
+        replications=replications,
+        seed=seed,
+        metrics=metrics,
+    )
+    table = summarize(runs, metrics)
+    if as_json:
+        records = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in table.to_dict(orient="records")
+        ]
+        out = {
+            "scenario": str(path),
+            "replications": replications,
+            "seed": seed,
+            "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
+            "results": records,
+        }
+        sys.stdout.write(json.dumps(out) + "\n")
+        return
+    con = _out()
+    con.print(
+        f"[bold]{escape(sc.name)}[/bold]  ({escape(str(path))}; {replications} replications, "
+        f"seeds {seed}..{seed + replications - 1}, common random numbers)"
+    )
+    combos = table.drop_duplicates("combination")
+    for _, r in combos.iterrows():
+        con.print(
+            f"#{r['combination']}: triage {escape(str(r['triage']))}, dispatch "
+            f"{escape(str(r['dispatch']))}, destination {escape(str(r['destination']))}"
+        )
+    for m in metrics:
+        t = Table(title=f"{m}: mean and paired difference vs #0", title_justify="left")
+        t.add_column("#", justify="right")
+        t.add_column("n", justify="right")
+        t.add_column("mean [95 % CI]", justify="right", no_wrap=True)
+        t.add_column("Δ vs #0 [95 % CI]", justify="right", no_wrap=True)
+        for _, r in table[table["metric"] == m].iterrows():
+            t.add_row(
+                f"#{r['combination']}",
+                str(r["n"]),
+                f"{_num(r['mean'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]",
+                f"{_num(r['diff_mean'])} [{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]",
+            )
+        con.print(t)
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Sweep folder (Parquet dataset + manifest).")],
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: every core).", min=1)
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="local (process pool) or dask.", metavar="local|dask")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster).", metavar="ADDR"),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted sweep in --out.")
+    ] = False,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Runs per task (default: automatic).", min=1)
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
+) -> None:
+    """Run a sweep: cells x replications, stored as they finish (resumable)."""
+    from mcsim.sweep import run_sweep
+
+    show = not quiet and sys.stdout.isatty()
+    try:
+        s = run_sweep(
+            sweep_file,
+            out,
+            workers=workers,
+            backend=backend,
+            scheduler=scheduler,
+            resume=resume,
+            batch_size=batch_size,
+            progress=show,
+        )
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
+        raise typer.Exit(130) from None
+    if quiet:
+        return
+    if s.ran == 0:
+        typer.echo(f"sweep {s.sweep_id}: all {s.n_runs} runs already stored in {s.out}")
+        return
+    typer.echo(
+        f"sweep {s.sweep_id}: {s.ran} runs in {s.seconds:.1f} s ({s.rate:.1f} runs/s, "
+        f"{s.workers} workers, {s.batch_size} runs per task); "
+        f"{s.stored_before + s.ran}/{s.n_runs} stored in {s.out}"
+    )
+
+
+@app.command()
+def analyze(
+    sweep_dir: Annotated[Path, typer.Argument(help="Sweep folder.", show_default=False)],
+    out: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report here.")
+    ] = None,
+    metric: Annotated[str, typer.Option(help="Metric to rank cells by.")] = "critical_mortality",
+    baseline: Annotated[
+        int | None, typer.Option(help="Baseline cell id for paired differences (default: first).")
+    ] = None,
+    factor: Annotated[
+        str | None, typer.Option(help="Factor for the metric-against-factor plot.")
+    ] = None,
+) -> None:
+    """Summarise a sweep: per-cell means with 95 % CIs, paired differences, a ranking."""
+    from mcsim.analysis import analyze_sweep, write_report
+
+    a = analyze_sweep(sweep_dir, metric=metric, baseline=baseline)
+    con = _out()
+    con.print(
+        f"[bold]{escape(a.manifest['name'])}[/bold]  (sweep {a.manifest['sweep_id']}: "
+        f"{len(a.runs)}/{a.manifest['n_runs']} runs stored, {a.manifest['n_cells']} cells)"
+    )
+    t = Table(title=f"ranking by {metric} (mean, 95 % CI)", title_justify="left")
+    for c in ("rank", "cell", "configuration", "n", "mean", "95 % CI", f"Δ vs cell {a.baseline}"):
+        t.add_column(c, justify="left" if c == "configuration" else "right")
+    diffs = a.differences[a.differences["metric"] == metric].set_index("cell_id")
+    for _, r in a.ranking.iterrows():
+        d = diffs.loc[r["cell_id"]] if r["cell_id"] in diffs.index else None
+        dtext = "–"
+        if d is not None and d["n"] > 0:
+            dtext = f"{d['mean']:+.3g} [{d['ci_low']:+.3g}, {d['ci_high']:+.3g}]"
+        t.add_row(
+            str(r["rank"]),
+            str(r["cell_id"]),
+            escape(str(r["label"])),
+            str(r["n"]),
+            f"{r['mean']:.4g}",
+            f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]",
+            dtext,
+        )
+    con.print(t)
+    if out is not None:
+        write_report(a, out, factor=factor)
+        con.print(f"written: {out}")
+
+
+exercise_app = typer.Typer(
+    help="Tabletop exercises: play a scripted exercise and write its log (see also replay).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(exercise_app, name="exercise")
+
+
+@exercise_app.command("run")
+def exercise_run(
+    exercise: Annotated[
+        Path, typer.Argument(help="Exercise script (YAML/JSON) or log (JSON).", show_default=False)
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Exercise log to write (default: NAME.log.json here).")
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="Also write the run's events/patients/metrics here.")
+    ] = None,
+) -> None:
+    """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
+    from mcsim.exercise.log import is_log, load_log, load_script, read_data
+    from mcsim.exercise.runner import run_exercise
+
+    data = read_data(exercise)
+    script = load_log(exercise) if is_log(data) else load_script(exercise)
+    try:
+        log, result = run_exercise(script, base=exercise.resolve().parent)
+    except InputError as exc:
+        raise (exc if exc.file else exc.with_file(str(exercise))) from None
+    name = exercise.name.split(".")[0]
+    out = out if out is not None else Path(f"{name}.log.json")
+    log.write(out)
+    m = result.metrics
+    typer.echo(
+        f"{log.title or name}: {len(log.actions)} actions, {m['deaths']} deaths, critical "
+        f"mortality {_fmt(m['critical_mortality'], pct=True)}; log written: {out} "
+        f"(digest {log.result_digest[:12]})"
+    )
+    if events is not None:
+        result.write(events)
+        typer.echo(f"events written: {events}")
+
+
+@app.command("replay")
+def replay_log(
+    log: Annotated[Path, typer.Argument(help="Exercise log (JSON).", show_default=False)],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the replay's events/patients/metrics here.")
+    ] = None,
+) -> None:
+    """Replay an exercise log and check that the event log is identical (exit 1 if not)."""
+    from mcsim.exercise.log import load_log
+    from mcsim.exercise.runner import ReplayMismatch, replay
+
+    ex = load_log(log)
+    try:
+        result = replay(ex)
+    except InputError as exc:
+        raise (exc if exc.file else exc.with_file(str(log))) from None
+    except ReplayMismatch as exc:
+        if out is not None:
+            exc.result.write(out)
+        print(f"replay differs: {log}: {exc.detail}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    if out is not None:
+        result.write(out)
+    if ex.result_digest is None:
+        typer.echo(f"replay done: {len(result.events)} events (the log has no digest to check)")
+    else:
+        typer.echo(f"replay identical: {len(result.events)} events, digest {ex.result_digest[:12]}")
+
+
+@app.command("report")
+def report(
+    log: Annotated[Path, typer.Argument(help="Exercise log (JSON).", show_default=False)],
+    out: Annotated[Path, typer.Option(help="The HTML report to write.")] = Path("report.html"),
+    png: Annotated[
+        Path | None, typer.Option(help="Also write the main figure as a PNG here.")
+    ] = None,
+) -> None:
+    """After-action report of an exercise: time line, outcomes against baselines, hospitals."""
+    from mcsim.exercise.log import load_log
+    from mcsim.exercise.runner import ReplayMismatch
+    from mcsim.report import write_exercise_report
+
+    ex = load_log(log)
+    try:
+        written = write_exercise_report(ex, out, png=png)
+    except InputError as exc:
+        raise (exc if exc.file else exc.with_file(str(log))) from None
+    except ReplayMismatch as exc:
+        print(f"replay differs: {log}: {exc.detail}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    for path in written:
+        typer.echo(f"written: {path}")
 
 
 region_app = typer.Typer(
@@ -267,6 +571,60 @@ def region_import(
     )
     for note in result.notes:
         typer.echo(f"note: {note}")
+
+
+def app_server_argv(host: str, port: int) -> list[str]:
+    """Check that ``host:port`` can be listened on; the ``solara run`` command serving viz/.
+
+    Raises:
+        InputError: the port is out of range, taken, or the host cannot be bound.
+    """
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise InputError(f"port {port} is not in 1..65535", path="--port")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InputError(f"cannot resolve host {host!r}: {exc.strerror}", path="--host") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            msg = f"cannot listen on {host}:{port}: {exc.strerror}"
+            raise InputError(msg, path="--port") from None
+    return [
+        sys.executable, "-m", "solara", "run", "viz.app", "--host", host, "--port", str(port),
+        "--production", "--no-open",
+    ]  # fmt: skip
+
+
+@app.command("app")
+def serve_app(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+) -> None:
+    """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
+    import os
+
+    argv = app_server_argv(host, port)
+    # Offline and private: production mode (no solara.dev iframe), no telemetry
+    # (docs/offline-assets.md). Set before solara is imported, here and in the server.
+    os.environ.setdefault("SOLARA_MODE", "production")
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
+    from importlib.util import find_spec
+
+    # Only looked up, not imported: the mcsim package never imports viz (DESIGN.md).
+    for module in ("solara", "viz"):
+        if find_spec(module) is None:
+            raise InputError(f"the app needs {module} (pip install 'mcsim[app]')")
+    sys.stdout.write(f"mcsim app: http://{host}:{port}/\n")
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -154,6 +154,7 @@ class EventKind(StrEnum):
     ICU_ADMIT = "icu_admit"
     ED_DISCHARGE = "ed_discharge"
     DEATH = "death"
+    SURGE_OPENED = "surge_opened"
     INJECT = "inject"
     DECISION = "decision"
     END = "end"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from mcsim.enums import Outcome, PatientState, Resource, VehicleState
+from mcsim.enums import Outcome, PatientState, Resource, TriageTag, VehicleState
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
@@ -30,8 +30,10 @@ def check_invariants(model: MCIModel) -> list[str]:
     out: list[str] = []
     carried: dict[int, int] = {}
     for v in model.vehicles:
-        if len(v.patients) > v.capacity:
-            out.append(f"vehicle {v.vid} carries {len(v.patients)} > capacity {v.capacity}")
+        all_minor = v.patients and all(p.tag is TriageTag.MINOR for p in v.patients)
+        limit = max(v.capacity, model.strategy.minor_seats) if all_minor else v.capacity
+        if len(v.patients) > limit:
+            out.append(f"vehicle {v.vid} carries {len(v.patients)} > its limit {limit}")
         if v.state is VehicleState.AT_STATION and v.patients:
             out.append(f"vehicle {v.vid} is at its station with patients on board")
         for p in v.patients:
@@ -74,7 +76,9 @@ def check_invariants(model: MCIModel) -> list[str]:
                     held[r] += 1
         for r, cap in h.capacity.items():
             free = h.free[r]
-            if free < 0 or free > cap:
+            # Below zero only while units lost to an exercise inject are still in use.
+            low = -held[r] if h.capacity_lost.get(r) else 0
+            if free < low or free > cap:
                 out.append(f"hospital {h.hid} {r}: {free} free of {cap}")
             if held[r] != cap - occupied[r] - free:
                 out.append(

@@ -22,7 +22,11 @@ activity is an event at the simulated minute it happens, kept in one determinist
 5. **Loading**: whenever a vehicle waits at the scene and triaged patients wait for it, the
    dispatch policy chooses whom it takes; loading takes ``loading_min`` per patient, then the
    destination policy chooses the hospital. Self-transporting patients go to the nearest
-   hospital whatever the policy (SCIENCE.md §3).
+   hospital whatever the policy (SCIENCE.md §3). With the ``stay_and_play`` strategy the
+   chosen immediate and delayed patients are first stabilised on scene
+   (``stabilisation_min`` each); hospitals' diversion status is updated at each destination
+   decision (``policies.diversion``). Triage tags pass through the responder-error model
+   (one pre-drawn uniform per patient, stream ``triage_error``).
 6. **Hospital**: arrival, queues for resus bay/team, OR/team, ICU bed or ED bed (see
    :mod:`mcsim.agents.hospital`); definitive care stops deterioration and decides the outcome.
    After handover (``handover_min``) the vehicle is free: the dispatcher sends it back to a
@@ -58,17 +62,27 @@ from mcsim.enums import (
     Outcome,
     PatientState,
     Phase,
+    Resource,
     StaffRole,
     StaffState,
     TriageTag,
     VehicleState,
 )
+from mcsim.errors import InputError
 from mcsim.policies import default_registry
-from mcsim.policies.views import HospitalView, PatientView, VehicleView
+from mcsim.policies.triage import apply_mistriage
+from mcsim.policies.views import (
+    DestinationContext,
+    HospitalView,
+    PatientView,
+    TriageContext,
+    TrueState,
+    VehicleView,
+)
 from mcsim.records import EventLog, RunResult
 from mcsim.region import Region, build_region
 from mcsim.rng import RandomStreams
-from mcsim.scenario import Scenario
+from mcsim.scenario import IncidentSpec, Scenario
 from mcsim.scene import CARE_ORDER, TRANSPORT_ORDER, Scene
 
 #: How many waiting patients per tag a dispatch policy is shown when a vehicle loads.
@@ -109,9 +123,7 @@ class MCIModel(mesa.Model):
             "destination": destination or scenario.policies.destination,
         }
         self.policy_names = names
-        self.triage_policy: Callable[..., TriageTag] = registry.get("triage", names["triage"]).func
-        self.dispatch_rule = registry.get("dispatch", names["dispatch"]).func()
-        self.destination_policy = registry.get("destination", names["destination"]).func
+        self._bind_policies(registry, scenario)
 
         self.now = 0.0
         self.horizon_min = float(scenario.duration_min)
@@ -127,6 +139,10 @@ class MCIModel(mesa.Model):
             self.region.set_kind(node, NodeKind.HOSPITAL)
             self.hospitals[h.id] = Hospital(self, h, node)
         self.hospital_list = list(self.hospitals.values())
+        # The hospitals that receive patients (an exercise inject may close one; the same list
+        # object as hospital_list until then). Self-transport tokens: see _self_arrival.
+        self.receiving_hospitals = self.hospital_list
+        self.self_trip_tokens: dict[int, int] = {}
 
         self.vehicles: list[Ambulance] = []
         self.station_nodes: dict[str, int] = {}
@@ -142,6 +158,7 @@ class MCIModel(mesa.Model):
 
         self.staff: list[Staff] = []
         self._create_hospital_teams()
+        self.on_call_teams = tuple(self.staff)  # the teams the hospital alert calls in
 
         self.scenes: list[Scene] = []
         self.patients: list[Patient] = []
@@ -158,6 +175,151 @@ class MCIModel(mesa.Model):
             self.alert_hospitals,
         )
         self.schedule(self.horizon_min, Phase.END, self._end)
+
+    # ================================================================ policy plumbing
+
+    def _bind_policies(self, registry: Any, scenario: Scenario) -> None:
+        """Look the policies up, bind their scenario parameters and the model-supplied inputs.
+
+        A policy's ``policies.params`` entry is checked (unknown parameter → InputError);
+        keyword-only parameters without a default (``context``, ``physiology``, ``truth``,
+        see :mod:`mcsim.policies.views`) are supplied at decision time.
+        """
+        names = self.policy_names
+        ps = scenario.policies
+        tri = registry.get("triage", names["triage"], path="policies.triage")
+        dis = registry.get("dispatch", names["dispatch"], path="policies.dispatch")
+        dst = registry.get("destination", names["destination"], path="policies.destination")
+        physio = scenario.physiology
+        self.triage_params = tri.bind(ps.params.triage.get(tri.name))
+        if "physiology" in tri.injected:
+            self.triage_params["physiology"] = physio
+        self._triage_needs = tri.injected
+        self.triage_policy: Callable[..., TriageTag] = tri.func
+        dis_kw = dis.bind(ps.params.dispatch.get(dis.name))
+        if "physiology" in dis.injected:
+            dis_kw["physiology"] = physio
+        self.dispatch_rule = dis.func(**dis_kw)
+        self.destination_params = dst.bind(ps.params.destination.get(dst.name))
+        if "physiology" in dst.injected:
+            self.destination_params["physiology"] = physio
+        self._destination_needs = dst.injected
+        self.destination_policy = dst.func
+        self.mistriage = ps.triage_error.model_dump()
+        self._mistriage_on = any(v > 0 for v in self.mistriage.values())
+        self.strategy = ps.strategy
+        div = ps.diversion
+        self.diversion_on_at = div.on_at
+        self.diversion_off_below = (
+            div.off_below if div.off_below is not None else (div.on_at or 0) // 2
+        )
+        self.triage_error_u: list[float] = []  # one uniform per patient, by pid
+        self.destination_u: list[float] = []  # one uniform per patient, by pid
+        self.assigned_by_tag: dict[str, dict[str, int]] = {h.id: {} for h in scenario.hospitals}
+
+    def set_policy(self, kind: str, name: str, params: dict[str, Any] | None = None) -> None:
+        """Switch the ``kind`` policy to ``name`` from now on (an exercise decision).
+
+        ``params`` are that policy's parameters, over the scenario's ``policies.params`` entry
+        for it; the pre-drawn uniforms and the per-hospital counts of patients sent so far are
+        kept (a quota table counts from the start of the incident).
+        """
+        registry = default_registry()
+        pol = registry.get(kind, name, path=kind)
+        values = {
+            **getattr(self.spec.policies.params, pol.kind.value).get(name, {}),
+            **(params or {}),
+        }
+        kw = pol.bind(values)
+        if "physiology" in pol.injected:
+            kw["physiology"] = self.spec.physiology
+        if pol.kind.value == "triage":
+            self.triage_params, self._triage_needs, self.triage_policy = kw, pol.injected, pol.func
+        elif pol.kind.value == "dispatch":
+            self.dispatch_rule = pol.func(**kw)
+        else:
+            self.destination_params, self._destination_needs = kw, pol.injected
+            self.destination_policy = pol.func
+        self.policy_names[pol.kind.value] = name
+
+    def _triage_context(self, scene: Scene) -> TriageContext:
+        waiting = sum(
+            1
+            for p in scene.awaiting_transport[TriageTag.IMMEDIATE]
+            if p.state is PatientState.AWAITING_TRANSPORT
+        )
+        at_or_to = sum(
+            1
+            for v in self.vehicles
+            if v.scene is scene and v.state in (VehicleState.TO_SCENE, VehicleState.AT_SCENE)
+        )
+        return TriageContext(
+            now_min=self.now,
+            immediate_waiting=waiting,
+            vehicles_at_or_to_scene=at_or_to,
+            free_vehicles=len(self.free_vehicles),
+            free_resus_bays=sum(h.view_free(Resource.RESUS_BAY) for h in self.hospital_list),
+        )
+
+    def _apply_triage(self, p: Patient, obs: phys.Vitals) -> TriageTag:
+        """The triage tool's tag, then responder error (pre-drawn uniform per patient)."""
+        kw = self.triage_params
+        needs = self._triage_needs
+        if needs:
+            kw = dict(kw)
+            if "context" in needs:
+                kw["context"] = self._triage_context(p.scene)
+            if "truth" in needs:
+                kw["truth"] = TrueState(
+                    vitals=p.vitals(self.now),
+                    rpm=p.traj.rpm_int_at(self.now),
+                    critical=p.critical,
+                )
+        tag = self.triage_policy(obs, **kw)
+        if self._mistriage_on:
+            tag = apply_mistriage(tag, self.triage_error_u[p.pid], **self.mistriage)
+        return tag
+
+    def _update_diversion(self) -> None:
+        """Hospitals go on (or come off) diversion by the scenario's thresholds (hysteresis)."""
+        on_at = self.diversion_on_at
+        if on_at is None:
+            return
+        for h in self.hospital_list:
+            load = h.queue_length() + h.en_route
+            if not h.on_diversion:
+                full = h.view_free(Resource.RESUS_BAY) == 0 and h.view_free(Resource.ED_BED) == 0
+                if full and load >= on_at:
+                    h.on_diversion = True
+                    self.log.add(
+                        self.now,
+                        EventKind.DECISION,
+                        hospital=h.hid,
+                        node=h.node,
+                        detail=f"diversion on (load {load})",
+                    )
+            elif load < self.diversion_off_below:
+                h.on_diversion = False
+                self.log.add(
+                    self.now,
+                    EventKind.DECISION,
+                    hospital=h.hid,
+                    node=h.node,
+                    detail=f"diversion off (load {load})",
+                )
+
+    def expected_wait_min(self, h: Hospital) -> float:
+        """A crude estimate of the wait for a bed on arrival at ``h`` [assumption].
+
+        Patients queueing or en route beyond the free resus bays and ED beds, times the mean
+        serious-ED service time, shared among the hospital's resus bays and ED beds.
+        """
+        free = h.view_free(Resource.RESUS_BAY) + h.view_free(Resource.ED_BED)
+        ahead = h.queue_length() + h.en_route - free
+        if ahead <= 0:
+            return 0.0
+        servers = max(1, h.spec.resus_bays + h.spec.ed_beds)
+        return ahead * self.spec.hospital_care.ed_serious_min / servers
 
     # ================================================================ the event loop
 
@@ -197,7 +359,7 @@ class MCIModel(mesa.Model):
         self.now = self.horizon_min
         for p in self.patients:
             if p.state is not PatientState.DEAD and p.outcome is Outcome.UNRESOLVED:
-                p.p_survival = phys.survival_probability(self.spec.physiology, p.rpm(self.now))
+                p.p_survival = p.survival_if_treated_now(self.now)
         self.log.add(self.now, EventKind.END, detail="horizon")
         for t, _pid, p in sorted(self._deferred_deaths, key=lambda x: (x[0], x[1])):
             if p.state is PatientState.DEAD:
@@ -226,6 +388,21 @@ class MCIModel(mesa.Model):
 
     # ================================================================ incidents
 
+    def add_incident(self, spec: IncidentSpec) -> Scene:
+        """A further incident during the run (an exercise inject): its onset is scheduled.
+
+        Its casualties come from their own stream ``casualties/<id>``, so adding it changes
+        nothing about the other incidents' casualties. Onset no earlier than now.
+        """
+        if any(s.id == spec.id for s in self.scenes):
+            raise InputError(f"an incident {spec.id!r} already exists", path="id")
+        node = self.region.index(spec.node)
+        self.region.set_kind(node, NodeKind.INCIDENT_SITE)
+        scene = Scene(spec, node)
+        self.scenes.append(scene)
+        self.schedule(max(self.now, spec.onset_min), Phase.ACTION, self.start_incident, scene)
+        return scene
+
     def start_incident(self, scene: Scene) -> None:
         """Onset: casualties appear; their clocks start."""
         inc = scene.spec
@@ -248,6 +425,10 @@ class MCIModel(mesa.Model):
             rng=self.streams.stream(f"casualties/{scene.id}"),
         )
         params = sc.physiology
+        # One uniform per patient on each policy-facing stream, drawn up front whatever the
+        # policies do with them (common random numbers across policies).
+        self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
+        self.destination_u.extend(self.streams.stream("destination").random(len(table)).tolist())
         for i in range(len(table)):
             row = table.row(i, params)
             p = Patient(self, len(self.patients), scene, row)
@@ -305,9 +486,12 @@ class MCIModel(mesa.Model):
 
     def alert_hospitals(self) -> None:
         """Hospitals declare a major incident and call in their on-call teams."""
-        for s in self.staff:
+        for s in self.on_call_teams:
             if s.role is StaffRole.HOSPITAL_TEAM and s.hospital is not None:
                 s.call_in(s.hospital, s.hospital.spec.callin_delay_min)
+        for h in self.hospital_list:
+            if any(h.spec.surge.model_dump().values()):
+                self.schedule(self.now + h.spec.surge_delay_min, Phase.DECISION, h.open_surge)
 
     def _create_hospital_teams(self) -> None:
         junctions = self.region.nodes_of_kind(NodeKind.JUNCTION)
@@ -390,7 +574,7 @@ class MCIModel(mesa.Model):
         params = self.spec.physiology
         obs = phys.observe(p.vitals(self.now), p.z_obs, params)
         p.observed = obs
-        p.tag = self.triage_policy(obs)
+        p.tag = self._apply_triage(p, obs)
         p.triaged_min = self.now
         scene = p.scene
         p.set_state(PatientState.AWAITING_TRANSPORT, EventKind.TRIAGED, staff=s.sid, detail=detail)
@@ -459,21 +643,57 @@ class MCIModel(mesa.Model):
                 return
             v = scene.vehicles_waiting[0]
             by_id = {p.pid: p for p in waiting}
-            ids = select([self.patient_view(p) for p in waiting], self.vehicle_view(v, scene))
+            vview = self.vehicle_view(v, scene)
+            ids = select([self.patient_view(p) for p in waiting], vview)
             if not ids:
                 return
-            if len(ids) > v.capacity or any(i not in by_id for i in ids):
+            all_minor = all(i in by_id and by_id[i].tag is TriageTag.MINOR for i in ids)
+            limit = vview.max_minor if all_minor else v.capacity
+            if len(ids) > limit or len(set(ids)) != len(ids) or any(i not in by_id for i in ids):
                 raise RuntimeError(
                     f"dispatch policy {self.policy_names['dispatch']!r} chose {ids} for a "
                     f"vehicle of capacity {v.capacity} among {sorted(by_id)}"
                 )
             scene.vehicles_waiting.popleft()
             chosen = [by_id[i] for i in ids]
+            strategy = self.strategy
+            stabilise = []
+            if strategy.prehospital == "stay_and_play" and strategy.stabilisation_min > 0:
+                stabilise = [p for p in chosen if p.tag in CARE_ORDER]
             for p in chosen:
                 self._leave_demand(p)
                 self._release_caregiver(p)
-                p.set_care(factor)
-            v.load(chosen)
+                if stabilise:
+                    p.set_care(strategy.stabilisation_care_factor if p in stabilise else factor)
+                    p.set_state(
+                        PatientState.LOADING,
+                        EventKind.SCENE_CARE_START,
+                        vehicle=v.vid,
+                        detail="stabilisation before transport",
+                    )
+                else:
+                    p.set_care(factor)
+            if stabilise:
+                v.patients = list(chosen)  # on the vehicle's stretchers while stabilised
+                done = self.now + strategy.stabilisation_min * len(stabilise)
+                self.schedule(done, Phase.SERVICE_END, self._stabilised, v, chosen)
+            else:
+                v.load(chosen)
+
+    def _stabilised(self, v: Ambulance, chosen: list[Patient]) -> None:
+        """Stay and play: stabilisation is over, the survivors are loaded."""
+        alive = [p for p in chosen if p.state is not PatientState.DEAD]
+        factor = self.spec.physiology.transport_care_factor
+        for p in alive:
+            p.set_care(factor)
+        if alive:
+            v.load(alive)
+            return
+        v.patients = []
+        scene = v.scene
+        assert scene is not None
+        scene.vehicles_waiting.appendleft(v)
+        self.try_loading(scene)
 
     def self_transport(self, p: Patient) -> None:
         """A walking patient leaves on their own for the nearest hospital."""
@@ -485,11 +705,9 @@ class MCIModel(mesa.Model):
         self._leave_demand(p)
         self._release_caregiver(p)
         from_scene = self.region.travel_from(scene.node)
-        best = min(
-            range(len(self.hospital_list)),
-            key=lambda i: (from_scene[self.hospital_list[i].node], i),
-        )
-        h = self.hospital_list[best]
+        hospitals = self.receiving_hospitals
+        best = min(range(len(hospitals)), key=lambda i: (from_scene[hospitals[i].node], i))
+        h = hospitals[best]
         minutes = from_scene[h.node] * self.spec.response.self_transport_travel_factor
         if math.isinf(minutes):
             return
@@ -507,8 +725,9 @@ class MCIModel(mesa.Model):
         self.schedule(arrive, Phase.ARRIVAL, self._self_arrival, p, h)
         self.scene_changed(scene)
 
-    def _self_arrival(self, p: Patient, h: Hospital) -> None:
-        if p.state is PatientState.SELF_TRANSPORT:
+    def _self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
+        # A stale token: an exercise inject redirected the patient meanwhile.
+        if p.state is PatientState.SELF_TRANSPORT and token == self.self_trip_tokens.get(p.pid, 0):
             h.admit(p)
 
     def on_patient_death(self, p: Patient, prev: PatientState) -> None:
@@ -534,6 +753,7 @@ class MCIModel(mesa.Model):
             travel_min_to_scene=float(self.region.travel_to(scene.node)[v.node]),
             station=v.station,
             untriaged_at_scene=scene.untriaged,
+            minor_seats=self.strategy.minor_seats,
         )
 
     def patient_view(self, p: Patient) -> PatientView:
@@ -550,6 +770,7 @@ class MCIModel(mesa.Model):
             gcs=o.gcs if o else -1,
             triaged_min=p.triaged_min,
             observed_rpm=phys.observed_rpm(o, self.spec.physiology) if o else -1,
+            u_destination=self.destination_u[p.pid],
         )
 
     def dispatch_round(self) -> None:
@@ -586,15 +807,35 @@ class MCIModel(mesa.Model):
 
     def choose_destination(self, patients: list[Patient], origin: int) -> Hospital:
         """Apply the destination policy for ``patients`` leaving ``origin``."""
+        self._update_diversion()
         from_origin = self.region.travel_from(origin)
-        views = [self.hospital_view(h, float(from_origin[h.node])) for h in self.hospital_list]
+        views = [
+            self.hospital_view(h, float(from_origin[h.node])) for h in self.receiving_hospitals
+        ]
         pviews = [self.patient_view(p) for p in patients]
-        hid = self.destination_policy(pviews, views)
+        kw = self.destination_params
+        if "context" in self._destination_needs:
+            scene = patients[0].scene if patients else None
+            waiting = scene.waiting_heads(LOADING_LOOKAHEAD) if scene is not None else []
+            physio = self.spec.physiology
+            kw = dict(
+                kw,
+                context=DestinationContext(
+                    now_min=self.now,
+                    waiting=tuple(self.patient_view(p) for p in waiting),
+                    care_factor_transport=physio.transport_care_factor,
+                    care_factor_wait=physio.hospital_wait_care_factor,
+                ),
+            )
+        hid = self.destination_policy(pviews, views, **kw)
         if hid not in self.hospitals:
             raise RuntimeError(
                 f"destination policy {self.policy_names['destination']!r} chose unknown "
                 f"hospital {hid!r}"
             )
+        counts = self.assigned_by_tag[hid]
+        for p in patients:
+            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
         return self.hospitals[hid]
 
     def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
@@ -613,6 +854,8 @@ class MCIModel(mesa.Model):
             free_icu_beds=h.view_free(Resource.ICU_BED),
             queue_length=h.queue_length(),
             patients_received=h.received + h.en_route,
+            expected_wait_min=self.expected_wait_min(h),
+            assigned_by_tag=dict(self.assigned_by_tag[h.hid]),
         )
 
     # ================================================================ results

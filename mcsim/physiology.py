@@ -216,6 +216,19 @@ class PhysiologyParams(StrictModel):
     critical_rpm_max: int = Field(8, ge=0, le=RPM_MAX)
     walking_min_rpm: int = Field(11, ge=0, le=RPM_MAX + 1)
     postcare_death_delay_min: float = Field(60.0, ge=0)
+    minor_deterioration_factor: float = Field(
+        0.0,
+        ge=0,
+        description="deterioration rate of the walking wounded (minor injury class) relative "
+        "to the RPM table; 0 = they do not deteriorate [assumption]",
+    )
+    minor_survival_probability: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="survival of the walking wounded once treated, instead of the RPM curve "
+        "(fitted on trauma admissions, not walking wounded) [assumption]",
+    )
     rr_obs_sd: float = Field(2.0, ge=0)
     pulse_obs_sd: float = Field(6.0, ge=0)
     sbp_obs_sd: float = Field(8.0, ge=0)
@@ -468,16 +481,25 @@ class Trajectory:
     __slots__ = ("_base", "_curve", "effective_min", "penetrating", "rate", "rpm0", "since_min")
 
     def __init__(
-        self, params: PhysiologyParams, rpm0: int, penetrating: bool, start_min: float = 0.0
+        self,
+        params: PhysiologyParams,
+        rpm0: int,
+        penetrating: bool,
+        start_min: float = 0.0,
+        rate_factor: float = 1.0,
     ) -> None:
-        """Start the clock at ``start_min`` with no care."""
+        """Start the clock at ``start_min`` with no care.
+
+        ``rate_factor`` scales the untreated rate for this patient (e.g. the walking wounded's
+        ``minor_deterioration_factor``).
+        """
         if not 0 <= rpm0 <= RPM_MAX:
             raise ValueError(f"initial RPM must be within 0..12, got {rpm0}")
         self.rpm0 = int(rpm0)
         self.penetrating = bool(penetrating)
         self.effective_min = 0.0
         self.since_min = float(start_min)
-        self._base = params.untreated_rate(self.penetrating)
+        self._base = params.untreated_rate(self.penetrating) * rate_factor
         self.rate = self._base
         self._curve = params.curve(self.rpm0)
 

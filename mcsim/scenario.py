@@ -56,6 +56,18 @@ class OccupancySpec(StrictModel):
     icu_beds: int = Field(default=0, ge=0)
 
 
+class SurgeSpec(StrictModel):
+    """Capacity the hospital's major-incident plan opens (Hirshberg 2005: activating the full
+    disaster plan moves the surge knee to higher arrival rates): resus spaces made of ED bays,
+    cancelled elective theatre lists, recovery beds used as ICU beds."""
+
+    resus_bays: int = Field(default=0, ge=0)
+    ed_beds: int = Field(default=0, ge=0)
+    minor_treatment_spaces: int = Field(default=0, ge=0)
+    operating_rooms: int = Field(default=0, ge=0)
+    icu_beds: int = Field(default=0, ge=0)
+
+
 class HospitalSpec(StrictModel):
     """A receiving hospital."""
 
@@ -85,6 +97,12 @@ class HospitalSpec(StrictModel):
         description="where on-call teams live (cycled); empty = junctions drawn at random",
     )
     occupied: OccupancySpec = Field(default_factory=OccupancySpec)
+    surge: SurgeSpec = Field(
+        default_factory=SurgeSpec,
+        description="capacity added by the major-incident plan, surge_delay_min after the "
+        "hospital alert",
+    )
+    surge_delay_min: float = Field(default=30.0, ge=0)
     accepts_children: bool = True
 
     @model_validator(mode="after")
@@ -159,12 +177,86 @@ class HospitalCareSpec(StrictModel):
     service_cv: float = Field(default=0.3, ge=0, le=2)
 
 
+class PolicyParamsSpec(StrictModel):
+    """Parameters per policy, by kind then policy name.
+
+    For example ``destination: {balance: {max_queue: 5}}``; checked against each policy's
+    parameters (``mcsim policies``).
+    """
+
+    triage: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    dispatch: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    destination: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class TriageErrorSpec(StrictModel):
+    """Responder error: after the tool decides, the tag moves one step with these probabilities.
+
+    One uniform per patient (stream ``triage_error``) decides, so the same patients are
+    mistriaged under every policy. Defaults 0 (no responder error); a SALT drill measured 8 %
+    over- and 11 % under-triage (Lerner et al. 2010) — see docs/model.md, "Policies".
+    """
+
+    minor_over: float = Field(default=0.0, ge=0, le=1, description="P(minor → delayed)")
+    delayed_over: float = Field(default=0.0, ge=0, le=1, description="P(delayed → immediate)")
+    delayed_under: float = Field(default=0.0, ge=0, le=1, description="P(delayed → minor)")
+    immediate_under: float = Field(default=0.0, ge=0, le=1, description="P(immediate → delayed)")
+
+    @model_validator(mode="after")
+    def _delayed_sum(self) -> TriageErrorSpec:
+        if self.delayed_over + self.delayed_under > 1:
+            raise ValueError("delayed_over + delayed_under must not exceed 1")
+        return self
+
+
+class StrategySpec(StrictModel):
+    """Pre-hospital strategy (SCIENCE.md §6); every default is an [assumption]."""
+
+    prehospital: Literal["scoop_and_run", "stay_and_play"] = Field(
+        default="scoop_and_run",
+        description="transport at once, or stabilise immediate and delayed patients on scene",
+    )
+    stabilisation_min: float = Field(
+        default=10.0, ge=0, description="stay and play: on-scene stabilisation per patient"
+    )
+    stabilisation_care_factor: float = Field(
+        default=0.25, ge=0, le=1, description="deterioration clock rate while being stabilised"
+    )
+    minor_seats: int = Field(
+        default=0,
+        ge=0,
+        le=60,
+        description="walking (minor) patients an ambulance may seat when it carries only them; "
+        "0 = its capacity",
+    )
+
+
+class DiversionSpec(StrictModel):
+    """When a hospital goes on diversion (destination policies then skip it while they can)."""
+
+    on_at: int | None = Field(
+        default=None,
+        ge=1,
+        description="a hospital goes on diversion when patients queueing plus en route reach "
+        "this and it has no free resus bay nor ED bed; None = never",
+    )
+    off_below: int | None = Field(
+        default=None,
+        ge=0,
+        description="it comes off diversion when that load falls below this (default on_at/2)",
+    )
+
+
 class PoliciesSpec(StrictModel):
     """The policies a run uses unless the command line says otherwise."""
 
     triage: str = "start"
     dispatch: str = "priority"
     destination: str = "nearest"
+    params: PolicyParamsSpec = Field(default_factory=PolicyParamsSpec)
+    triage_error: TriageErrorSpec = Field(default_factory=TriageErrorSpec)
+    strategy: StrategySpec = Field(default_factory=StrategySpec)
+    diversion: DiversionSpec = Field(default_factory=DiversionSpec)
 
 
 class Scenario(StrictModel):
@@ -406,6 +498,12 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             reg.get(kind, name)
         except InputError as exc:
             problems.append((f"policies.{kind}", exc.message))
+        for pname, values in getattr(s.policies.params, kind).items():
+            where = f"policies.params.{kind}.{pname}"
+            try:
+                reg.get(kind, pname).check_params(values, path=where)
+            except InputError as exc:
+                problems.append((exc.path or where, exc.message))
     return problems
 
 

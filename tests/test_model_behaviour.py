@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import mcsim
-from mcsim.enums import EventKind, TriageTag
+from mcsim.enums import EventKind, Resource, TriageTag
 from mcsim.policies.registry import PolicyKind, register
 from mcsim.scenario import parse_scenario
 from tests.conftest import small_scenario_data
@@ -170,3 +170,41 @@ def test_model_steps_by_hand_to_the_same_log_as_run():
     ran = mcsim.MCIModel(sc, 8).run()
     pd.testing.assert_frame_equal(stepped.result().events, ran.result().events)
     assert math.isclose(stepped.now, sc.duration_min)
+
+
+def test_walking_wounded_do_not_deteriorate_and_survive_treatment():
+    """minor_deterioration_factor 0 and minor_survival_probability 1 (the defaults)."""
+    r = mcsim.simulate(small(casualties=120), seed=6)
+    minor = r.patients[r.patients["severity"] == "minor"]
+    assert len(minor) > 0
+    assert np.isinf(minor["untreated_death_min"]).all()
+    assert (minor["outcome"] != "died").all()
+    treated = minor[minor["outcome"] == "survived"]
+    assert (treated["p_survival"] == 1.0).all()
+
+
+def test_walking_wounded_deteriorate_when_the_scenario_says_so():
+    data = small_scenario_data(casualties=120)
+    data["physiology"] = {"minor_deterioration_factor": 1.0, "minor_survival_probability": 0.5}
+    r = mcsim.simulate(parse_scenario(data), seed=6)
+    minor = r.patients[r.patients["severity"] == "minor"]
+    assert np.isfinite(minor["untreated_death_min"]).all()
+    treated = minor[minor["outcome"] != "unresolved"]
+    assert set(treated.loc[treated["definitive_care_min"].notna(), "p_survival"]) == {0.5}
+
+
+def test_surge_plan_opens_capacity_after_the_hospital_alert():
+    data = small_scenario_data(casualties=60)
+    data["hospitals"][0]["surge"] = {"resus_bays": 2, "icu_beds": 3}
+    data["hospitals"][0]["surge_delay_min"] = 15
+    data["response"] = {"hospital_alert_delay_min": 10}
+    model = mcsim.MCIModel(parse_scenario(data), 1)
+    big = model.hospitals["big"]
+    model.run(until=24.9)
+    assert big.capacity[Resource.RESUS_BAY] == 3 and big.capacity[Resource.ICU_BED] == 6
+    model.run(until=25.0)
+    assert big.capacity[Resource.RESUS_BAY] == 5 and big.capacity[Resource.ICU_BED] == 9
+    rows = model.result().events
+    surge = rows[rows["kind"] == EventKind.SURGE_OPENED.value]
+    assert list(surge["detail"]) == ["resus_bays+2", "icu_beds+3"]
+    assert (surge["time_min"] == 25.0).all()

@@ -47,6 +47,17 @@ def small_scenarios(draw):
         "loading_min": draw(st.sampled_from([0.0, 2.0, 5.0])),
     }
     data["duration_min"] = draw(st.sampled_from([60, 240, 600]))
+    data["policies"] = {
+        "triage": draw(st.sampled_from(["start", "salt", "jumpstart", "sieve", "stm", "perfect"])),
+        "dispatch": draw(st.sampled_from(["priority", "stm", "nearest_first"])),
+        "destination": draw(st.sampled_from(
+            ["nearest", "nearest_free", "trauma", "balance", "random", "coordinated"]
+        )),
+        "strategy": {
+            "minor_seats": draw(st.integers(0, 4)),
+            "prehospital": draw(st.sampled_from(["scoop_and_run", "stay_and_play"])),
+        },
+    }
     return parse_scenario(data, file="hypothesis.yaml"), draw(st.integers(0, 2**31 - 1))
 
 

@@ -71,6 +71,7 @@ class Hospital(mesa.Agent):
             Resource.MINOR_SPACE: [],
         }
         self.on_diversion = False
+        self.capacity_lost: dict[Resource, int] = {}  # units lost to exercise injects
         self.received = 0
         self.en_route = 0
         self._seq = 0
@@ -82,6 +83,39 @@ class Hospital(mesa.Agent):
         self.capacity[Resource.TEAM] += 1
         self.free[Resource.TEAM] += 1
         self.pump()
+
+    def change_capacity(self, r: Resource, n: int) -> int:
+        """Add ``n`` units of ``r`` (surge capacity), or lose ``-n`` (a damaged wing, an OR out).
+
+        Free units are lost first; a unit in use is lost when its patient frees it (``free``
+        goes below zero until then, which :meth:`view_free` hides). Units occupied before the
+        incident are never freed in the model, so they cannot be lost: the loss is capped.
+
+        Returns:
+            The change actually made (negative for a loss).
+        """
+        if n < 0:
+            held = sum(1 for _, rr in self._held() if rr is r)
+            occupied = self.capacity[r] - self.free[r] - held  # before the incident
+            n = -min(-n, self.capacity[r] - occupied)
+            self.capacity_lost[r] = self.capacity_lost.get(r, 0) - n
+        self.capacity[r] += n
+        self.free[r] += n
+        if n > 0:
+            self.pump()
+        return n
+
+    def open_surge(self) -> None:
+        """The major-incident plan's extra capacity opens (``spec.surge``)."""
+        m = self.model
+        for field, n in self.spec.surge.model_dump().items():
+            if n:
+                added = self.change_capacity(Resource(field), n)
+                m.log.add(m.now, EventKind.SURGE_OPENED, hospital=self.hid, node=self.node,
+                          detail=f"{field}+{added}")
+
+    def _held(self) -> list:
+        return [(h, r) for p in self.model.patients for h, r in p.held if h is self]
 
     def expect(self, n: int) -> None:
         """Patients announced en route (negative when they arrive)."""

@@ -55,7 +55,11 @@ class Patient(mesa.Agent):
         self.triage_service_min: float = row["triage_min"]
         self.critical: bool = row["critical"]
         params = model.spec.physiology
-        self.traj = phys.Trajectory(params, self.rpm0, self.penetrating, scene.onset_min)
+        minor = self.severity is Severity.MINOR
+        self.traj = phys.Trajectory(
+            params, self.rpm0, self.penetrating, scene.onset_min,
+            rate_factor=params.minor_deterioration_factor if minor else 1.0,
+        )
         self.untreated_death_min = self.traj.death_time()
         self.state: PatientState | None = None  # set by the first set_state
         self.tag = TriageTag.UNTRIAGED
@@ -147,6 +151,13 @@ class Patient(mesa.Agent):
 
     # ---------------------------------------------------------------- outcome
 
+    def survival_if_treated_now(self, now: float) -> float:
+        """Probability of surviving definitive care started at ``now`` (Sacco's curve)."""
+        params = self.model.spec.physiology
+        if self.severity is Severity.MINOR:
+            return params.minor_survival_probability
+        return float(phys.survival_probability(params, self.rpm(now)))
+
     def begin_definitive_care(self, hospital_id: str, *, detail: str = "") -> None:
         """Definitive care starts: deterioration stops and the outcome is decided.
 
@@ -156,7 +167,7 @@ class Patient(mesa.Agent):
         m = self.model
         now = m.now
         self.rpm_at_care = self.rpm(now)
-        self.p_survival = phys.survival_probability(m.spec.physiology, self.rpm_at_care)
+        self.p_survival = self.survival_if_treated_now(now)
         self.definitive_care_min = now
         self.set_care(0.0)
         self.set_state(

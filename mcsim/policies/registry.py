@@ -36,6 +36,58 @@ class Policy:
     description: str
     func: Callable[..., Any]
     params: dict[str, Any] = field(default_factory=dict)
+    injected: frozenset[str] = frozenset()
+    validate: Callable[[dict[str, Any]], None] | None = None
+
+    def check_params(self, values: dict[str, Any] | None, *, path: str | None = None) -> None:
+        """Refuse unknown parameters and values of the wrong type (one :class:`InputError`).
+
+        The type check follows the default: a bool needs a bool, a number a number, a string a
+        string; parameters whose default is None or a mapping are checked by the policy's own
+        ``validate`` hook, if it has one.
+        """
+        values = values or {}
+        for key, value in values.items():
+            where = f"{path}.{key}" if path else key
+            if key not in self.params:
+                valid = ", ".join(self.params) or "none"
+                raise InputError(
+                    f"unknown parameter {key!r} of {self.kind} policy {self.name!r}; "
+                    f"valid parameters: {valid}",
+                    path=where,
+                )
+            default = self.params[key]
+            if isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, int | float):
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            elif isinstance(default, str):
+                ok = isinstance(value, str)
+            else:
+                ok = True
+            if not ok:
+                wanted = (
+                    "true or false"
+                    if isinstance(default, bool)
+                    else "a string"
+                    if isinstance(default, str)
+                    else "a number"
+                )
+                raise InputError(
+                    f"parameter {key!r} of {self.kind} policy {self.name!r} needs {wanted}, "
+                    f"got {value!r}",
+                    path=where,
+                )
+        if self.validate is not None:
+            try:
+                self.validate(dict(values))
+            except ValueError as exc:
+                raise InputError(str(exc), path=path) from None
+
+    def bind(self, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The keyword arguments of a call: the defaults updated with checked ``values``."""
+        self.check_params(values)
+        return {**self.params, **(values or {})}
 
 
 class PolicyRegistry:
@@ -87,27 +139,59 @@ def default_registry() -> PolicyRegistry:
     """The process-wide registry that the decorators fill (built-ins are imported first)."""
     import mcsim.policies.destination  # noqa: F401  (registers built-ins)
     import mcsim.policies.dispatch  # noqa: F401
+    import mcsim.policies.stm  # noqa: F401
     import mcsim.policies.triage  # noqa: F401
 
     return _REGISTRY
 
 
+#: Keyword-only parameters without a default that the model supplies at decision time
+#: (see :mod:`mcsim.policies.views`).
+INJECTABLE = frozenset({"context", "physiology", "truth"})
+
+
 def register(
-    kind: PolicyKind | str, name: str, description: str
+    kind: PolicyKind | str,
+    name: str,
+    description: str,
+    *,
+    validate: Callable[[dict[str, Any]], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register the decorated callable as policy ``name`` of ``kind``.
 
     Keyword-only parameters of the callable with defaults are its tunable parameters; they are
-    listed by ``mcsim policies``.
+    listed by ``mcsim policies`` and may be set per policy in a scenario's
+    ``policies.params``. Keyword-only parameters without a default must be among
+    :data:`INJECTABLE` (``context``, ``physiology``, ``truth``); the model fills them in.
+    ``validate`` may check parameter values further (raise ``ValueError`` with a message).
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        params = {
-            p.name: p.default
-            for p in inspect.signature(func).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
-        }
-        _REGISTRY.add(Policy(PolicyKind(kind), name, description, func, params))
+        params: dict[str, Any] = {}
+        injected: set[str] = set()
+        for p in inspect.signature(func).parameters.values():
+            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
+                continue
+            if p.default is not inspect.Parameter.empty:
+                params[p.name] = p.default
+            elif p.name in INJECTABLE:
+                injected.add(p.name)
+            else:
+                raise TypeError(
+                    f"policy {name!r}: keyword-only parameter {p.name!r} needs a default "
+                    f"(only {', '.join(sorted(INJECTABLE))} are supplied by the model)"
+                )
+        _REGISTRY.add(
+            Policy(
+                PolicyKind(kind),
+                name,
+                description,
+                func,
+                params,
+                frozenset(injected),
+                validate,
+            )
+        )
         return func
 
     return decorate

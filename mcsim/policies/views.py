@@ -4,18 +4,37 @@ Policies decide from read-only views, never from live agents: a triage rule sees
 vitals, a dispatch rule sees the waiting patients' tags and the vehicles' positions, a
 destination rule sees each hospital's travel time and load. Keeping the views small and frozen
 is what makes policies pure functions that can be tested with a hand-built situation.
+
+Besides its tunable parameters (keyword-only, with defaults), a policy may declare keyword-only
+parameters *without* a default that the model fills in at decision time:
+
+- ``context``: a :class:`TriageContext` (triage) or :class:`DestinationContext` (destination)
+  describing the resources around the decision;
+- ``physiology``: the scenario's :class:`~mcsim.physiology.PhysiologyParams` (triage, dispatch
+  factories and destination), for rules that use the RPM deterioration table or survival curve;
+- ``truth``: a :class:`TrueState` (triage only): the patient's *true* state. Only the
+  perfect-information reference policy asks for it; a field triage tool never should.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mcsim.enums import TriageTag, VehicleType
+
+if TYPE_CHECKING:
+    from mcsim.physiology import Vitals
 
 
 @dataclass(frozen=True, slots=True)
 class PatientView:
-    """A patient as responders know them."""
+    """A patient as responders know them.
+
+    ``u_destination`` is a uniform number in [0, 1) drawn once per patient from the
+    ``destination`` stream at onset, so a randomised policy stays a pure function and keeps
+    common random numbers across runs.
+    """
 
     id: int
     tag: TriageTag
@@ -27,6 +46,7 @@ class PatientView:
     gcs: int
     triaged_min: float
     observed_rpm: int
+    u_destination: float = 0.0
 
     @property
     def is_child(self) -> bool:
@@ -36,7 +56,11 @@ class PatientView:
 
 @dataclass(frozen=True, slots=True)
 class VehicleView:
-    """An ambulance as the dispatcher knows it."""
+    """An ambulance as the dispatcher knows it.
+
+    ``minor_seats`` is how many walking (minor) patients it may carry when it carries only
+    minor patients (at least its capacity; more with the strategy's seated places).
+    """
 
     id: int
     type: VehicleType
@@ -44,11 +68,23 @@ class VehicleView:
     node: int
     travel_min_to_scene: float
     station: str
+    minor_seats: int = 0
+    untriaged_at_scene: int = 0  # patients at this vehicle's scene still awaiting triage
+
+    @property
+    def max_minor(self) -> int:
+        """Minor patients this vehicle may take at once."""
+        return max(self.capacity, self.minor_seats)
 
 
 @dataclass(frozen=True, slots=True)
 class HospitalView:
-    """A hospital as the destination policy knows it, seen from the vehicle's origin."""
+    """A hospital as the destination policy knows it, seen from the vehicle's origin.
+
+    ``expected_wait_min`` is the model's estimate of the wait for a bed on arrival (see
+    docs/model.md, "Policies"); ``assigned_by_tag`` counts the patients the destination policy
+    has sent here so far, by field tag (what quota tables are counted against).
+    """
 
     id: str
     node: int
@@ -61,3 +97,54 @@ class HospitalView:
     free_icu_beds: int
     queue_length: int
     patients_received: int
+    expected_wait_min: float = 0.0
+    assigned_by_tag: dict[str, int] = field(default_factory=dict)
+
+    def assigned(self, tag: TriageTag | str) -> int:
+        """Patients of ``tag`` assigned here so far."""
+        return self.assigned_by_tag.get(str(tag), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class TriageContext:
+    """The resources around a triage decision (for resource-dependent tools such as SALT).
+
+    Attributes:
+        now_min: simulated minute of the decision.
+        immediate_waiting: patients tagged immediate at this scene still waiting for transport.
+        vehicles_at_or_to_scene: vehicles at the scene or driving to it.
+        free_vehicles: vehicles free anywhere (at a station or after handover).
+        free_resus_bays: free resuscitation bays summed over all hospitals.
+    """
+
+    now_min: float = 0.0
+    immediate_waiting: int = 0
+    vehicles_at_or_to_scene: int = 0
+    free_vehicles: int = 0
+    free_resus_bays: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TrueState:
+    """A patient's true state, for the perfect-information reference triage only."""
+
+    vitals: Vitals
+    rpm: int
+    critical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationContext:
+    """What a central coordinator knows besides the vehicle's load.
+
+    Attributes:
+        now_min: simulated minute of the decision.
+        waiting: patients still waiting for transport at the scene the vehicle leaves.
+        care_factor_transport: deterioration-clock factor in a vehicle.
+        care_factor_wait: deterioration-clock factor while queueing at a hospital.
+    """
+
+    now_min: float = 0.0
+    waiting: tuple[PatientView, ...] = ()
+    care_factor_transport: float = 0.5
+    care_factor_wait: float = 0.5
