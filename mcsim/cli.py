@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
@@ -471,10 +470,22 @@ def replay_log(
     out: Annotated[
         Path | None, typer.Option(help="Write the replay's events/patients/metrics here.")
     ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="The original run's folder (exercise run --events): exact first row."),
+    ] = None,
 ) -> None:
     """Replay an exercise log and check that the event log is identical (exit 1 if not)."""
-    from mcsim.exercise.log import load_log
+    from mcsim.exercise.log import first_differing_row, load_log
     from mcsim.exercise.runner import ReplayMismatch, replay
+
+    original = None
+    if against is not None:
+        import pandas as pd
+
+        if not (against / "events.parquet").is_file():
+            raise InputError("no events.parquet here", file=str(against), path="--against")
+        original = pd.read_parquet(against / "events.parquet")
 
     ex = load_log(log)
     try:
@@ -484,7 +495,10 @@ def replay_log(
     except ReplayMismatch as exc:
         if out is not None:
             exc.result.write(out)
-        print(f"replay differs: {log}: {exc.detail}", file=sys.stderr)
+        detail = exc.detail
+        if original is not None:
+            detail = first_differing_row(original, exc.result.events)[1]
+        print(f"replay differs: {log}: {detail}", file=sys.stderr)
         raise typer.Exit(1) from None
     if out is not None:
         result.write(out)

@@ -163,10 +163,11 @@ class EventKind(StrEnum):
 class Phase(IntEnum):
     """Tie-break order for events scheduled at the same minute (lower runs first).
 
-    Mirrors SimPy's ``(time, priority, sequence)`` heap key: actions from outside (exercise
-    injects and decisions) apply first, then deaths (a patient who dies at minute t is not
-    loaded at minute t), then arrivals, then the end of services, then decisions that use
-    the freed resources.
+    Mirrors SimPy's ``(time, priority, sequence)`` heap key: actions from outside (incident
+    onsets) apply first, then deaths (a patient who dies at minute t is not loaded at minute
+    t), then arrivals, then the end of services, then decisions that use the freed resources.
+    Exercise injects and decisions are not queued events: they apply after every event of
+    their minute, exactly where a paused facilitator acts (:mod:`mcsim.exercise.actions`).
     """
 
     ACTION = 0

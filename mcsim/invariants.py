@@ -69,6 +69,9 @@ def check_invariants(model: MCIModel) -> list[str]:
             Resource.ICU_BED: h.spec.occupied.icu_beds,
             Resource.TEAM: 0,
         }
+        queued = sum(len(q) for q in h.queues.values())
+        if h.queue_length() != queued:
+            out.append(f"hospital {h.hid}: queue_length {h.queue_length()} but {queued} queued")
         held = dict.fromkeys(h.capacity, 0)
         for p in model.patients:
             for hh, r in p.held:

@@ -69,6 +69,7 @@ from mcsim.enums import (
     VehicleState,
 )
 from mcsim.errors import InputError
+from mcsim.gcpause import gc_paused
 from mcsim.policies import default_registry
 from mcsim.policies.triage import apply_mistriage
 from mcsim.policies.views import (
@@ -142,6 +143,8 @@ class MCIModel(mesa.Model):
         # The hospitals that receive patients (an exercise inject may close one; the same list
         # object as hospital_list until then). Self-transport tokens: see _self_arrival.
         self.receiving_hospitals = self.hospital_list
+        self._candidate_list: list[Hospital] | None = None  # see _destination_candidates
+        self._candidate_nodes = np.empty(0, dtype=np.intp)
         self.self_trip_tokens: dict[int, int] = {}
 
         self.vehicles: list[Ambulance] = []
@@ -346,10 +349,11 @@ class MCIModel(mesa.Model):
         """Process events up to ``until`` (default: the horizon, which ends the run)."""
         limit = self.horizon_min if until is None else min(until, self.horizon_min)
         q = self.queue
-        while not self.finished and q.peek_time() <= limit:
-            time, fn, args = q.pop()
-            self.now = time
-            fn(*args)
+        with gc_paused():
+            while not self.finished and q.peek_time() <= limit:
+                time, fn, args = q.pop()
+                self.now = time
+                fn(*args)
         if not self.finished:
             self.now = max(self.now, limit)
         self.time = self.now
@@ -757,9 +761,13 @@ class MCIModel(mesa.Model):
         )
 
     def patient_view(self, p: Patient) -> PatientView:
-        """What responders know of ``p``."""
+        """What responders know of ``p`` (cached until the patient is triaged again)."""
         o = p.observed
-        return PatientView(
+        cached = p.view_cache
+        if cached is not None and cached.tag is p.tag and p.view_observed is o:
+            return cached
+        p.view_observed = o
+        p.view_cache = PatientView(
             id=p.pid,
             tag=p.tag,
             age=p.age,
@@ -772,6 +780,7 @@ class MCIModel(mesa.Model):
             observed_rpm=phys.observed_rpm(o, self.spec.physiology) if o else -1,
             u_destination=self.destination_u[p.pid],
         )
+        return p.view_cache
 
     def dispatch_round(self) -> None:
         """Send free vehicles to scenes until each scene's seats cover its patients."""
@@ -782,7 +791,7 @@ class MCIModel(mesa.Model):
             need = scene.demand - scene.committed_capacity
             if need <= 0 or not self.free_vehicles:
                 continue
-            views = {v.vid: self.vehicle_view(v, scene) for v in self.free_vehicles.values()}
+            views = self._vehicle_candidates(scene)
             while need > 0 and views:
                 vid = select(list(views.values()))
                 if vid is None:
@@ -796,6 +805,27 @@ class MCIModel(mesa.Model):
                 v = self.free_vehicles.pop(vid)
                 v.dispatch(scene)
                 need -= v.capacity
+                if not views and need > 0 and self.free_vehicles:
+                    views = self._vehicle_candidates(scene)
+
+    def _vehicle_candidates(self, scene: Scene) -> dict[int, VehicleView]:
+        """Views of the free vehicles nearest to ``scene`` (by travel time, then id).
+
+        At most ``response.dispatch_candidates`` of them, in the order the free vehicles are
+        kept, so that a dispatch decision does not cost a view of every vehicle in the region.
+        """
+        free = self.free_vehicles
+        k = self.spec.response.dispatch_candidates
+        if len(free) > k:
+            to_scene = self.region.travel_to(scene.node)
+            vids = np.fromiter(free.keys(), dtype=np.int64, count=len(free))
+            nodes = np.fromiter((v.node for v in free.values()), dtype=np.intp, count=len(free))
+            order = np.lexsort((vids, to_scene[nodes]))[:k]
+            chosen = set(vids[order].tolist())
+            vehicles = [v for v in free.values() if v.vid in chosen]
+        else:
+            vehicles = list(free.values())
+        return {v.vid: self.vehicle_view(v, scene) for v in vehicles}
 
     def vehicle_free(self, v: Ambulance) -> None:
         """A vehicle finished its handover or reached its station."""
@@ -810,7 +840,8 @@ class MCIModel(mesa.Model):
         self._update_diversion()
         from_origin = self.region.travel_from(origin)
         views = [
-            self.hospital_view(h, float(from_origin[h.node])) for h in self.receiving_hospitals
+            self.hospital_view(h, float(from_origin[h.node]))
+            for h in self._destination_candidates(from_origin)
         ]
         pviews = [self.patient_view(p) for p in patients]
         kw = self.destination_params
@@ -838,24 +869,43 @@ class MCIModel(mesa.Model):
             counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
         return self.hospitals[hid]
 
-    def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
-        """What a destination policy knows of ``h``."""
-        from mcsim.enums import Resource
+    def _destination_candidates(self, from_origin: np.ndarray) -> list[Hospital]:
+        """The receiving hospitals nearest to the origin, in scenario order.
 
+        At most ``response.destination_candidates`` of them (ties by scenario order), so that a
+        decision costs the same in a region with a hundred hospitals as with ten.
+        """
+        hospitals = self.receiving_hospitals
+        k = self.spec.response.destination_candidates
+        if k <= 0 or len(hospitals) <= k:
+            return hospitals
+        if self._candidate_list is not hospitals:
+            self._candidate_list = hospitals
+            self._candidate_nodes = np.array([h.node for h in hospitals], dtype=np.intp)
+        nearest = np.argsort(from_origin[self._candidate_nodes], kind="stable")[:k]
+        return [hospitals[i] for i in sorted(nearest.tolist())]
+
+    def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
+        """What a destination policy knows of ``h``.
+
+        Built for every candidate hospital of every departure, hence positional arguments.
+        """
+        free = h.free
+        icu = free[Resource.ICU_BED]
         return HospitalView(
-            id=h.hid,
-            node=h.node,
-            travel_min=travel_min,
-            trauma_level=h.trauma_level,
-            accepts_children=h.spec.accepts_children,
-            on_diversion=h.on_diversion,
-            free_resus_bays=h.view_free(Resource.RESUS_BAY),
-            free_ed_beds=h.view_free(Resource.ED_BED),
-            free_icu_beds=h.view_free(Resource.ICU_BED),
-            queue_length=h.queue_length(),
-            patients_received=h.received + h.en_route,
-            expected_wait_min=self.expected_wait_min(h),
-            assigned_by_tag=dict(self.assigned_by_tag[h.hid]),
+            h.hid,
+            h.node,
+            travel_min,
+            h.trauma_level,
+            h.spec.accepts_children,
+            h.on_diversion,
+            max(0, free[Resource.RESUS_BAY]),
+            max(0, free[Resource.ED_BED]),
+            icu if icu > 0 else 0,
+            h.queue_length(),
+            h.received + h.en_route,
+            self.expected_wait_min(h),
+            dict(self.assigned_by_tag[h.hid]),
         )
 
     # ================================================================ results
@@ -865,8 +915,9 @@ class MCIModel(mesa.Model):
         from mcsim.metrics import compute_metrics
         from mcsim.patients_table import patients_frame
 
-        events = self.log.to_frame()
-        patients = patients_frame(self)
+        with gc_paused():
+            events = self.log.to_frame()
+            patients = patients_frame(self)
         resources = {
             "horizon_min": self.horizon_min,
             "vehicles": len(self.vehicles),
@@ -882,7 +933,8 @@ class MCIModel(mesa.Model):
             "onset_min": min(s.onset_min for s in self.scenes),
             "onsets": {s.id: s.onset_min for s in self.scenes},
         }
-        metrics = compute_metrics(events, patients, resources)
+        with gc_paused():
+            metrics = compute_metrics(events, patients, resources)
         return RunResult(
             metrics=metrics,
             events=events,

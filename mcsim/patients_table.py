@@ -58,6 +58,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
             "outcome",
             "untreated_death_min",
             "state",
+            "u_survival",
         )
     }
     for p in model.patients:
@@ -100,6 +101,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["outcome"].append(p.outcome.value)
         cols["untreated_death_min"].append(p.untreated_death_min)
         cols["state"].append(p.state.value)
+        cols["u_survival"].append(p.u_survival)
     df = pd.DataFrame(cols)
     for c in (
         "incident",

@@ -101,6 +101,28 @@ def code_pulse(hr: Any) -> Any:
     return _out(out)
 
 
+def code_rr_scalar(rr: float) -> int:
+    """:func:`code_rr` for one number, without numpy (for per-patient hot paths)."""
+    if rr <= 0:
+        return 0
+    if rr < 10:
+        return 1
+    if rr <= 24:
+        return 4
+    return 3 if rr <= 35 else 2
+
+
+def code_pulse_scalar(hr: float) -> int:
+    """:func:`code_pulse` for one number, without numpy (for per-patient hot paths)."""
+    if hr <= 0:
+        return 0
+    if hr < 60:
+        return 1
+    if hr <= 120:
+        return 4
+    return 3 if hr <= 140 else 2
+
+
 def code_motor(motor: Any) -> Any:
     """RPM motor code from the GCS motor score M1-M6.
 
@@ -737,4 +759,4 @@ def observed_rpm(vitals: Vitals, params: PhysiologyParams) -> int:
         if lo <= vitals.gcs <= hi:
             motor_code = code
             break
-    return int(code_rr(vitals.rr)) + int(code_pulse(vitals.pulse)) + motor_code
+    return code_rr_scalar(vitals.rr) + code_pulse_scalar(vitals.pulse) + motor_code

@@ -93,7 +93,7 @@ class EventLog:
         c = self._cols
         c["seq"].append(len(c["time_min"]))
         c["time_min"].append(time_min)
-        c["kind"].append(kind.value)
+        c["kind"].append(kind._value_)  # (faster than the .value property on a hot path)
         c["patient"].append(patient)
         c["vehicle"].append(vehicle)
         c["staff"].append(staff)

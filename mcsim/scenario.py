@@ -57,9 +57,11 @@ class OccupancySpec(StrictModel):
 
 
 class SurgeSpec(StrictModel):
-    """Capacity the hospital's major-incident plan opens (Hirshberg 2005: activating the full
-    disaster plan moves the surge knee to higher arrival rates): resus spaces made of ED bays,
-    cancelled elective theatre lists, recovery beds used as ICU beds."""
+    """Capacity the hospital's major-incident plan opens.
+
+    Hirshberg 2005: activating the full disaster plan moves the surge knee to higher arrival
+    rates (resus spaces made of ED bays, cancelled elective lists, recovery beds as ICU beds).
+    """
 
     resus_bays: int = Field(default=0, ge=0)
     ed_beds: int = Field(default=0, ge=0)
@@ -164,6 +166,18 @@ class ResponseSpec(StrictModel):
     self_transport_delay_min_range: tuple[float, float] = (5.0, 30.0)
     self_transport_travel_factor: float = Field(
         default=1.3, gt=0, description="private cars vs the road network's travel times"
+    )
+    destination_candidates: int = Field(
+        default=25,
+        ge=0,
+        description="destination policies see the this-many hospitals nearest to the vehicle "
+        "(0 = all); keeps a decision cheap in regions with a hundred hospitals",
+    )
+    dispatch_candidates: int = Field(
+        default=25,
+        ge=1,
+        description="dispatch policies choose among the this-many free vehicles nearest to the "
+        "scene at a time (more are offered when those run out)",
     )
 
 

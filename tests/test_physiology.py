@@ -405,3 +405,11 @@ def test_gcs_error_rate_matches_parameter() -> None:
     z = np.random.default_rng(0).standard_normal(20_000)
     changed = np.mean([observe(TRUE, (0, 0, 0, float(x)), P).gcs != 14 for x in z])
     assert changed == pytest.approx(P.gcs_obs_error_prob, abs=0.01)
+
+
+def test_scalar_codes_equal_the_vectorised_ones_everywhere():
+    from mcsim.physiology import code_pulse_scalar, code_rr_scalar
+
+    values = np.arange(0, 260, 0.5)
+    assert [code_rr_scalar(v) for v in values] == list(code_rr(values))
+    assert [code_pulse_scalar(v) for v in values] == list(code_pulse(values))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from mcsim.agents.travel import Traveller
 from mcsim.enums import EventKind, PatientState, Phase, VehicleState, VehicleType
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from mcsim.scene import Scene
 
 
-class Ambulance(mesa.Agent):
+class Ambulance(Traveller, mesa.Agent):
     """One vehicle.
 
     Attributes:
@@ -57,8 +58,7 @@ class Ambulance(mesa.Agent):
         arrive = m.now + minutes
         self.state = state
         self._record(kind, node=self.node, to_node=to, arrive_min=arrive, **kw)
-        self.node = to
-        m.schedule(arrive, Phase.ARRIVAL, then)
+        self.set_trip(self.node, to, m.now, arrive, then)
 
     # ------------------------------------------------------------------ trips
 
@@ -133,9 +133,8 @@ class Ambulance(mesa.Agent):
             hospital=hospital.hid,
             incident=scene.id,
         )
-        self.node = hospital.node
         self.scene = None
-        m.schedule(arrive, Phase.ARRIVAL, self.arrive_at_hospital, hospital)
+        self.set_trip(self.node, hospital.node, m.now, arrive, self.arrive_at_hospital, hospital)
         m.scene_changed(scene)
 
     def arrive_at_hospital(self, hospital) -> None:

@@ -75,6 +75,7 @@ class Hospital(mesa.Agent):
         self.received = 0
         self.en_route = 0
         self._seq = 0
+        self._queued = 0  # entries in self.queues, kept equal to the sum of their lengths
 
     # ------------------------------------------------------------------ capacity
 
@@ -122,8 +123,12 @@ class Hospital(mesa.Agent):
         self.en_route += n
 
     def queue_length(self) -> int:
-        """Patients waiting in any queue (dead ones skipped lazily may be counted)."""
-        return sum(len(q) for q in self.queues.values())
+        """Entries in all queues (dead ones, skipped lazily, may still be counted); O(1)."""
+        return self._queued
+
+    def _pop(self, q: list) -> None:
+        heapq.heappop(q)
+        self._queued -= 1
 
     def _take(self, p: Patient, r: Resource) -> None:
         self.free[r] -= 1
@@ -172,6 +177,7 @@ class Hospital(mesa.Agent):
         self._seq += 1
         p.waiting_for = r
         heapq.heappush(self.queues[r], (_rank(p), self._seq, p))
+        self._queued += 1
         m = self.model
         m.log.add(
             m.now,
@@ -191,7 +197,7 @@ class Hospital(mesa.Agent):
         while q:
             p = q[0][2]
             if p.state is PatientState.DEAD or p.waiting_for is not r:
-                heapq.heappop(q)
+                self._pop(q)
                 continue
             return p
         return None
@@ -203,26 +209,26 @@ class Hospital(mesa.Agent):
             p = self._next(Resource.OPERATING_ROOM)
             if p is None:
                 break
-            heapq.heappop(self.queues[Resource.OPERATING_ROOM])
+            self._pop(self.queues[Resource.OPERATING_ROOM])
             self._start_surgery(p)
         while f[Resource.RESUS_BAY] > 0 and f[Resource.TEAM] > 0:
             p = self._next(Resource.RESUS_BAY)
             if p is None:
                 break
-            heapq.heappop(self.queues[Resource.RESUS_BAY])
+            self._pop(self.queues[Resource.RESUS_BAY])
             self._start_resus(p)
         while f[Resource.ICU_BED] > 0:
             p = self._next(Resource.ICU_BED)
             if p is None:
                 break
-            heapq.heappop(self.queues[Resource.ICU_BED])
+            self._pop(self.queues[Resource.ICU_BED])
             self._admit_icu(p)
         for bed in (Resource.ED_BED, Resource.MINOR_SPACE):
             while f[bed] > 0:
                 p = self._next(bed)
                 if p is None:
                     break
-                heapq.heappop(self.queues[bed])
+                self._pop(self.queues[bed])
                 self._start_ed(p, bed)
 
     def _service_min(self, mean: float) -> float:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from mcsim.agents.travel import Traveller
 from mcsim.enums import EventKind, Phase, StaffRole, StaffState
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from mcsim.scene import Scene
 
 
-class Staff(mesa.Agent):
+class Staff(Traveller, mesa.Agent):
     """A responder or a hospital team."""
 
     def __init__(self, model: MCIModel, sid: int, role: StaffRole, home: int) -> None:
@@ -37,7 +38,8 @@ class Staff(mesa.Agent):
 
     def _record(self, kind: EventKind, **kw) -> None:
         m = self.model
-        m.log.add(m.now, kind, staff=self.sid, state=self.state.value, detail=self.role.value, **kw)
+        kw.setdefault("detail", self.role.value)
+        m.log.add(m.now, kind, staff=self.sid, state=self.state.value, **kw)
 
     def travel_to(self, node: int, *, hospital: str = "", incident: str = "") -> None:
         """Leave now for ``node``; :meth:`arrive` runs on arrival."""
@@ -57,8 +59,7 @@ class Staff(mesa.Agent):
             hospital=hospital,
             incident=incident,
         )
-        self.node = node
-        m.schedule(arrive, Phase.ARRIVAL, self.arrive)
+        self.set_trip(self.node, node, m.now, arrive, self.arrive)
 
     def call_in(self, hospital: Hospital, delay_min: float) -> None:
         """An on-call team is called: it leaves home after ``delay_min``."""

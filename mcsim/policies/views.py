@@ -54,9 +54,13 @@ class PatientView:
         return self.age < 18
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VehicleView:
     """An ambulance as the dispatcher knows it.
+
+    Read-only by contract. Not a frozen dataclass, unlike :class:`PatientView`: one is built
+    for every candidate vehicle of every dispatch decision, frozen construction costs about 7x
+    more, and a fresh one is built each time, so a policy that wrote to it would change nothing.
 
     ``minor_seats`` is how many walking (minor) patients it may carry when it carries only
     minor patients (at least its capacity; more with the strategy's seated places).
@@ -77,9 +81,12 @@ class VehicleView:
         return max(self.capacity, self.minor_seats)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HospitalView:
     """A hospital as the destination policy knows it, seen from the vehicle's origin.
+
+    Read-only by contract; not frozen for the same reason as :class:`VehicleView` (one per
+    candidate hospital per departure).
 
     ``expected_wait_min`` is the model's estimate of the wait for a bed on arrival (see
     docs/model.md, "Policies"); ``assigned_by_tag`` counts the patients the destination policy

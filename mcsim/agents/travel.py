@@ -1,0 +1,62 @@
+"""Trips over the road graph, shared by ambulances and staff: where from, where to, when.
+
+An agent on its way has one pending arrival event. :meth:`Traveller.set_trip` records the trip
+(origin, destination, departure and arrival time) and schedules the arrival under a fresh
+token; a later trip makes the earlier token stale, so the old arrival event does nothing when it
+comes. That is what lets an exercise inject re-route a vehicle that is already on the road (a
+road closes under it, a hospital closes, the facilitator sends it elsewhere) without the event
+loop checking anything on the way: the heap keeps the stale event, which simply returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mcsim.enums import Phase
+
+
+class Traveller:
+    """Mixin for agents that move over the region (they have ``model`` and ``node``).
+
+    Attributes:
+        trip: ``(origin, destination, depart_min, arrive_min)`` of the trip under way, None
+            when the agent is not on the road. ``node`` is already the destination while on
+            the road (what the model's travel-time questions use).
+    """
+
+    trip: tuple[int, int, float, float] | None = None
+    _trip_token = 0
+    _on_arrival: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+
+    def set_trip(
+        self,
+        origin: int,
+        to: int,
+        depart_min: float,
+        arrive_min: float,
+        then: Callable[..., Any],
+        *args: Any,
+    ) -> None:
+        """Be on the way from ``origin`` to ``to``; on arrival run ``then(*args)``.
+
+        Any arrival still pending from an earlier trip is cancelled (its token goes stale).
+        """
+        self.trip = (origin, to, depart_min, arrive_min)
+        self.node = to
+        self._trip_token += 1
+        self._on_arrival = (then, args)
+        self.model.schedule(arrive_min, Phase.ARRIVAL, self._arrive, self._trip_token)
+
+    def _arrive(self, token: int) -> None:
+        if token != self._trip_token:
+            return  # superseded by a later trip (re-routed)
+        then, args = self._on_arrival
+        self.trip = None
+        self._on_arrival = None
+        then(*args)
+
+    @property
+    def on_arrival(self) -> tuple[Callable[..., Any], tuple[Any, ...]] | None:
+        """What happens when the trip under way ends (``(callback, args)``), None if parked."""
+        return self._on_arrival if self.trip is not None else None
