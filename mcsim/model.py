@@ -602,17 +602,7 @@ class MCIModel(mesa.Model):
         s.patient = p
         p.caregiver = s
         p.set_care(self.spec.physiology.onscene_care_factor)
-        self.log.add(
-            self.now,
-            EventKind.SCENE_CARE_START,
-            patient=p.pid,
-            staff=s.sid,
-            incident=scene.id,
-            node=scene.node,
-            tag=p.tag.value,
-            state=p.state.value,
-            rpm=p.rpm(self.now),
-        )
+        p.record(EventKind.SCENE_CARE_START, staff=s.sid)
 
     def _release_caregiver(self, p: Patient) -> None:
         s = p.caregiver

@@ -178,19 +178,7 @@ class Hospital(mesa.Agent):
         p.waiting_for = r
         heapq.heappush(self.queues[r], (_rank(p), self._seq, p))
         self._queued += 1
-        m = self.model
-        m.log.add(
-            m.now,
-            EventKind.QUEUE,
-            patient=p.pid,
-            hospital=self.hid,
-            node=self.node,
-            incident=p.scene.id,
-            tag=p.tag.value,
-            state=p.state.value,
-            rpm=p.rpm(m.now),
-            detail=r.value,
-        )
+        p.record(EventKind.QUEUE, hospital=self.hid, node=self.node, detail=r.value)
 
     def _next(self, r: Resource) -> Patient | None:
         q = self.queues[r]
@@ -278,42 +266,20 @@ class Hospital(mesa.Agent):
         )
 
     def _end_surgery(self, p: Patient) -> None:
-        m = self.model
         if p.state is PatientState.DEAD:
             return
         self.release(p, Resource.OPERATING_ROOM)
         self.release(p, Resource.TEAM)
-        m.log.add(
-            m.now,
-            EventKind.OR_END,
-            patient=p.pid,
-            hospital=self.hid,
-            node=self.node,
-            incident=p.scene.id,
-            tag=p.tag.value,
-            state=p.state.value,
-            rpm=p.rpm(m.now),
-        )
+        p.record(EventKind.OR_END, hospital=self.hid, node=self.node)
         if self.capacity[Resource.ICU_BED] > 0:
             self._enqueue(p, Resource.ICU_BED)
         self.pump()
 
     def _admit_icu(self, p: Patient) -> None:
-        m = self.model
         p.waiting_for = None
         self._take(p, Resource.ICU_BED)
         if p.state is PatientState.DEFINITIVE_CARE:
-            m.log.add(
-                m.now,
-                EventKind.ICU_ADMIT,
-                patient=p.pid,
-                hospital=self.hid,
-                node=self.node,
-                incident=p.scene.id,
-                tag=p.tag.value,
-                state=p.state.value,
-                rpm=p.rpm(m.now),
-            )
+            p.record(EventKind.ICU_ADMIT, hospital=self.hid, node=self.node)
         else:
             p.begin_definitive_care(self.hid, detail="icu")
 
@@ -327,21 +293,10 @@ class Hospital(mesa.Agent):
         m.schedule(m.now + self._service_min(mean), Phase.SERVICE_END, self._ed_discharge, p, bed)
 
     def _ed_discharge(self, p: Patient, bed: Resource) -> None:
-        m = self.model
         if p.state is PatientState.DEAD:
             return
         self.release(p, bed)
-        m.log.add(
-            m.now,
-            EventKind.ED_DISCHARGE,
-            patient=p.pid,
-            hospital=self.hid,
-            node=self.node,
-            incident=p.scene.id,
-            tag=p.tag.value,
-            state=p.state.value,
-            rpm=p.rpm(m.now),
-        )
+        p.record(EventKind.ED_DISCHARGE, hospital=self.hid, node=self.node)
         self.pump()
 
     def view_free(self, r: Resource) -> int:

@@ -10,7 +10,7 @@ which writes one row of the event log, so the log is the patient's whole story.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -194,9 +194,16 @@ class Patient(mesa.Agent):
 
     # ---------------------------------------------------------------- records
 
-    def set_state(
+    def set_state(self, state: PatientState, kind: EventKind, **where: Any) -> None:
+        """Move to ``state`` and record the change (``where``: see :meth:`record`)."""
+        was_untriaged = self.state in UNTRIAGED
+        if was_untriaged is not (state in UNTRIAGED):
+            self.scene.untriaged += -1 if was_untriaged else 1
+        self.state = state
+        self.record(kind, **where)
+
+    def record(
         self,
-        state: PatientState,
         kind: EventKind,
         *,
         hospital: str = "",
@@ -207,12 +214,12 @@ class Patient(mesa.Agent):
         staff: int = -1,
         detail: str = "",
     ) -> None:
-        """Move to ``state`` and record the change."""
-        was_untriaged = self.state in UNTRIAGED
-        if was_untriaged is not (state in UNTRIAGED):
-            self.scene.untriaged += -1 if was_untriaged else 1
-        self.state = state
+        """Write one event-log row about this patient in their current state.
+
+        The hospital defaults to the patient's own, the node to the scene while they are there.
+        """
         m = self.model
+        state = self.state
         m.log.add(
             m.now,
             kind,
