@@ -627,7 +627,7 @@ def serve_app(
 
     argv = app_server_argv(host, port)
     # Offline and private: production mode (no solara.dev iframe), no telemetry
-    # (docs/offline-assets.md). Set before solara is imported, here and in the server.
+    # (docs/offline-assets.md); the server process inherits them before importing solara.
     os.environ.setdefault("SOLARA_MODE", "production")
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
     from importlib.util import find_spec

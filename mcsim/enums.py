@@ -59,6 +59,7 @@ class PatientState(StrEnum):
     AWAITING_CARE = "awaiting_care"  # at a hospital, queueing
     IN_RESUSCITATION = "in_resuscitation"  # resus bay with a team; not yet definitive care
     DEFINITIVE_CARE = "definitive_care"  # surgery, ICU or ED treatment: deterioration stops
+    RELEASED = "released"  # treated on scene and released, not conveyed (minor injuries)
     DEAD = "dead"
 
 
@@ -135,6 +136,7 @@ class EventKind(StrEnum):
     TRIAGED = "triaged"
     SCENE_CARE_START = "scene_care_start"
     SELF_TRANSPORT_START = "self_transport_start"
+    RELEASED = "released"
     DISPATCHED = "dispatched"
     VEHICLE_AT_SCENE = "vehicle_at_scene"
     LOAD_START = "load_start"

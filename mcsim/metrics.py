@@ -70,12 +70,14 @@ def peak_per_hour(times: np.ndarray) -> int:
 def ambulance_utilization(events: pd.DataFrame, fleet: int, start: float, end: float) -> float:
     """Share of fleet-minutes in ``[start, end)`` spent away from the station.
 
-    A vehicle is busy from each of its rows whose state is not ``at_station`` until its next row
-    (or ``end``). Vectorised: one stable sort by vehicle, no per-vehicle Python loop.
+    A vehicle is busy from each of its own rows (``patient`` = -1) whose state is not
+    ``at_station`` until its next own row (or ``end``). Vectorised: one stable sort by
+    vehicle, no per-vehicle Python loop.
     """
     if fleet == 0 or end <= start:
         return 0.0
-    v = events[events["vehicle"].to_numpy() >= 0]
+    # The vehicle's own rows only: patient rows also name the vehicle they are in.
+    v = events[(events["vehicle"].to_numpy() >= 0) & (events["patient"].to_numpy() < 0)]
     if v.empty:
         return 0.0
     vehicle = v["vehicle"].to_numpy()
@@ -186,7 +188,9 @@ def compute_metrics(
         "time_to_definitive_care_min": definitive_per_tag,
         "critical_definitive_care_60min_share": _ratio(int((crit_dc <= 60).sum()), n_crit),
         "ambulance_utilization": ambulance_utilization(events, resources["vehicles"], onset, end),
-        "self_transported": int((patients["leave_mode"].astype(str) == "self").sum()),
+        "self_transported": int(
+            patients["leave_mode"].astype(str).isin(["self", "bystander"]).sum()
+        ),
         "unresolved": int((patients["outcome"].astype(str) == "unresolved").sum()),
         "hospitals": hospitals,
     }

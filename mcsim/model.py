@@ -433,6 +433,19 @@ class MCIModel(mesa.Model):
         # policies do with them (common random numbers across policies).
         self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
         self.destination_u.extend(self.streams.stream("destination").random(len(table)).tolist())
+        if inc.treat_and_release_share > 0:
+            u = self.streams.stream(f"release/{scene.id}").random(len(table))
+            scene.released = set((np.flatnonzero(u < inc.treat_and_release_share)
+                                  + len(self.patients)).tolist())
+        carried: set[int] = set()
+        carried_delay = None
+        if inc.carried_by_bystanders_share > 0:
+            # Their own stream, so that the casualties drawn stay the same (CRN).
+            rng = self.streams.stream(f"bystanders/{scene.id}")
+            lo, hi = sc.response.self_transport_delay_min_range
+            u = rng.random(len(table))
+            carried_delay = rng.uniform(lo, hi, len(table))
+            carried = set(np.flatnonzero(u < inc.carried_by_bystanders_share).tolist())
         for i in range(len(table)):
             row = table.row(i, params)
             p = Patient(self, len(self.patients), scene, row)
@@ -460,6 +473,9 @@ class MCIModel(mesa.Model):
                     self.self_transport,
                     p,
                 )
+            elif i in carried and not p.walking0 and row["extraction_min"] <= 0:
+                delay = float(carried_delay[i])
+                self.schedule(self.now + delay, Phase.DECISION, self.self_transport, p, True)
         self.schedule(self.now + sc.response.alert_delay_min, Phase.DECISION, self.alert_ems, scene)
 
     def extracted(self, p: Patient) -> None:
@@ -585,10 +601,23 @@ class MCIModel(mesa.Model):
         if p.tag is TriageTag.DEAD:
             self._leave_demand(p)
             return
+        if p.tag is TriageTag.MINOR and p.pid in scene.released:
+            self._release_on_scene(p)
+            return
         if p.tag in TRANSPORT_ORDER:
             scene.awaiting_transport[p.tag].append(p)
         if p.tag in CARE_ORDER:
             scene.awaiting_care[p.tag].append(p)
+
+    def _release_on_scene(self, p: Patient) -> None:
+        """A minor casualty is treated where they are and goes home (not conveyed)."""
+        self._leave_demand(p)
+        p.left_scene_min = self.now
+        p.leave_mode = "released"
+        p.outcome = Outcome.SURVIVED
+        p.p_survival = self.spec.physiology.minor_survival_probability
+        p.set_care(0.0)
+        p.set_state(PatientState.RELEASED, EventKind.RELEASED, detail="treated on scene")
 
     def _care_next(self, s: Staff) -> None:
         scene = s.scene
@@ -689,11 +718,15 @@ class MCIModel(mesa.Model):
         scene.vehicles_waiting.appendleft(v)
         self.try_loading(scene)
 
-    def self_transport(self, p: Patient) -> None:
-        """A walking patient leaves on their own for the nearest hospital."""
+    def self_transport(self, p: Patient, carried: bool = False) -> None:
+        """A patient leaves without EMS for the nearest hospital (SCIENCE.md §3).
+
+        Walking patients go on their own while they still walk; ``carried`` patients are driven
+        by bystanders whatever their state (unless already loaded or gone).
+        """
         if p.state not in AT_SCENE or p.state is PatientState.TRAPPED:
             return
-        if not p.vitals(self.now).walking:
+        if not carried and not p.vitals(self.now).walking:
             return
         scene = p.scene
         self._leave_demand(p)
@@ -707,7 +740,7 @@ class MCIModel(mesa.Model):
             return
         arrive = self.now + minutes
         p.left_scene_min = self.now
-        p.leave_mode = "self"
+        p.leave_mode = "bystander" if carried else "self"
         p.hospital = h.hid
         p.set_state(
             PatientState.SELF_TRANSPORT,

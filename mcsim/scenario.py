@@ -140,6 +140,20 @@ class IncidentSpec(StrictModel):
         default=0.0, ge=0, le=1, description="share of casualties trapped until extracted"
     )
     extraction_min_range: tuple[float, float] = (0.0, 0.0)
+    carried_by_bystanders_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of non-walking casualties (not trapped) whom bystanders drive to the "
+        "nearest hospital in private vehicles, as at Las Vegas 2017 [assumption per scenario]",
+    )
+    treat_and_release_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of casualties triaged minor who are treated on scene and released "
+        "instead of being conveyed [assumption per scenario]",
+    )
 
     @field_validator("extraction_min_range")
     @classmethod

@@ -43,6 +43,7 @@ class Scene:
         self.alerted = False  # EMS knows about it: vehicles may be dispatched
         self.sorting = False  # the global sort is under way
         self.global_sort_done = False
+        self.released: set[int] = set()  # patient ids treated and released here if minor
         self.untriaged = 0  # living patients here still to be triaged (trapped included)
         self.demand = 0  # patients here who still need a seat in a vehicle
         self.committed_capacity = 0  # seats of vehicles sent here and not yet gone with patients

@@ -19,10 +19,12 @@ def test_peak_per_hour_counts_the_busiest_sixty_minutes():
 
 def test_utilization_counts_time_away_from_station_within_the_window():
     ev = pd.DataFrame({
-        "vehicle": [0, 0, 0, 1, -1],
-        "time_min": [10.0, 40.0, 70.0, 20.0, 30.0],
-        "state": ["to_scene", "to_station", "at_station", "to_scene", "x"],
+        "vehicle": [0, 0, 0, 0, 1, -1],
+        "patient": [-1, -1, 7, -1, -1, -1],
+        "time_min": [10.0, 40.0, 75.0, 70.0, 20.0, 30.0],
+        "state": ["to_scene", "to_station", "in_transport", "at_station", "to_scene", "x"],
     })
+    # (the patient row naming vehicle 0 at minute 75 is not the vehicle's own and is ignored)
     # vehicle 0 busy 10→70 (60 min); vehicle 1 busy 20→end=100 (80 min); fleet 3, window 0-100
     assert ambulance_utilization(ev, 3, 0.0, 100.0) == pytest.approx(140 / 300)
     # window 30-60 clips both: 30 + 30 busy minutes of 3 x 30

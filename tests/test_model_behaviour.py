@@ -208,3 +208,39 @@ def test_surge_plan_opens_capacity_after_the_hospital_alert():
     surge = rows[rows["kind"] == EventKind.SURGE_OPENED.value]
     assert list(surge["detail"]) == ["resus_bays+2", "icu_beds+3"]
     assert (surge["time_min"] == 25.0).all()
+
+
+def test_treat_and_release_keeps_that_share_of_minor_casualties_off_the_ambulances():
+    base = mcsim.simulate(small(casualties=150, self_transport_share=0.0), seed=4)
+    rel = mcsim.simulate(
+        small(casualties=150, self_transport_share=0.0, treat_and_release_share=0.6), seed=4
+    )
+    p = rel.patients
+    released = p[p["leave_mode"] == "released"]
+    minor_triaged = (p["tag"] == "minor").sum()
+    assert 0.4 * minor_triaged < len(released) < 0.8 * minor_triaged
+    assert (released["tag"] == "minor").all()
+    assert (released["outcome"] == "survived").all()
+    assert released["hospital_arrival_min"].isna().all()
+    conveyed = lambda r: (r.patients["leave_mode"] == "ambulance").sum()  # noqa: E731
+    assert conveyed(rel) < conveyed(base)
+    pd.testing.assert_frame_equal(
+        base.patients[TRUE_STATE_COLUMNS], rel.patients[TRUE_STATE_COLUMNS]
+    )
+
+
+def test_bystanders_carry_non_walking_casualties_to_the_nearest_hospital():
+    base = mcsim.simulate(small(casualties=150), seed=8)
+    carried = mcsim.simulate(small(casualties=150, carried_by_bystanders_share=0.5), seed=8)
+    p = carried.patients
+    by = p[p["leave_mode"] == "bystander"]
+    assert len(by) > 0
+    assert not by["walking0"].any()
+    assert set(by["hospital"].astype(str)) <= {"big", "small"}
+    nearest = p.loc[p["leave_mode"] == "self", "hospital"].astype(str).unique()
+    assert set(by["hospital"].astype(str)) == set(nearest)
+    left_alone = p["leave_mode"].isin(["self", "bystander"])
+    assert carried.metrics["self_transported"] == int(left_alone.sum())
+    pd.testing.assert_frame_equal(
+        base.patients[TRUE_STATE_COLUMNS], carried.patients[TRUE_STATE_COLUMNS]
+    )

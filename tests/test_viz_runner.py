@@ -1,0 +1,175 @@
+"""The app's run logic (viz.runner) and KPI formatting (viz.kpi)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import mcsim
+from mcsim.errors import InputError
+from mcsim.scenario import parse_scenario
+from tests.conftest import small_scenario_data
+from viz import kpi, runner
+from viz.runner import SetUp
+
+
+@pytest.fixture(scope="module")
+def small():
+    return parse_scenario(small_scenario_data(casualties=50))
+
+
+def test_shipped_scenarios_start_with_the_default():
+    names = list(runner.shipped_scenarios())
+    assert names[0] == mcsim.default_scenario_path().stem
+    assert runner.load_shipped(names[0]).name
+
+
+def test_unknown_shipped_scenario_is_an_input_error():
+    with pytest.raises(InputError, match="unknown scenario"):
+        runner.load_shipped("no_such_thing")
+
+
+def test_run_in_slices_gives_the_same_event_log_as_simulate(small):
+    view = runner.run(small, SetUp(seed=4), slices=7)
+    whole = mcsim.simulate(small, seed=4)
+    pd.testing.assert_frame_equal(view.result.events, whole.events)
+    assert view.metrics == whole.metrics
+
+
+def test_run_reports_progress_up_to_one_and_can_be_stopped(small):
+    seen = []
+    runner.run(small, SetUp(), progress=seen.append, slices=5)
+    assert seen == [0.2, 0.4, 0.6, 0.8, 1.0]
+    with pytest.raises(runner.Cancelled):
+        runner.run(small, SetUp(), should_stop=lambda: True)
+
+
+def test_run_with_policies_records_them(small):
+    view = runner.run(small, SetUp(destination="nearest", triage="start"))
+    assert view.result.policies["destination"] == "nearest"
+
+
+def test_apply_setup_scales_casualties_vehicles_capacity_and_sets_callin(small):
+    sc = runner.apply_setup(
+        small,
+        SetUp(casualties=120, ambulance_factor=2.0, capacity_factor=0.5, callin_delay_min=7.5),
+    )
+    assert sum(i.casualties for i in sc.incidents) == 120
+    before = [g.count for st in small.stations for g in st.vehicles]
+    after = [g.count for st in sc.stations for g in st.vehicles]
+    assert after == [2 * n for n in before]
+    for h0, h1 in zip(small.hospitals, sc.hospitals, strict=True):
+        assert h1.ed_beds == max(1, int(h0.ed_beds * 0.5 + 0.5))
+        assert h1.occupied.ed_beds <= h1.ed_beds
+        assert h1.callin_delay_min == 7.5
+
+
+def test_apply_setup_shares_casualties_among_incidents_in_proportion():
+    data = small_scenario_data(casualties=30)
+    second = dict(data["incidents"][0], id="second", casualties=10)
+    data["incidents"].append(second)
+    sc = runner.apply_setup(parse_scenario(data), SetUp(casualties=80))
+    assert [i.casualties for i in sc.incidents] == [60, 20]
+
+
+def test_apply_setup_refuses_negative_multipliers(small):
+    with pytest.raises(InputError, match="multipliers"):
+        runner.apply_setup(small, SetUp(capacity_factor=-1))
+
+
+def test_unknown_policy_in_setup_is_an_input_error(small):
+    with pytest.raises(InputError, match="unknown triage policy"):
+        runner.run(small, SetUp(triage="no_such_policy"))
+
+
+def test_parse_upload_accepts_a_valid_scenario():
+    data = mcsim.default_scenario_path().read_bytes()
+    sc = runner.parse_upload("mine.yaml", data)
+    assert sc.name == mcsim.load_scenario(mcsim.default_scenario_path()).name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"schema_version: 1\nname: [unclosed\n", "mine.yaml: line 3, column 1: YAML syntax"),
+        (b"- just\n- a list\n", "mine.yaml: a scenario must be a mapping"),
+        (b"\xff\xfe", "mine.yaml: not a UTF-8 text file"),
+    ],
+)
+def test_parse_upload_errors_name_the_file_and_the_problem(text, expected):
+    with pytest.raises(InputError) as info:
+        runner.parse_upload("mine.yaml", text)
+    assert str(info.value).startswith(expected)
+
+
+def test_parse_upload_names_the_field_path_of_a_bad_value():
+    text = mcsim.default_scenario_path().read_text().replace("trauma_level: 1", "trauma_level: 9")
+    with pytest.raises(InputError) as info:
+        runner.parse_upload("mine.yaml", text.encode())
+    assert "hospitals[0].trauma_level" in str(info.value)
+
+
+def test_surge_capacity_counts_free_places_at_onset(small):
+    cap = runner.surge_capacity(small)
+    h = small.hospitals[0]
+    free = (
+        h.resus_bays - h.occupied.resus_bays + h.ed_beds - h.occupied.ed_beds
+        + h.minor_treatment_spaces - h.occupied.minor_treatment_spaces
+    )  # fmt: skip
+    assert cap[h.id] == free
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0.25, "pct", "25.0 %"),
+        (None, "pct", "–"),
+        (float("nan"), "min", "–"),
+        (12.345, "min", "12.3 min"),
+        (7, "count", "7"),
+        (233.09, "num", "233.1"),
+    ],
+)
+def test_format_value(value, unit, text):
+    assert kpi.format_value(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "unit", "text"),
+    [
+        (0.5, 0.25, "pct", "-25.0 pp"),
+        (10, 12, "count", "+2"),
+        (None, 3.0, "min", "–"),
+        (30.0, 27.5, "min", "-2.5 min"),
+    ],
+)
+def test_format_diff_is_b_minus_a(a, b, unit, text):
+    assert kpi.format_diff(a, b, unit) == text
+
+
+def test_better_side_follows_the_metric_direction():
+    assert kpi.better_side(10, 8, "lower") == "B"
+    assert kpi.better_side(10, 8, "higher") == "A"
+    assert kpi.better_side(10, 10, "lower") == ""
+    assert kpi.better_side(None, 10, "lower") == ""
+    assert kpi.better_side(1, 2, "neither") == ""
+
+
+def test_headline_has_the_four_cards_in_order():
+    m = {"critical_mortality": 0.5, "deaths": 3, "first_hospital_arrival_min": 11.0}
+    cards = kpi.headline(m)
+    assert [c[0] for c in cards] == [
+        "Critical mortality", "Deaths", "First hospital arrival", "Scene cleared",
+    ]  # fmt: skip
+    assert [c[1] for c in cards] == ["50.0 %", "3", "11.0 min", "–"]
+
+
+def test_compare_rows_mark_the_run_that_lost_fewer_patients():
+    rows = kpi.compare({"deaths": 10, "critical_mortality": 0.4}, {"deaths": 7})
+    deaths = next(r for r in rows if r.label == "Deaths")
+    assert (deaths.a, deaths.b, deaths.diff, deaths.better) == ("10", "7", "-3", "B")
+    cm = next(r for r in rows if r.label == "Critical mortality")
+    assert cm.b == "–" and cm.better == ""

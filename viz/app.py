@@ -1,0 +1,35 @@
+"""The mcsim Solara app: ``mcsim app`` (or ``solara run viz/app.py``) serves :func:`Page`.
+
+Three tabs: **Explore** (run a scenario, see it on the map through time, with KPI cards and
+charts), **Compare** (two policy sets on the same seed) and **Sweeps** (plot a sweep's metric
+against a factor). The set-up panel on the left applies to Explore and Compare.
+"""
+
+from __future__ import annotations
+
+import solara
+import solara.lab
+
+from viz.components.compare import Compare
+from viz.components.explore import Explore
+from viz.components.setup import SetupPanel
+from viz.components.sweeps import Sweeps
+
+TITLE = "mcsim — mass-casualty incident explorer"
+
+
+@solara.component
+def Page():
+    """The whole app."""
+    solara.Title(TITLE)
+    with solara.Row(gap="12px", style={"align-items": "flex-start", "padding": "8px"}):
+        with solara.Column(style={"width": "280px", "min-width": "280px", "flex-shrink": "0"}):
+            SetupPanel()
+        with solara.Column(style={"flex-grow": "1", "min-width": "0"}):
+            with solara.lab.Tabs():
+                with solara.lab.Tab("Explore"):
+                    Explore()
+                with solara.lab.Tab("Compare"):
+                    Compare()
+                with solara.lab.Tab("Sweeps"):
+                    Sweeps()

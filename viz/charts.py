@@ -1,0 +1,515 @@
+"""Figures of a run: the map at any minute, the time series, comparisons and sweep plots.
+
+Everything is drawn with matplotlib's object API on an Agg canvas (no pyplot, no global state,
+safe from a worker thread) and returned as PNG bytes, which render offline in the browser. The
+map keeps its figure between calls: the road network, stations and legend are drawn once per
+run and only the moving parts (vehicles, staff, patients at the scene, hospital markers, the
+clock) are updated, so a scrubber move costs one re-render of a small image.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
+
+from mcsim.enums import VehicleState
+from viz.runner import RunView
+from viz.state import TAG_ORDER, hospital_key, scene_key
+
+TAG_COLOURS = {
+    "immediate": "#d62728",
+    "delayed": "#f2c500",
+    "minor": "#2ca02c",
+    "expectant": "#7f7f7f",
+    "dead": "#111111",
+    "untriaged": "#9ecae1",
+}
+VEHICLE_COLOURS = {
+    VehicleState.AT_STATION.value: "#9e9e9e",
+    VehicleState.TO_SCENE.value: "#1f77b4",
+    VehicleState.AT_SCENE.value: "#17becf",
+    VehicleState.TO_HOSPITAL.value: "#e6550d",
+    VehicleState.AT_HOSPITAL.value: "#9467bd",
+    VehicleState.TO_STATION.value: "#636363",
+}
+VEHICLE_LABELS = {
+    VehicleState.AT_STATION.value: "at station",
+    VehicleState.TO_SCENE.value: "to scene",
+    VehicleState.AT_SCENE.value: "at scene",
+    VehicleState.TO_HOSPITAL.value: "to hospital",
+    VehicleState.AT_HOSPITAL.value: "at hospital",
+    VehicleState.TO_STATION.value: "returning",
+}
+STAFF_COLOUR = "#8c564b"
+LOAD_CMAP = "RdYlGn_r"
+#: Hospital load (incident patients / free places at onset) at which the marker is fully red.
+LOAD_MAX = 1.5
+GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
+
+
+def png(fig: Figure, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes."""
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(buf) if dpi is None else fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def sunflower(n: int, spacing: float) -> np.ndarray:
+    """``n`` points packed in a disc around (0, 0), ``spacing`` apart (Vogel's spiral)."""
+    i = np.arange(n)
+    r = spacing * np.sqrt(i + 0.5)
+    theta = i * GOLDEN_ANGLE
+    return np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+
+
+def hospital_load(occupancy: dict[str, int], capacity: dict[str, int]) -> dict[str, float]:
+    """Incident patients per free place at onset, per hospital (0 = empty, 1 = full)."""
+    return {h: occupancy.get(h, 0) / max(1, capacity.get(h, 1)) for h in capacity}
+
+
+def marker_size(load: float) -> float:
+    """Hospital marker area (points²) growing with load, capped at :data:`LOAD_MAX`."""
+    return 70.0 + 260.0 * min(max(load, 0.0), LOAD_MAX)
+
+
+def _edges(view: RunView) -> np.ndarray:
+    pos = view.region.positions
+    seen = set()
+    segs = []
+    for u, v in view.region.graph.edges():
+        key = (min(u, v), max(u, v))
+        if key in seen:
+            continue
+        seen.add(key)
+        segs.append((pos[u], pos[v]))
+    return np.asarray(segs, float).reshape(-1, 2, 2)
+
+
+class MapRenderer:
+    """The region map of one run, redrawn at any minute.
+
+    Args:
+        view: the finished run.
+        size: figure size in inches.
+        dpi: resolution of the PNG.
+    """
+
+    def __init__(self, view: RunView, *, size: tuple[float, float] = (5.6, 5.5), dpi: int = 90):
+        self.view = view
+        self.replay = view.replay
+        self._lock = threading.Lock()
+        self._cache: dict[float, bytes] = {}
+        fig = Figure(figsize=size, dpi=dpi, layout=None)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.02, 0.19, 0.85, 0.70))
+        self.fig, self.ax = fig, ax
+        pos = view.region.positions
+        xmin, ymin = pos.min(axis=0)
+        xmax, ymax = pos.max(axis=0)
+        span = max(xmax - xmin, ymax - ymin, 1e-9)
+        pad = 0.06 * span
+        ax.set_xlim(xmin - pad, xmax + pad)
+        ax.set_ylim(ymin - pad, ymax + pad)
+        if view.region.crs == "lonlat":  # degrees of longitude shrink with the latitude
+            lat = math.radians(float(np.mean(pos[:, 1])))
+            ax.set_aspect(1.0 / max(0.1, math.cos(lat)), adjustable="box")
+        else:
+            ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for s in ax.spines.values():
+            s.set_color("#cccccc")
+        ax.add_collection(LineCollection(_edges(view), colors="#d9d9d9", linewidths=0.7, zorder=1))
+        self._jitter = 0.03 * span
+        self._spacing = 0.0075 * span
+
+        st = np.array([view.region.xy(n) for n in view.station_nodes.values()]).reshape(-1, 2)
+        ax.scatter(
+            st[:, 0], st[:, 1], marker="^", s=70, c="#ffffff", edgecolors="#555555", zorder=2
+        )
+        for sid, n in view.station_nodes.items():
+            x, y = view.region.xy(n)
+            ax.annotate(
+                sid, (x, y), xytext=(0, -11), textcoords="offset points", ha="center",
+                fontsize=6.5, color="#555555", zorder=2,
+            )  # fmt: skip
+        self._scene_xy = {i: view.region.xy(n) for i, n in view.incident_nodes.items()}
+        sc = np.array(list(self._scene_xy.values())).reshape(-1, 2)
+        ax.scatter(sc[:, 0], sc[:, 1], marker="*", s=260, c="#ffffff", edgecolors="#000000",
+                   linewidths=1.0, zorder=3)  # fmt: skip
+
+        self._hids = list(view.capacity)
+        hxy = np.array([view.region.xy(view.hospital_nodes[h]) for h in self._hids]).reshape(-1, 2)
+        self._norm = Normalize(0.0, LOAD_MAX)
+        self._hosp = ax.scatter(
+            hxy[:, 0], hxy[:, 1], marker="s", s=[marker_size(0)] * len(self._hids),
+            c=[0.0] * len(self._hids), cmap=LOAD_CMAP, norm=self._norm, edgecolors="#222222",
+            linewidths=1.0, zorder=4,
+        )  # fmt: skip
+        self._hlabels = [
+            ax.annotate(
+                "",
+                (x, y),
+                xytext=(0, 11),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+                zorder=8,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            )  # fmt: skip
+            for x, y in hxy
+        ]
+        self._patients = ax.scatter([], [], s=7, linewidths=0, zorder=5)
+        self._own_way = ax.scatter(
+            [], [], s=9, marker="o", facecolors="none", linewidths=0.8, zorder=5
+        )
+        self._vehicles = ax.scatter(
+            [], [], marker="o", s=34, edgecolors="#000000", linewidths=0.6, zorder=7
+        )
+        self._staff = ax.scatter([], [], marker="D", s=16, c=STAFF_COLOUR, linewidths=0, zorder=6)
+        # one line above the map: the scene (or, with several, all scenes together) by tag;
+        # with several scenes each also gets its own count beside its star
+        self._scene_line = fig.text(0.02, 0.915, "", va="center", fontsize=7.5)
+        self._scene_labels = (
+            [
+                ax.annotate(
+                    "",
+                    (x, y),
+                    xytext=(8, -12),
+                    textcoords="offset points",
+                    fontsize=6.5,
+                    zorder=9,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+                )  # fmt: skip
+                for x, y in self._scene_xy.values()
+            ]
+            if len(self._scene_xy) > 1
+            else []
+        )
+        self._clock = fig.text(0.02, 0.955, "", fontsize=10, weight="bold", va="center")
+        self._summary = fig.text(0.98, 0.955, "", fontsize=8, ha="right", va="center")
+        cax = fig.add_axes((0.885, 0.32, 0.022, 0.5))
+        cb = fig.colorbar(self._hosp, cax=cax)
+        cb.set_label("hospital load (patients / free places)", fontsize=7)
+        cb.ax.tick_params(labelsize=6.5)
+        self._legend(fig)
+        # Blitting: draw the static parts once, keep the pixels, and per frame draw only the
+        # moving artists over a copy of them.
+        self._dynamic = [
+            self._hosp, self._patients, self._own_way, self._staff, self._vehicles, *self._hlabels,
+            *self._scene_labels, self._scene_line, self._clock, self._summary,
+        ]  # fmt: skip
+        for a in self._dynamic:
+            a.set_animated(True)
+        self._canvas = fig.canvas
+        self._canvas.draw()
+        self._background = self._canvas.copy_from_bbox(fig.bbox)
+
+    def _legend(self, fig: Figure) -> None:
+        def dot(colour: str, label: str, marker: str = "o", size: float = 6, edge: str = "none"):
+            return Line2D([], [], ls="", marker=marker, ms=size, mfc=colour, mec=edge, label=label)
+
+        handles = [
+            dot("#ffffff", "incident", "*", 11, "#000000"),
+            dot("#ffffff", "station", "^", 7, "#555555"),
+            dot("#fdae61", "hospital (size, colour: load)", "s", 8, "#222222"),
+            dot(STAFF_COLOUR, "staff", "D", 4),
+            dot("none", "patient on own way", "o", 4, "#2ca02c"),
+        ]
+        handles += [dot(TAG_COLOURS[t], f"patient: {t}", "o", 4) for t in TAG_ORDER if t != "dead"]
+        handles += [
+            dot(VEHICLE_COLOURS[s], f"ambulance {VEHICLE_LABELS[s]}", "o", 6, "#000000")
+            for s in VEHICLE_COLOURS
+        ]
+        fig.legend(
+            handles=handles, loc="lower center", ncol=4, fontsize=6.5, frameon=False,
+            bbox_to_anchor=(0.5, 0.0), handletextpad=0.3, columnspacing=0.9,
+        )  # fmt: skip
+
+    def update(self, t: float) -> None:
+        """Move every dynamic artist to minute ``t`` (no drawing)."""
+        rp = self.replay
+        view = self.view
+        counts = rp.counts_at(t)
+        occ = {h: counts.get(hospital_key(h), 0) for h in self._hids}
+        load = hospital_load(occ, view.capacity)
+        self._hosp.set_array(np.array([load[h] for h in self._hids]))
+        self._hosp.set_sizes(np.array([marker_size(load[h]) for h in self._hids]))
+        for lab, h in zip(self._hlabels, self._hids, strict=True):
+            lab.set_text(f"{h} {occ[h]}/{view.capacity[h]}")
+
+        pts, cols = [], []
+        totals = dict.fromkeys(TAG_ORDER, 0)
+        for k, (inc, (x, y)) in enumerate(self._scene_xy.items()):
+            tags = [(tag, counts.get(scene_key(inc, tag), 0)) for tag in TAG_ORDER]
+            n = sum(c for _, c in tags)
+            if n:
+                xy = sunflower(n, self._spacing) + (x, y)
+                pts.append(xy)
+                cols += [TAG_COLOURS[tag] for tag, c in tags for _ in range(c)]
+            for tag, c in tags:
+                totals[tag] += c
+            if self._scene_labels:
+                self._scene_labels[k].set_text(f"{inc}: {n}")
+        shown = [f"{c} {tag}" for tag, c in totals.items() if c]
+        where = next(iter(self._scene_xy)) if len(self._scene_xy) == 1 else "all scenes"
+        self._scene_line.set_text(
+            f"{where}: {sum(totals.values())} waiting" + (": " + ", ".join(shown) if shown else "")
+        )
+        if pts:
+            self._patients.set_offsets(np.vstack(pts))
+            self._patients.set_facecolors(cols)
+        else:
+            self._patients.set_offsets(np.empty((0, 2)))
+
+        own = rp.own_way_at(t)
+        if own:
+            self._own_way.set_offsets(np.array([(x, y) for x, y, _ in own]))
+            self._own_way.set_edgecolors([TAG_COLOURS.get(tag, "#2ca02c") for _, _, tag in own])
+        else:
+            self._own_way.set_offsets(np.empty((0, 2)))
+        vs = rp.vehicles_at(t)
+        if vs:
+            xy = np.array([(v.x, v.y) for v in vs])
+            still = np.array([not v.moving for v in vs])
+            ang = np.array([v.id * GOLDEN_ANGLE for v in vs])
+            r = self._jitter * np.sqrt((np.array([v.id for v in vs]) % 7 + 1) / 7)
+            xy[still, 0] += r[still] * np.cos(ang[still])
+            xy[still, 1] += r[still] * np.sin(ang[still])
+            self._vehicles.set_offsets(xy)
+            self._vehicles.set_facecolors([VEHICLE_COLOURS.get(v.state, "#000000") for v in vs])
+        staff = [s for s in rp.staff_at(t) if s.state != "off_duty"]
+        if staff:
+            sxy = np.array([(s.x, s.y) for s in staff])
+            ang = np.array([s.id * GOLDEN_ANGLE for s in staff])
+            sxy[:, 0] += 0.6 * self._jitter * np.cos(ang)
+            sxy[:, 1] += 0.6 * self._jitter * np.sin(ang)
+            self._staff.set_offsets(sxy)
+        else:
+            self._staff.set_offsets(np.empty((0, 2)))
+        moving = sum(v.moving for v in vs)
+        self._clock.set_text(f"minute {t:.0f}")
+        self._summary.set_text(
+            f"deaths {counts.get('dead', 0)} · on the road {counts.get('road', 0)} · "
+            f"ambulances moving {moving}/{len(vs)}"
+        )
+
+    def png(self, t: float) -> bytes:
+        """The map at minute ``t`` as PNG bytes (cached per minute)."""
+        key = round(float(t), 3)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None:
+                self.update(key)
+                hit = self._blit_png()
+                if len(self._cache) > 256:
+                    self._cache.clear()
+                self._cache[key] = hit
+            return hit
+
+    def _blit_png(self) -> bytes:
+        return _blit_png(self.fig, self._canvas, self._background, self._dynamic)
+
+
+def timeseries(view: RunView, step_min: float = 1.0) -> pd.DataFrame:
+    """The run's series on a minute grid: deaths, waiting by tag, occupancy, ambulances busy.
+
+    Columns: ``deaths``, ``waiting:<tag>`` (all scenes), ``occupancy:<hospital>``, ``busy``.
+    """
+    rp = view.replay
+    grid = rp.time_grid(step_min)
+    s = rp.series(grid)
+    out = pd.DataFrame(index=s.index)
+    out["deaths"] = s["dead"]
+    for tag in TAG_ORDER:
+        cols = [scene_key(i, tag) for i in rp.incidents]
+        out[f"waiting:{tag}"] = s[cols].sum(axis=1)
+    for h in rp.hospitals:
+        out[f"occupancy:{h}"] = s[hospital_key(h)]
+    out["busy"] = s["busy"]
+    return out
+
+
+def _style(ax, title: str, ylabel: str = "") -> None:
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.tick_params(labelsize=7)
+    ax.set_ylabel(ylabel, fontsize=7)
+    ax.grid(alpha=0.3, lw=0.5)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _active_until(ts: pd.DataFrame) -> float:
+    """The last minute at which anything in the series still changes (+10 %)."""
+    changing = ts.diff().abs().sum(axis=1) > 0
+    if not changing.any():
+        return float(ts.index[-1])
+    last = float(ts.index[changing.to_numpy()][-1])
+    first = float(ts.index[0])
+    return min(float(ts.index[-1]), first + 1.1 * (last - first) + 5)
+
+
+def _timeseries_figure(view: RunView, size: tuple[float, float], dpi: int):
+    ts = timeseries(view)
+    end = _active_until(ts.drop(columns=[c for c in ts if c.startswith("occupancy:")]))
+    end = max(end, 60.0)
+    ts = ts[ts.index <= end]
+    t = ts.index.to_numpy()
+    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    (a, b), (c, d) = axes = fig.subplots(2, 2, sharex=True)
+    a.plot(t, ts["deaths"], color="#111111", lw=1.4)
+    _style(a, "Deaths", "patients")
+    tags = [tag for tag in TAG_ORDER if ts[f"waiting:{tag}"].any()]
+    if tags:
+        b.stackplot(t, *[ts[f"waiting:{tag}"] for tag in tags],
+                    colors=[TAG_COLOURS[x] for x in tags], labels=tags)  # fmt: skip
+        b.legend(fontsize=6, loc="upper right", frameon=False)
+    _style(b, "Waiting at the scene", "patients")
+    hs = [h for h in view.replay.hospitals if ts[f"occupancy:{h}"].any()]
+    for h in hs:
+        c.plot(t, ts[f"occupancy:{h}"], lw=1.2, label=h)
+    if hs:
+        c.legend(fontsize=6, loc="upper left", frameon=False)
+    _style(c, "Hospital occupancy", "incident patients")
+    c.set_xlabel("minutes from onset", fontsize=7)
+    d.step(t, ts["busy"], where="post", color="#1f77b4", lw=1.2)
+    d.set_ylim(0, max(1, len(view.replay.vehicle_homes)) * 1.05)
+    _style(d, "Ambulances busy", "vehicles")
+    d.set_xlabel("minutes from onset", fontsize=7)
+    return fig, [ax for row in axes for ax in row]
+
+
+def timeseries_png(view: RunView, size: tuple[float, float] = (4.5, 5.5), dpi: int = 90) -> bytes:
+    """Four small charts: deaths, waiting at the scene by tag, hospital occupancy, busy."""
+    fig, _ = _timeseries_figure(view, size, dpi)
+    return png(fig)
+
+
+class TimeseriesRenderer:
+    """The four charts of :func:`timeseries_png` with a cursor at any minute (blitted, cached).
+
+    Args:
+        view: the finished run.
+        size: figure size in inches.
+        dpi: resolution of the PNG.
+    """
+
+    def __init__(self, view: RunView, *, size: tuple[float, float] = (4.5, 5.5), dpi: int = 90):
+        self._lock = threading.Lock()
+        self._cache: dict[float, bytes] = {}
+        fig, axes = _timeseries_figure(view, size, dpi)
+        self.fig = fig
+        self._lines = [ax.axvline(0.0, color="#d62728", lw=0.9, alpha=0.8) for ax in axes]
+        for line in self._lines:
+            line.set_animated(True)
+        self._xmax = axes[0].get_xlim()[1]
+        self._canvas = fig.canvas
+        self._canvas.draw()
+        self._background = self._canvas.copy_from_bbox(fig.bbox)
+
+    def png(self, t: float) -> bytes:
+        """The charts with a cursor at minute ``t`` (none past the charts' end), as PNG."""
+        key = round(float(t), 3)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None:
+                for line in self._lines:
+                    line.set_xdata([key, key])
+                    line.set_visible(key <= self._xmax)
+                hit = _blit_png(self.fig, self._canvas, self._background, self._lines)
+                if len(self._cache) > 256:
+                    self._cache.clear()
+                self._cache[key] = hit
+            return hit
+
+
+def _blit_png(fig: Figure, canvas, background, artists) -> bytes:
+    """Restore the static pixels, draw ``artists`` over them, encode as PNG."""
+    canvas.restore_region(background)
+    for a in artists:
+        fig.draw_artist(a)
+    w, h = canvas.get_width_height()
+    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def compare_png(
+    a: RunView, b: RunView, labels: Sequence[str] = ("A", "B"), size=(9.6, 3.4), dpi: int = 90
+) -> bytes:
+    """Deaths over time for both runs, and where the patients died (before or in which hospital)."""
+    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.1, 1.2, 1.2])
+    colours = ("#1f77b4", "#e6550d")
+    ends = []
+    for view, lab, col in zip((a, b), labels, colours, strict=True):
+        ts = timeseries(view)
+        ends.append(_active_until(ts[["deaths"]]))
+        ax1.plot(ts.index, ts["deaths"], color=col, lw=1.4, label=lab)
+    ax1.set_xlim(0, max(60.0, *ends))
+    ax1.legend(fontsize=7, frameon=False)
+    _style(ax1, "Deaths over time", "patients")
+    ax1.set_xlabel("minutes from onset", fontsize=7)
+    hospitals = list(a.metrics["hospitals"])
+    cats = ["before hospital", *hospitals]
+    x = np.arange(len(cats))
+    w = 0.38
+    for k, (view, lab, col) in enumerate(zip((a, b), labels, colours, strict=True)):
+        m = view.metrics
+        deaths = [m["deaths_prehospital"]] + [m["hospitals"][h]["deaths"] for h in hospitals]
+        ax2.bar(x + (k - 0.5) * w, deaths, w, color=col, label=lab)
+        received = [0] + [m["hospitals"][h]["patients"] for h in hospitals]
+        ax3.bar(x + (k - 0.5) * w, received, w, color=col, label=lab)
+    for ax, title in ((ax2, "Where patients died"), (ax3, "Patients received per hospital")):
+        ax.set_xticks(x, cats, rotation=35, ha="right", fontsize=7)
+        ax.legend(fontsize=7, frameon=False)
+        _style(ax, title, "patients")
+    ax3.set_xlim(0.5, len(cats) - 0.5)
+    return png(fig)
+
+
+def sweep_png(
+    summary: pd.DataFrame, metric: str, factor: str, by: str | None, size=(7.5, 4.2), dpi=90
+) -> bytes:
+    """A metric's mean (95 % CI bars) against a factor, one line per group of ``by``."""
+    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    groups = summary.groupby("group", sort=True) if by else [("all runs", summary)]
+    numeric = pd.api.types.is_numeric_dtype(summary[factor])
+    cats = list(dict.fromkeys(summary[factor].tolist()))
+    groups = list(groups)
+    if numeric:
+        values = summary[factor].to_numpy(float)
+        span = float(values.max() - values.min()) or 1.0
+    else:
+        span = float(max(1, len(cats) - 1))
+    for k, (name, g) in enumerate(groups):
+        g = g.sort_values(factor)
+        xs = g[factor].to_numpy(float) if numeric else np.array([cats.index(v) for v in g[factor]])
+        # dodge the groups a little so that equal results stay visible side by side
+        xs = xs + (k - (len(groups) - 1) / 2) * 0.012 * span
+        ax.errorbar(xs, g["mean"], yerr=g["ci95"].fillna(0.0).to_numpy(), marker="o", ms=4,
+                    capsize=3, lw=1.3, label=str(name))  # fmt: skip
+    if not numeric:
+        ax.set_xticks(range(len(cats)), [str(c) for c in cats], fontsize=7)
+    ax.set_xlabel(factor, fontsize=8)
+    ax.set_ylabel(f"{metric} (mean, 95 % CI)", fontsize=8)
+    if by:
+        ax.legend(title=by, fontsize=7, title_fontsize=7, frameon=False)
+    _style(ax, f"{metric} by {factor}" + (f", by {by}" if by else ""))
+    return png(fig)

@@ -1,0 +1,258 @@
+"""From the set-up panel to a finished run: scenario edits, uploads, runs with progress.
+
+The set-up panel's knobs (casualty count, ambulances per station, hospital capacity, call-in
+delay) are applied to the scenario's data and the result is validated again by
+:func:`mcsim.scenario.parse_scenario`, so the app can never run a scenario the command line
+would refuse. A run is the ordinary :class:`mcsim.MCIModel`, advanced in slices of simulated
+time so that progress can be reported and a superseded run abandoned; slicing does not change
+the event log (events are processed in the same order either way).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mcsim.errors import InputError
+from mcsim.model import MCIModel
+from mcsim.records import RunResult
+from mcsim.scenario import Scenario, load_scenario, parse_scenario
+from mcsim.simulate import default_scenario_path, scenarios_dir
+from viz.state import Replay
+
+#: Hospital capacities scaled by the capacity multiplier (teams on duty and on call included).
+CAPACITY_FIELDS = (
+    "resus_bays",
+    "ed_beds",
+    "minor_treatment_spaces",
+    "operating_rooms",
+    "icu_beds",
+    "teams_on_duty",
+    "teams_on_call",
+)
+OCCUPIED_FIELDS = ("resus_bays", "ed_beds", "minor_treatment_spaces", "operating_rooms", "icu_beds")
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Scenario name (file stem) → path, for every YAML file in the shipped folder."""
+    folder = scenarios_dir()
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    out = {p.stem: p for p in files}
+    default = default_scenario_path()
+    # the default first, so that the selector opens on it
+    return {default.stem: default, **{k: v for k, v in out.items() if k != default.stem}}
+
+
+def load_shipped(name: str) -> Scenario:
+    """A shipped scenario by file stem."""
+    paths = shipped_scenarios()
+    if name not in paths:
+        raise InputError(f"unknown scenario {name!r}; shipped: {', '.join(paths)}")
+    return load_scenario(paths[name])
+
+
+def parse_upload(name: str, data: bytes) -> Scenario:
+    """Validate an uploaded scenario file; every problem is one :class:`InputError`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", file=name) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InputError(f"{where}YAML syntax error: {problem}", file=name) from None
+    return parse_scenario(raw, file=name)
+
+
+@dataclass(frozen=True)
+class SetUp:
+    """The set-up panel's choices.
+
+    Attributes:
+        casualties: total casualties (shared among incidents in their proportions); None keeps
+            the scenario's.
+        ambulance_factor: multiplies every station's vehicle counts (rounded, at least 0).
+        capacity_factor: multiplies every hospital's capacities and pre-incident occupancy.
+        callin_delay_min: every hospital's call-in delay; None keeps the scenario's.
+        seed: the run's seed.
+        triage, dispatch, destination: policy names; None keeps the scenario's.
+    """
+
+    casualties: int | None = None
+    ambulance_factor: float = 1.0
+    capacity_factor: float = 1.0
+    callin_delay_min: float | None = None
+    seed: int = 0
+    triage: str | None = None
+    dispatch: str | None = None
+    destination: str | None = None
+
+    def policies(self) -> dict[str, str | None]:
+        """The policy overrides as keyword arguments of :class:`MCIModel`."""
+        return {"triage": self.triage, "dispatch": self.dispatch, "destination": self.destination}
+
+
+def _scaled(n: int, factor: float) -> int:
+    return max(0, int(math.floor(n * factor + 0.5)))
+
+
+def apply_setup(scenario: Scenario, setup: SetUp) -> Scenario:
+    """``scenario`` with the set-up's knobs applied, validated again.
+
+    Raises:
+        InputError: the edited scenario is invalid (e.g. a negative multiplier).
+    """
+    if setup.ambulance_factor < 0 or setup.capacity_factor < 0:
+        raise InputError("multipliers must be 0 or more", path="set-up")
+    data: dict[str, Any] = scenario.model_dump(mode="json", by_alias=True)
+    if setup.casualties is not None:
+        incs = data["incidents"]
+        total = sum(i["casualties"] for i in incs)
+        remaining = int(setup.casualties)
+        for k, inc in enumerate(incs):
+            if k == len(incs) - 1:
+                inc["casualties"] = remaining
+            else:
+                share = int(round(setup.casualties * inc["casualties"] / total))
+                inc["casualties"] = share
+                remaining -= share
+    if setup.ambulance_factor != 1.0:
+        for st in data["stations"]:
+            for group in st["vehicles"]:
+                group["count"] = _scaled(group["count"], setup.ambulance_factor)
+    if setup.capacity_factor != 1.0:
+        for h in data["hospitals"]:
+            for f in CAPACITY_FIELDS:
+                h[f] = _scaled(h[f], setup.capacity_factor)
+            h["ed_beds"] = max(1, h["ed_beds"])  # the schema needs at least one ED bed
+            for f in OCCUPIED_FIELDS:
+                h["occupied"][f] = min(h[f], _scaled(h["occupied"][f], setup.capacity_factor))
+    if setup.callin_delay_min is not None:
+        for h in data["hospitals"]:
+            h["callin_delay_min"] = float(setup.callin_delay_min)
+    return parse_scenario(data, file="set-up")
+
+
+def surge_capacity(scenario: Scenario) -> dict[str, int]:
+    """Free places for incident patients per hospital at onset (resus + ED + minor spaces)."""
+    out = {}
+    for h in scenario.hospitals:
+        occ = h.occupied
+        free = (
+            (h.resus_bays - occ.resus_bays)
+            + (h.ed_beds - occ.ed_beds)
+            + (h.minor_treatment_spaces - occ.minor_treatment_spaces)
+        )
+        out[h.id] = max(1, free)
+    return out
+
+
+@dataclass
+class RunView:
+    """A finished run with everything the app needs to draw it.
+
+    Attributes:
+        scenario: the scenario that ran (set-up applied).
+        setup: the set-up it ran with.
+        result: the run's records and metrics.
+        replay: the state-at-time index of the records.
+        capacity: :func:`surge_capacity` of the scenario.
+        hospital_names: hospital id → display name.
+        station_nodes: station id → node.
+        incident_nodes: incident id → node.
+        horizon_min: the scenario's duration.
+    """
+
+    scenario: Scenario
+    setup: SetUp
+    result: RunResult
+    replay: Replay
+    capacity: dict[str, int]
+    hospital_names: dict[str, str]
+    station_nodes: dict[str, int]
+    incident_nodes: dict[str, int]
+    horizon_min: float
+    hospital_nodes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The run's KPIs."""
+        return self.result.metrics
+
+    @property
+    def region(self):
+        """The run's region."""
+        return self.replay.region
+
+    @property
+    def last_min(self) -> float:
+        """The end of the scrubber: the horizon, or later when deaths fall after it."""
+        return max(self.horizon_min, self.replay.end_min)
+
+
+class Cancelled(Exception):
+    """A run was abandoned because a newer one superseded it."""
+
+
+def run(
+    scenario: Scenario,
+    setup: SetUp,
+    *,
+    progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    slices: int = 20,
+) -> RunView:
+    """Apply ``setup`` to ``scenario``, simulate it and index the records.
+
+    Args:
+        scenario: the scenario as loaded or uploaded.
+        setup: the set-up panel's choices.
+        progress: called with the share done (0..1) after each slice of simulated time.
+        should_stop: polled between slices; True abandons the run (:class:`Cancelled`).
+        slices: how many slices of simulated time to report progress over.
+
+    Raises:
+        InputError: the set-up makes the scenario invalid or names an unknown policy.
+        Cancelled: ``should_stop`` said so.
+    """
+    sc = apply_setup(scenario, setup)
+    model = MCIModel(sc, setup.seed, **setup.policies())
+    horizon = model.horizon_min
+    start = min(i.onset_min for i in sc.incidents)
+    for k in range(1, slices + 1):
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        model.run(until=start + (horizon - start) * k / slices)
+        if progress is not None:
+            progress(k / slices)
+    if not model.finished:
+        model.run()
+    result = model.result()
+    replay = Replay(
+        result.events,
+        model.region,
+        vehicle_homes=[v.home for v in model.vehicles],
+        staff_count=len(model.staff),
+        hospitals=list(model.hospitals),
+        incidents=[s.id for s in model.scenes],
+    )
+    return RunView(
+        scenario=sc,
+        setup=setup,
+        result=result,
+        replay=replay,
+        capacity=surge_capacity(sc),
+        hospital_names={h.id: h.name or h.id for h in sc.hospitals},
+        station_nodes=dict(model.station_nodes),
+        incident_nodes={s.id: s.node for s in model.scenes},
+        horizon_min=horizon,
+        hospital_nodes={h.hid: h.node for h in model.hospital_list},
+    )

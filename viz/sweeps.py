@@ -1,0 +1,177 @@
+"""Sweep results for the app: read a folder of Parquet files, summarise a metric by factor.
+
+A sweep results folder holds one row per run (factors such as the policies, the casualty count
+or the seed, and the run's metrics as columns) in one or more ``*.parquet`` files, possibly in
+sub-folders (a partitioned dataset). The app lets the user pick a metric (a numeric column), a
+factor to put on the x axis and a grouping column (a policy, typically), and plots the mean
+with a 95 % confidence interval over the replications of each cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from mcsim.errors import InputError
+
+#: Columns that identify a run rather than describe it: never offered as factor or metric.
+ID_COLUMNS = frozenset(
+    {"run", "run_id", "replication", "rep", "seed", "index", "cell", "cell_id", "sweep_id"}
+)
+#: Columns named like policies are offered first as the grouping.
+POLICY_COLUMNS = (
+    "policy.destination",
+    "policy.triage",
+    "policy.dispatch",
+    "policy",
+    "triage",
+    "dispatch",
+    "destination",
+)
+#: Metrics offered first, in this order, when present.
+HEADLINE_METRICS = (
+    "critical_mortality",
+    "deaths",
+    "deaths_prehospital",
+    "first_hospital_arrival_min",
+    "scene_clear_min",
+    "expected_survivors",
+)
+
+
+def load_sweep(folder: str | Path) -> pd.DataFrame:
+    """The run table of a sweep folder (one row per run).
+
+    A folder written by ``mcsim sweep`` (it has a ``manifest.json``) is read with
+    :func:`mcsim.sweep.read_runs`, and its declared factors are kept in ``df.attrs["factors"]``;
+    any other folder is read as every ``*.parquet`` file under it, concatenated (a file named
+    ``runs.parquet`` or ``results.parquet``, if any, is taken as the run table instead).
+
+    Raises:
+        InputError: the folder is missing, holds no Parquet file, or a file cannot be read.
+    """
+    p = Path(folder).expanduser()
+    if not str(folder).strip():
+        raise InputError("type the path of a sweep results folder first")
+    if not p.exists():
+        raise InputError("no such folder", file=str(folder))
+    if p.is_dir() and (p / "manifest.json").is_file():
+        from mcsim.sweep import read_manifest, read_runs
+
+        try:
+            df = read_runs(p)
+            factors = [f["path"] for f in read_manifest(p).get("factors", [])]
+        except (ValueError, KeyError, OSError) as exc:
+            raise InputError(f"cannot read the sweep: {exc}", file=str(folder)) from None
+        if df.empty:
+            raise InputError("the sweep has no finished run yet", file=str(folder))
+        df.attrs["factors"] = factors
+        return df
+    if p.is_file():
+        files = [p] if p.suffix == ".parquet" else []
+    else:
+        files = sorted(p.rglob("*.parquet"))
+    if not files:
+        raise InputError("no *.parquet files here", file=str(folder))
+    runs = [f for f in files if f.stem in ("runs", "results")]
+    if runs:  # a results folder may also hold per-run event logs: the run table is the one
+        files = runs
+    frames = []
+    for f in files:
+        try:
+            frames.append(pd.read_parquet(f))
+        except Exception as exc:  # pyarrow raises many kinds; all mean "not a readable table"
+            raise InputError(f"cannot read: {exc}", file=str(f)) from None
+    df = pd.concat(frames, ignore_index=True)
+    if df.empty:
+        raise InputError("the Parquet files hold no rows", file=str(folder))
+    return df
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns of a sweep table can be plotted how (best candidates first)."""
+
+    metrics: list[str]
+    factors: list[str]
+    groups: list[str]
+
+
+def guess_columns(df: pd.DataFrame, max_levels: int = 30) -> Columns:
+    """Metrics: numeric columns that vary; factors: declared ones or few levels; groups: text.
+
+    Factors declared by the sweep (``df.attrs["factors"]``) come first and are never metrics;
+    otherwise a column with at most ``max_levels`` distinct values is a factor. Text and bool
+    columns with at least two levels can group the lines (policy columns first).
+    """
+    declared = [c for c in df.attrs.get("factors", []) if c in df.columns]
+    metrics, factors, groups = [], list(declared), []
+    for c in df.columns:
+        if str(c).lower() in ID_COLUMNS:
+            continue
+        col = df[c]
+        try:
+            n = col.nunique(dropna=True)
+        except TypeError:  # unhashable values (lists, dicts): not plottable
+            continue
+        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        if c not in declared and n > 1 and (not numeric if declared else n <= max_levels):
+            factors.append(c)
+        if not numeric and n > 1:
+            groups.append(c)
+        if numeric and c not in declared and n > 1:
+            metrics.append(c)
+    metrics.sort(key=lambda m: HEADLINE_METRICS.index(m) if m in HEADLINE_METRICS else 99)
+    groups.sort(key=lambda g: POLICY_COLUMNS.index(g) if g in POLICY_COLUMNS else 99)
+    return Columns(metrics=metrics, factors=factors, groups=groups)
+
+
+def same_column(a: str, b: str) -> bool:
+    """Whether two columns say the same (a factor ``policies.x`` and the run's ``policy.x``)."""
+    strip = {"policies.": "", "policy.": ""}
+
+    def norm(c: str) -> str:
+        for k in strip:
+            if c.startswith(k):
+                return c[len(k) :]
+        return c
+
+    return norm(a) == norm(b)
+
+
+def default_choice(cols: Columns) -> tuple[str | None, str | None, str | None]:
+    """(metric, factor, by) to show first: a numeric factor on x, a policy as the lines."""
+    metric = cols.metrics[0] if cols.metrics else None
+    factor = next((f for f in cols.factors if not f.startswith(("policies.", "policy."))), None)
+    if factor is None and cols.factors:
+        factor = cols.factors[0]
+    by = next((g for g in cols.groups if factor is None or not same_column(g, factor)), None)
+    return metric, factor, by
+
+
+def summarise(df: pd.DataFrame, metric: str, factor: str, by: str | None = None) -> pd.DataFrame:
+    """Mean, n and 95 % CI half-width (Student t) of ``metric`` per ``factor`` (and ``by``).
+
+    Returns:
+        Columns ``factor``, ``group`` (the ``by`` value, or "all"), ``mean``, ``n``, ``ci95``
+        (NaN for a single run).
+    """
+    for c in (metric, factor, by):
+        if c is not None and c not in df.columns:
+            raise InputError(f"no column {c!r}; columns: {', '.join(map(str, df.columns))}")
+    keys = [factor] + ([by] if by else [])
+    d = df[[*keys, metric]].dropna(subset=[metric])
+    g = d.groupby(keys, sort=True, dropna=False)[metric]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tcrit = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        ci = tcrit * out["std"].to_numpy(float) / np.sqrt(n)
+    out["ci95"] = ci
+    out = out.rename(columns={"count": "n"}).drop(columns=["std"])
+    out["group"] = out[by].astype(str) if by else "all"
+    return out
