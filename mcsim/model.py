@@ -382,8 +382,11 @@ class MCIModel(mesa.Model):
             self._deferred_deaths.append((t, p.pid, p))
 
     def service_time(self, mean_min: float) -> float:
-        """A hospital service time: lognormal with the scenario's coefficient of variation."""
-        cv = self.spec.hospital_care.service_cv
+        """A hospital service time with mean ``mean_min`` (``hospital_care`` says how drawn)."""
+        care = self.spec.hospital_care
+        if care.service_distribution == "exponential":
+            return float(self.streams.stream("service").exponential(mean_min))
+        cv = care.service_cv
         if cv == 0:
             return mean_min
         sigma2 = math.log1p(cv * cv)

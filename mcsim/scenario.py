@@ -196,13 +196,19 @@ class ResponseSpec(StrictModel):
 
 
 class HospitalCareSpec(StrictModel):
-    """Hospital service times (minutes); lognormal around the mean with ``service_cv``."""
+    """Hospital service times (minutes) around their means.
+
+    ``lognormal`` with coefficient of variation ``service_cv`` by default; ``exponential``
+    (cv 1) gives the M/M/c queues that queueing formulas describe, which the tests use as an
+    analytic oracle of the hospital model.
+    """
 
     resus_min: float = Field(default=40.0, gt=0)
     surgery_min: float = Field(default=120.0, gt=0)
     ed_serious_min: float = Field(default=90.0, gt=0)
     ed_minor_min: float = Field(default=30.0, gt=0)
-    service_cv: float = Field(default=0.3, ge=0, le=2)
+    service_distribution: Literal["lognormal", "exponential"] = "lognormal"
+    service_cv: float = Field(default=0.3, ge=0, le=2, description="lognormal only")
 
 
 class PolicyParamsSpec(StrictModel):
