@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mcsim.errors import InputError
 from mcsim.scenario import Scenario, load_scenario
+from mcsim.stats import t_interval
 
 #: Metrics summarised by default (keys of :data:`mcsim.metrics.METRIC_KEYS` with one number).
 KEY_METRICS: tuple[str, ...] = (
@@ -58,34 +58,6 @@ SUMMARY_COLUMNS = (
     "diff_ci_low",
     "diff_ci_high",
 )
-
-
-def t_interval(
-    values: Iterable[float], level: float = 0.95
-) -> tuple[int, float, float, float, float]:
-    """Mean and Student-t confidence interval of ``values`` (NaNs dropped).
-
-    Args:
-        values: the observations (one per replication).
-        level: the confidence level.
-
-    Returns:
-        ``(n, mean, sd, low, high)``; with one value the interval is NaN, with none everything
-        but ``n`` is NaN.
-    """
-    from scipy import stats
-
-    x = np.asarray([v for v in values if v is not None], dtype=float)
-    x = x[~np.isnan(x)]
-    n = int(x.size)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n == 1:
-        return 1, mean, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * sd / math.sqrt(n)
-    return n, mean, sd, mean - half, mean + half
 
 
 def _names(value: str | Sequence[str] | None, kind: str, scenario: Scenario) -> list[str]:

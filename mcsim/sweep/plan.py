@@ -1,0 +1,177 @@
+"""From a validated sweep to its cells and runs.
+
+A *cell* is one configuration: a base scenario with one value for every factor. Cells are the
+base scenarios × the full factorial of the discrete factors (in file order, the last factor
+varying fastest) × the Latin hypercube points of the continuous ones. A *run* is one replication
+of one cell. Replication ``r`` of every cell uses seed ``base_seed + r`` — common random numbers:
+cells that differ only in a policy see the same casualties with the same injuries.
+
+Identifiers are positions in this order (``cell_id``; ``run_id = cell_id * replications + r``), so
+the same sweep file always gives the same plan, which is what makes ``--resume`` exact. The sweep's
+id is a hash of its normalised content (base scenarios included as data, not file names).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mcsim.errors import InputError
+from mcsim.sweep.spec import Factor, Sweep, set_path
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One configuration: a base scenario and one value per factor."""
+
+    cell_id: int
+    scenario_index: int
+    scenario: str
+    factors: dict[str, Any]
+
+    def label(self) -> str:
+        """A short human label such as ``policies.triage=start, incidents[0].casualties=300``."""
+        parts = [f"{k}={_fmt(v)}" for k, v in self.factors.items()]
+        return ", ".join(parts) if parts else self.scenario
+
+
+@dataclass(frozen=True)
+class Run:
+    """One replication of one cell."""
+
+    run_id: int
+    cell_id: int
+    replication: int
+    seed: int
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def lhs_points(factors: list[Factor], points: int, seed: int) -> list[list[float | int]]:
+    """``points`` Latin hypercube draws of the continuous ``factors`` (seeded, reproducible)."""
+    from scipy.stats import qmc
+
+    if not factors:
+        return [[]]
+    u = qmc.LatinHypercube(d=len(factors), rng=np.random.default_rng(seed)).random(points)
+    out: list[list[float | int]] = []
+    for row in u:
+        vals: list[float | int] = []
+        for f, x in zip(factors, row, strict=True):
+            assert f.low is not None and f.high is not None
+            if f.integer:
+                lo, hi = math.ceil(f.low), math.floor(f.high)
+                # one stratum per integer band, so every integer is equally likely
+                vals.append(int(min(hi, lo + math.floor(x * (hi - lo + 1)))))
+            else:
+                vals.append(float(f.low + x * (f.high - f.low)))
+        out.append(vals)
+    return out
+
+
+class Plan:
+    """The cells and runs of a sweep.
+
+    Args:
+        sweep: a validated sweep (:func:`mcsim.sweep.spec.load_sweep`).
+    """
+
+    def __init__(self, sweep: Sweep) -> None:
+        self.sweep = sweep
+        self.normalised = sweep.normalised()
+        text = json.dumps(self.normalised, sort_keys=True, separators=(",", ":"), default=str)
+        self.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.sweep_id = self.hash[:12]
+        levels = sweep.level_factors
+        sampled = sweep.sampled_factors
+        points = lhs_points(sampled, sweep.sample_points, sweep.sample_seed) if sampled else [[]]
+        cells: list[Cell] = []
+        for si, base in enumerate(sweep.scenarios):
+            for combo in itertools.product(*[f.levels for f in levels]):
+                for point in points:
+                    values = dict(zip([f.path for f in levels], combo, strict=True))
+                    values.update(zip([f.path for f in sampled], point, strict=True))
+                    cells.append(Cell(len(cells), si, base.label, values))
+        self.cells = cells
+        self.factor_paths = [f.path for f in sweep.factors]
+
+    @property
+    def replications(self) -> int:
+        """Runs per cell."""
+        return self.sweep.replications
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the whole sweep."""
+        return len(self.cells) * self.sweep.replications
+
+    def runs(self) -> Iterator[Run]:
+        """Every run, in ``run_id`` order (cell by cell)."""
+        reps = self.sweep.replications
+        for cell in self.cells:
+            for r in range(reps):
+                yield Run(cell.cell_id * reps + r, cell.cell_id, r, self.sweep.base_seed + r)
+
+    def cell_data(self, cell: Cell) -> dict[str, Any]:
+        """The cell's scenario as plain data: its base scenario with the factor values set."""
+        data = copy.deepcopy(self.sweep.scenarios[cell.scenario_index].data)
+        for path, value in cell.factors.items():
+            set_path(data, path, value)
+        return data
+
+    def validate_cells(self) -> None:
+        """Check every cell's scenario (combinations of valid values can still clash)."""
+        from mcsim.scenario import parse_scenario
+
+        for cell in self.cells:
+            try:
+                parse_scenario(self.cell_data(cell))
+            except InputError as exc:
+                where = f" at {exc.path}" if exc.path else ""
+                raise InputError(
+                    f"cell {cell.cell_id} ({cell.label()}) is not a valid scenario{where}: "
+                    f"{exc.message}",
+                    file=self.sweep.file,
+                    path="factors",
+                ) from None
+
+    def manifest(self) -> dict[str, Any]:
+        """What ``manifest.json`` records about the sweep (everything needed to redo it)."""
+        import mcsim
+
+        return {
+            "format": "mcsim-sweep",
+            "format_version": 1,
+            "sweep_id": self.sweep_id,
+            "hash": self.hash,
+            "name": self.sweep.name,
+            "description": self.sweep.description,
+            "sweep_file": self.sweep.file,
+            "mcsim_version": mcsim.__version__,
+            "replications": self.sweep.replications,
+            "base_seed": self.sweep.base_seed,
+            "n_cells": len(self.cells),
+            "n_runs": self.n_runs,
+            "store_patients": self.sweep.store_patients,
+            "factors": [f.model_dump() for f in self.sweep.factors],
+            "scenarios": [
+                {"label": s.label, "file": s.file, "data": s.data} for s in self.sweep.scenarios
+            ],
+            "cells": [
+                {"cell_id": c.cell_id, "scenario": c.scenario, "factors": c.factors}
+                for c in self.cells
+            ],
+            "normalised": self.normalised,
+        }

@@ -1,0 +1,281 @@
+"""The sweep folder: a manifest and a Parquet dataset that grows one batch file at a time.
+
+Layout of ``DIR``::
+
+    manifest.json                 what the sweep is (hash of its normalised content, cells, ...)
+    runs/batch-00000040.parquet   one row per run of a finished batch (named by its first run)
+    patients/batch-00000040.parquet   the batch's patients tables, when the sweep stores them
+
+Every file is written under a temporary name and then renamed (``os.replace`` is atomic), and a
+batch's patients file is renamed before its runs file, so the runs files are the commit record:
+a run is stored if and only if its row is in ``runs/``. Killing the process at any moment
+therefore loses at most the runs in flight, and ``--resume`` reruns exactly the missing ones.
+A lock file keeps two sweeps from writing into one folder at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mcsim.errors import InputError
+from mcsim.metrics import METRIC_KEYS
+
+MANIFEST = "manifest.json"
+RUNS = "runs"
+PATIENTS = "patients"
+
+#: The identity columns every row starts with, and their Arrow types.
+ID_COLUMNS: dict[str, pa.DataType] = {
+    "sweep_id": pa.string(),
+    "run_id": pa.int64(),
+    "cell_id": pa.int64(),
+    "scenario": pa.string(),
+    "replication": pa.int64(),
+    "seed": pa.int64(),
+}
+POLICY_COLUMNS = ("policy.triage", "policy.dispatch", "policy.destination")
+
+
+def batch_name(first_run_id: int) -> str:
+    """The file name of the batch whose first run is ``first_run_id``."""
+    return f"batch-{first_run_id:08d}.parquet"
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    # Written whole under a temporary name, then renamed: a killed process never leaves a
+    # half-written file under a real name. No fsync: the guarantee is against a killed process
+    # (the page cache survives it); after a machine crash, an unreadable batch file is dropped
+    # on --resume and its runs are run again (see SweepStore.done_run_ids).
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        write(fh)
+    os.replace(tmp, path)
+
+
+def factor_type(levels: list[Any]) -> pa.DataType:
+    """The Arrow type of a factor column, from its values."""
+    if levels and all(isinstance(v, bool) for v in levels):
+        return pa.bool_()
+    if levels and all(isinstance(v, int) and not isinstance(v, bool) for v in levels):
+        return pa.int64()
+    if levels and all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels):
+        return pa.float64()
+    return pa.string()
+
+
+def metric_sort_key(column: str) -> tuple[int, str]:
+    """Metric columns in the order of :data:`METRIC_KEYS`, then by name."""
+    top = column.split(".", 1)[0]
+    rank = METRIC_KEYS.index(top) if top in METRIC_KEYS else len(METRIC_KEYS)
+    return (rank, column)
+
+
+class SweepStore:
+    """A sweep folder opened for writing (see :meth:`open`).
+
+    Args:
+        out: the folder.
+        manifest: the manifest it holds.
+        factor_types: Arrow type of each factor column.
+    """
+
+    def __init__(self, out: Path, manifest: dict[str, Any], factor_types: dict[str, pa.DataType]):
+        self.out = out
+        self.manifest = manifest
+        self.factor_types = factor_types
+        self._lock_fh: Any = None
+
+    # ----------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, out: str | Path, manifest: dict[str, Any], *, resume: bool) -> SweepStore:
+        """Open ``out`` for the sweep described by ``manifest``.
+
+        A new or empty folder gets the manifest. A folder holding the same sweep is taken up
+        again only with ``resume``; a folder holding anything else is refused.
+
+        Raises:
+            InputError: the folder holds a different sweep, or this one without ``resume``, or
+                something that is not a sweep, or another process is writing to it.
+        """
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise InputError("exists and is not a folder", file=str(out), path="--out")
+        out.mkdir(parents=True, exist_ok=True)
+        types = {f["path"]: _factor_type(f) for f in manifest["factors"]}
+        store = cls(out, manifest, types)
+        store._lock()
+        try:
+            store._check_and_init(resume)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _lock(self) -> None:
+        fh = open(self.out / ".lock", "a+b")  # noqa: SIM115 (held until close)
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise InputError(
+                "another mcsim sweep is writing to this folder", file=str(self.out), path="--out"
+            ) from None
+        self._lock_fh = fh
+
+    def close(self) -> None:
+        """Release the folder's lock."""
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def _check_and_init(self, resume: bool) -> None:
+        mpath = self.out / MANIFEST
+        if mpath.exists():
+            try:
+                old = json.loads(mpath.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InputError(
+                    f"unreadable sweep manifest ({exc}); use another folder",
+                    file=str(mpath),
+                ) from None
+            if old.get("hash") != self.manifest["hash"]:
+                raise InputError(
+                    f"holds a different sweep ({old.get('name')!r}, id {old.get('sweep_id')}); "
+                    f"this sweep's id is {self.manifest['sweep_id']}: choose another --out folder",
+                    file=str(self.out),
+                    path="--out",
+                )
+            self._clean()
+            if not resume:
+                done = len(self.done_run_ids())
+                raise InputError(
+                    f"already holds {done} of {self.manifest['n_runs']} runs of this sweep; "
+                    "pass --resume to finish it, or choose another --out folder",
+                    file=str(self.out),
+                    path="--out",
+                )
+            return
+        others = [p.name for p in self.out.iterdir() if p.name != ".lock"]
+        if others:
+            raise InputError(
+                "is not empty and holds no sweep manifest; choose an empty or new folder",
+                file=str(self.out),
+                path="--out",
+            )
+        # The manifest first: a kill right after it leaves a folder that --resume takes up.
+        text = json.dumps(self.manifest, indent=1, default=str) + "\n"
+        _write_atomic(mpath, lambda fh: fh.write(text.encode("utf-8")))
+        self._clean()
+
+    def _clean(self) -> None:
+        """Remove what a killed process left half-done: temporary files, orphan patients."""
+        subs = (RUNS, PATIENTS) if self.manifest.get("store_patients") else (RUNS,)
+        for sub in subs:
+            d = self.out / sub
+            d.mkdir(exist_ok=True)
+            for p in d.iterdir():
+                if p.name.startswith("."):
+                    p.unlink()
+        committed = {p.name for p in (self.out / RUNS).glob("batch-*.parquet")}
+        if (self.out / PATIENTS).is_dir():
+            for p in (self.out / PATIENTS).glob("batch-*.parquet"):
+                if p.name not in committed:
+                    p.unlink()
+        for p in self.out.glob(".*.tmp-*"):
+            p.unlink()
+
+    # ----------------------------------------------------------------------------------------
+    def done_run_ids(self) -> set[int]:
+        """The runs already stored."""
+        done: set[int] = set()
+        for p in sorted((self.out / RUNS).glob("batch-*.parquet")):
+            try:
+                ids = pq.read_table(p, columns=["run_id"]).column("run_id").to_pylist()
+            except (OSError, pa.ArrowException):
+                # cut short by a machine crash: drop it, its runs will run again
+                p.unlink()
+                (self.out / PATIENTS / p.name).unlink(missing_ok=True)
+                continue
+            done.update(ids)
+        return done
+
+    def table(self, rows: list[dict[str, Any]]) -> pa.Table:
+        """Rows → an Arrow table with fixed types (identity, factors, policies, metrics)."""
+        seen: dict[str, None] = {}
+        for row in rows:
+            for k in row:
+                seen.setdefault(k, None)
+        fixed = [*ID_COLUMNS, *self.factor_types, *POLICY_COLUMNS]
+        metrics = sorted((k for k in seen if k not in fixed), key=metric_sort_key)
+        fields = [pa.field(k, t) for k, t in ID_COLUMNS.items()]
+        fields += [pa.field(k, t) for k, t in self.factor_types.items()]
+        fields += [pa.field(k, pa.string()) for k in POLICY_COLUMNS]
+        fields += [pa.field(k, pa.float64()) for k in metrics]
+        schema = pa.schema(fields)
+        cols = {f.name: [row.get(f.name) for row in rows] for f in fields}
+        return pa.Table.from_pydict(cols, schema=schema)
+
+    def write_batch(self, rows: list[dict[str, Any]], patients: pd.DataFrame | None) -> Path:
+        """Store a finished batch atomically (patients first, then the committing runs file)."""
+        first = min(int(r["run_id"]) for r in rows)
+        name = batch_name(first)
+        if patients is not None:
+            ptable = pa.Table.from_pandas(patients, preserve_index=False)
+            _write_atomic(self.out / PATIENTS / name, lambda fh: pq.write_table(ptable, fh))
+        table = self.table(rows)
+        path = self.out / RUNS / name
+        _write_atomic(path, lambda fh: pq.write_table(table, fh))
+        return path
+
+
+def _factor_type(f: dict[str, Any]) -> pa.DataType:
+    if f["kind"] == "lhs":
+        return pa.int64() if f.get("integer") else pa.float64()
+    return factor_type(f["levels"])
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_manifest(out: str | Path) -> dict[str, Any]:
+    """The manifest of the sweep folder ``out``."""
+    p = Path(out) / MANIFEST
+    if not p.is_file():
+        raise InputError("not a sweep folder (no manifest.json)", file=str(out))
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def read_runs(out: str | Path) -> pd.DataFrame:
+    """Every stored run of the sweep folder ``out``, one row each, sorted by ``run_id``."""
+    manifest = read_manifest(out)
+    files = sorted((Path(out) / RUNS).glob("batch-*.parquet"))
+    frames = [pq.read_table(p).to_pandas() for p in files]
+    factors = [f["path"] for f in manifest["factors"]]
+    if not frames:
+        return pd.DataFrame(columns=[*ID_COLUMNS, *factors, *POLICY_COLUMNS])
+    df = pd.concat(frames, ignore_index=True, sort=False)
+    fixed = [*ID_COLUMNS, *factors, *POLICY_COLUMNS]
+    metrics = sorted((c for c in df.columns if c not in fixed), key=metric_sort_key)
+    df = df[[c for c in fixed if c in df.columns] + metrics]
+    df = df.sort_values("run_id", kind="stable").reset_index(drop=True)
+    if df["run_id"].duplicated().any():
+        raise ValueError(f"{out}: some runs are stored twice")
+    return df
+
+
+def read_patients(out: str | Path) -> pd.DataFrame:
+    """Every stored patients table (with ``run_id``), for sweeps that store them."""
+    files = sorted((Path(out) / PATIENTS).glob("batch-*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    df = pd.concat([pq.read_table(p).to_pandas() for p in files], ignore_index=True)
+    return df.sort_values(["run_id", "patient"], kind="stable").reset_index(drop=True)
