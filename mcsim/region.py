@@ -169,6 +169,17 @@ class GridCitySpec(StrictModel):
         return self.speed_kmh
 
 
+class ClosedRoadSpec(StrictModel):
+    """A road closed from the start (rubble, a collapsed bridge): it exists, but nobody drives it.
+
+    An exercise inject can reopen it later.
+    """
+
+    from_: str = Field(alias="from")
+    to: str
+    oneway: bool = Field(default=False, description="close only the from → to direction")
+
+
 class RegionSpec(StrictModel):
     """The ``region`` section of a scenario: nodes and roads, generated, inline, or both.
 
@@ -182,12 +193,14 @@ class RegionSpec(StrictModel):
         generator: a synthetic network to start from.
         nodes: explicit nodes.
         roads: explicit roads.
+        closed: roads (generated or explicit) closed from the start.
     """
 
     crs: Literal["km", "lonlat"] = "km"
     generator: GridCitySpec | None = None
     nodes: list[NodeSpec] = Field(default_factory=list)
     roads: list[RoadSpec] = Field(default_factory=list)
+    closed: list[ClosedRoadSpec] = Field(default_factory=list)
 
 
 def minutes_for(length_km: float, speed_kmh: float) -> float:
@@ -237,7 +250,11 @@ def build_region(spec: RegionSpec) -> Region:
         graph.add_node(i, name=name, kind=kind, x=float(x), y=float(y))
     for arc in parts.arcs:
         _add_faster(graph, arc)
-    return Region(graph, crs=spec.crs)
+    region = Region(graph, crs=spec.crs)
+    number = {name: i for i, name in enumerate(parts.names)}
+    for closed in spec.closed:
+        region.close_road(number[closed.from_], number[closed.to], directed=closed.oneway)
+    return region
 
 
 def region_problems(spec: RegionSpec) -> list[tuple[str, str]]:
@@ -314,6 +331,24 @@ def _assemble(spec: RegionSpec) -> _Parts:
         arcs.append(_Arc(u, v, minutes, road.length_km, road.name))
         if not road.oneway:
             arcs.append(_Arc(v, u, minutes, road.length_km, road.name))
+
+    declared = {(arc.u, arc.v) for arc in arcs}
+    seen: set[tuple[str, str]] = set()
+    for i, closed in enumerate(spec.closed):
+        if (closed.from_, closed.to) in seen:
+            problems.append((f"closed[{i}]", f"{closed.from_!r} to {closed.to!r} closed twice"))
+            continue
+        seen.add((closed.from_, closed.to))
+        ends = []
+        for key, node_id in (("from", closed.from_), ("to", closed.to)):
+            if node_id not in number:
+                problems.append((f"closed[{i}].{key}", _unknown_node(node_id, names)))
+            ends.append(number.get(node_id))
+        u, v = ends
+        if u is not None and v is not None and (u, v) not in declared:
+            problems.append(
+                (f"closed[{i}]", f"there is no road from {closed.from_!r} to {closed.to!r}")
+            )
 
     return _Parts(problems, names, kinds, coords, arcs)
 

@@ -753,3 +753,49 @@ def test_great_circle_km_on_meridians_and_the_equator():
     assert great_circle_km(2.35, 48.86, -0.13, 51.51) == great_circle_km(-0.13, 51.51, 2.35, 48.86)
     many = great_circle_km(np.zeros(3), np.zeros(3), np.array([0.0, 1.0, 2.0]), np.zeros(3))
     assert many == pytest.approx(np.array([0.0, 1.0, 2.0]) * EARTH_RADIUS_KM * math.pi / 180)
+
+
+def _grid3_with_closures(closed):
+    from mcsim.region import RegionSpec, build_region
+
+    spec = RegionSpec.model_validate({
+        "generator": {"kind": "grid_city", "rows": 3, "cols": 3, "block_km": 1.0,
+                      "speed_kmh": 60},
+        "closed": closed,
+    })
+    return build_region(spec)
+
+
+def test_roads_closed_in_the_scenario_are_not_driven_until_reopened():
+    open_region = _grid3_with_closures([])
+    region = _grid3_with_closures([{"from": "r0c0", "to": "r0c1"}, {"from": "r0c0", "to": "r1c0"}])
+    a, b = region.index("r0c0"), region.index("r0c1")
+    assert open_region.travel_min(a, b) == 1.0
+    assert region.travel_min(a, b) == math.inf  # both roads out of the corner are closed
+    assert region.travel_min(b, a) == math.inf
+    assert sorted(region.closed_roads) == sorted(
+        [(a, b), (b, a), (a, region.index("r1c0")), (region.index("r1c0"), a)]
+    )
+    region.reopen_road(a, b)
+    assert region.travel_min(a, b) == 1.0
+
+
+def test_a_one_way_closure_leaves_the_other_direction_open():
+    region = _grid3_with_closures([{"from": "r0c0", "to": "r0c1", "oneway": True}])
+    a, b = region.index("r0c0"), region.index("r0c1")
+    assert region.travel_min(b, a) == 1.0
+    assert region.travel_min(a, b) == 3.0  # round the block
+
+
+@pytest.mark.parametrize(
+    "closed,path,fragment",
+    [
+        ([{"from": "r0c0", "to": "nowhere"}], "closed[0].to", "unknown node"),
+        ([{"from": "r0c0", "to": "r2c2"}], "closed[0]", "no road"),
+        ([{"from": "r0c0", "to": "r0c1"}, {"from": "r0c0", "to": "r0c1"}], "closed[1]", "twice"),
+    ],
+)
+def test_bad_closures_name_their_path(closed, path, fragment):
+    with pytest.raises(InputError) as info:
+        _grid3_with_closures(closed)
+    assert info.value.path == path and fragment in info.value.message
