@@ -91,6 +91,7 @@ def server(tmp_path_factory):
         SOLARA_MODE="production",
         SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
         SOLARA_ASSETS_CDN="http://127.0.0.1:9/",  # a missing local asset fails, never fetched
+        MCSIM_EXERCISE_DIR=str(tmp_path_factory.mktemp("exercise-logs")),
     )
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("wb") as out:
@@ -237,3 +238,64 @@ def test_broken_upload_shows_the_error_inline(page, tmp_path):
     assert "broken.yaml" in text and "Scenario refused" in text
     # the app still works: the shipped scenario is still selected and runs
     assert run_default(page)[1].isdigit()
+
+
+def choose(pg, label: str, option: str) -> None:
+    """Pick ``option`` in the Vuetify select labelled ``label``."""
+    field = pg.locator(".v-select").filter(has=pg.locator("label", has_text=label)).first
+    field.click()
+    pg.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+    pg.wait_for_function(
+        """([label, option]) => [...document.querySelectorAll('.v-select')].some(
+               s => s.querySelector('label')?.innerText === label
+                    && s.querySelector('.v-select__selection')?.innerText === option)""",
+        arg=[label, option],
+    )
+
+
+def test_exercise_pause_decide_export_replays_equal(page, tmp_path):
+    """Start the default scenario, pause at 30, switch to balance, export: the log replays equal."""
+    from mcsim.exercise import events_digest, load_log, replay
+
+    page.get_by_role("tab", name="Exercise").click()
+    page.locator(".mcsim-ex-start").click()
+    now = page.locator(".mcsim-ex-now")
+    now.wait_for()
+    assert now.inner_text().startswith("minute 0 of")
+    field = page.locator(".mcsim-ex-run-to-field input")
+    field.fill("30")
+    field.press("Enter")
+    page.locator(".mcsim-ex-run-to").click()
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-ex-now').innerText.startsWith('minute 30 of')"
+    )
+    page.locator("img.mcsim-ex-map").wait_for()
+    choose(page, "Action", "set_policy")
+    choose(page, "policy", "destination")
+    choose(page, "name", "balance")
+    page.locator(".mcsim-ex-apply").click()
+    done = page.locator(".mcsim-ex-action-done")
+    done.wait_for()
+    assert "set_policy" in done.inner_text() and "name=balance" in done.inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-ex-actions').innerText.includes('name=balance')"
+    )
+    # on to the end, so that the exported digest is the live session's own event log
+    field.fill("720")
+    field.press("Enter")
+    page.locator(".mcsim-ex-run-to").click()
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-ex-now').innerText.includes('run over')"
+    )
+    page.locator(".mcsim-ex-export").click()
+    saved = page.locator(".mcsim-ex-saved")
+    saved.wait_for()
+    path = saved.inner_text().removeprefix("Log saved to ").strip()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download log").click()
+    got = tmp_path / "downloaded.json"
+    download.value.save_as(got)
+    assert got.read_bytes() == open(path, "rb").read()
+    log = load_log(got)
+    assert [(a.kind, a.at_min, a.name) for a in log.actions] == [("set_policy", 30, "balance")]
+    assert events_digest(replay(log).events) == log.result_digest

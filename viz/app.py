@@ -1,8 +1,11 @@
 """The mcsim Solara app: ``mcsim app`` (or ``solara run viz/app.py``) serves :func:`Page`.
 
-Three tabs: **Explore** (run a scenario, see it on the map through time, with KPI cards and
-charts), **Compare** (two policy sets on the same seed) and **Sweeps** (plot a sweep's metric
-against a factor). The set-up panel on the left applies to Explore and Compare.
+Five tabs: **Explore** (run a scenario, see it on the map through time, with KPI cards and
+charts), **Compare** (two policy sets on the same seed), **Sweeps** (plot a sweep's metric
+against a factor), **Exercise** (play a tabletop exercise: pause, apply injects and decisions,
+export the log and the after-action report) and **Replay** (replay an exercise log with its
+actions on the time line). The set-up panel on the left applies to Explore and Compare (and
+to an exercise started on "(set-up panel)").
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import solara
 import solara.lab
 
+from viz.components import store
 from viz.components.compare import Compare
+from viz.components.exercise import Exercise, Replay
 from viz.components.explore import Explore
 from viz.components.setup import SetupPanel
 from viz.components.sweeps import Sweeps
@@ -26,10 +31,14 @@ def Page():
         with solara.Column(style={"width": "280px", "min-width": "280px", "flex-shrink": "0"}):
             SetupPanel()
         with solara.Column(style={"flex-grow": "1", "min-width": "0"}):
-            with solara.lab.Tabs():
+            with solara.lab.Tabs(value=store.tab):
                 with solara.lab.Tab("Explore"):
                     Explore()
                 with solara.lab.Tab("Compare"):
                     Compare()
                 with solara.lab.Tab("Sweeps"):
                     Sweeps()
+                with solara.lab.Tab("Exercise"):
+                    Exercise()
+                with solara.lab.Tab("Replay"):
+                    Replay()

@@ -305,6 +305,24 @@ class MapRenderer:
             f"ambulances moving {moving}/{len(vs)}"
         )
 
+    def rebind(self, view: RunView) -> bool:
+        """Show ``view`` (a later state of the same run) with this map; False if impossible.
+
+        Possible when the static layer is the same (stations, incidents, hospitals): a live
+        exercise re-indexes its events after each step and keeps its map.
+        """
+        same = (
+            view.station_nodes == self.view.station_nodes
+            and view.incident_nodes == self.view.incident_nodes
+            and list(view.capacity) == self._hids
+        )
+        if not same:
+            return False
+        with self._lock:
+            self.view, self.replay = view, view.replay
+            self._cache.clear()
+        return True
+
     def png(self, t: float) -> bytes:
         """The map at minute ``t`` as PNG bytes (cached per minute)."""
         key = round(float(t), 3)
@@ -445,6 +463,65 @@ def _blit_png(fig: Figure, canvas, background, artists) -> bytes:
     buf = io.BytesIO()
     img.convert("RGB").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+#: Colours of the time line's marks, by action category.
+MARK_COLOURS = {"inject": "#d62728", "decision": "#1f77b4"}
+
+
+class TimelineRenderer:
+    """A strip from minute 0 to ``end`` with the exercise's actions marked, and a cursor.
+
+    Args:
+        marks: :func:`mcsim.exercise.action_marks` of the log.
+        end: the strip's last minute.
+        size: figure size in inches.
+        dpi: resolution of the PNG.
+    """
+
+    def __init__(self, marks, end: float, *, size=(9.0, 1.15), dpi: int = 90):
+        self._lock = threading.Lock()
+        self._cache: dict[float, bytes] = {}
+        fig = Figure(figsize=size, dpi=dpi, layout=None)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.03, 0.42, 0.94, 0.38))
+        ax.set_xlim(0, max(end, 1.0))
+        ax.set_ylim(0, 1)
+        ax.set_yticks([])
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("minute", fontsize=7, labelpad=1)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        for k, m in enumerate(marks):
+            colour = MARK_COLOURS.get(m["category"], "#555555")
+            ax.axvline(m["at_min"], color=colour, lw=1.6)
+            ax.annotate(
+                f"{k + 1}", (m["at_min"], 1.0), xytext=(0, 2), textcoords="offset points",
+                ha="center", va="bottom", fontsize=7, color=colour, annotation_clip=False,
+            )  # fmt: skip
+        handles = [
+            Line2D([], [], color=c, lw=1.6, label=f"{cat}") for cat, c in MARK_COLOURS.items()
+        ]
+        fig.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncol=2)
+        self._cursor = ax.axvline(0.0, color="#111111", lw=1.0, ls="--")
+        self._cursor.set_animated(True)
+        self.fig = fig
+        self._canvas = fig.canvas
+        self._canvas.draw()
+        self._background = self._canvas.copy_from_bbox(fig.bbox)
+
+    def png(self, t: float) -> bytes:
+        """The strip with the cursor at minute ``t``, as PNG (cached per minute)."""
+        key = round(float(t), 3)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None:
+                self._cursor.set_xdata([key, key])
+                hit = _blit_png(self.fig, self._canvas, self._background, [self._cursor])
+                if len(self._cache) > 256:
+                    self._cache.clear()
+                self._cache[key] = hit
+            return hit
 
 
 def compare_png(

@@ -16,6 +16,7 @@ import solara.hooks
 
 from viz import charts, kpi
 from viz.components import store
+from viz.runner import RunView
 
 #: Play: simulated minutes per tick, and seconds between ticks.
 PLAY_STEP_MIN = 2
@@ -46,7 +47,12 @@ def KpiCards(metrics: dict[str, Any]):
 
 def caption(explored: store.Explored, t: float) -> str:
     """One line saying what the map shows at minute ``t``."""
-    rp = explored.view.replay
+    return view_caption(explored.view, t)
+
+
+def view_caption(view: RunView, t: float) -> str:
+    """One line saying what the map of ``view`` shows at minute ``t``."""
+    rp = view.replay
     waiting = sum(sum(rp.scene_counts(t, i).values()) for i in rp.incidents)
     moving = sum(v.moving for v in rp.vehicles_at(t))
     return (

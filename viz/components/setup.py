@@ -44,13 +44,14 @@ def accept_upload(name: str, data: bytes) -> None:
 
 
 @solara.component
-def YamlFileInput(on_file: Any):
+def FileInput(on_file: Any, accept: str, classes: list[str] | None = None):
     """A "choose file" field (an ``<input type=file>``) that hands over the file's bytes."""
     info, set_info = solara.use_state(cast(Any, None))
     files, set_files = solara.use_state(cast(Any, None))
     el = ipyvuetify.extra.FileInput.element(
-        on_file_info=set_info, multiple=False, accept=".yaml,.yml", show_progress=False
-    )
+        on_file_info=set_info, multiple=False, accept=accept, show_progress=False,
+        class_=" ".join(classes or []),
+    )  # fmt: skip
 
     def wire() -> None:
         if not info:
@@ -72,6 +73,12 @@ def YamlFileInput(on_file: Any):
     if result.error:
         raise result.error
     return el
+
+
+@solara.component
+def YamlFileInput(on_file: Any):
+    """A file field for scenario YAML files."""
+    return FileInput(on_file=on_file, accept=".yaml,.yml")
 
 
 @solara.component

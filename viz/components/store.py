@@ -65,6 +65,9 @@ compare_b = solara.reactive(SetUp())
 compare_minute = solara.reactive(30)
 #: The sweeps page: the folder typed in.
 sweep_folder = solara.reactive("")
+#: The tab shown (index in :data:`TABS`).
+TABS = ("Explore", "Compare", "Sweeps", "Exercise", "Replay")
+tab = solara.reactive(0)
 
 
 def current_scenario() -> Scenario:
