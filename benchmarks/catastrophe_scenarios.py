@@ -35,33 +35,65 @@ def catastrophe_data(casualties: int, *, seed: int = 2024) -> dict[str, Any]:
     for i, node in enumerate(hosp_nodes):
         level = 1 if i < 8 else 2 if i < 30 else 3
         size = {1: 3, 2: 2, 3: 1}[level]
-        hospitals.append({
-            "id": f"h{i:03d}", "node": node, "trauma_level": level,
-            "resus_bays": 2 * size, "ed_beds": 15 * size, "minor_treatment_spaces": 6 * size,
-            "operating_rooms": 2 * size, "icu_beds": 8 * size, "teams_on_duty": size,
-            "teams_on_call": size, "callin_delay_min": 30,
-            "occupied": {"ed_beds": 10 * size, "icu_beds": 6 * size},
-        })
+        hospitals.append(
+            {
+                "id": f"h{i:03d}",
+                "node": node,
+                "trauma_level": level,
+                "resus_bays": 2 * size,
+                "ed_beds": 15 * size,
+                "minor_treatment_spaces": 6 * size,
+                "operating_rooms": 2 * size,
+                "icu_beds": 8 * size,
+                "teams_on_duty": size,
+                "teams_on_call": size,
+                "callin_delay_min": 30,
+                "occupied": {"ed_beds": 10 * size, "icu_beds": 6 * size},
+            }
+        )
     stations = [
-        {"id": f"s{i:03d}", "node": node,
-         "vehicles": [{"type": "als", "count": VEHICLES_PER_STATION - 2},
-                      {"type": "bls", "count": 2, "capacity": 2}]}
+        {
+            "id": f"s{i:03d}",
+            "node": node,
+            "vehicles": [
+                {"type": "als", "count": VEHICLES_PER_STATION - 2},
+                {"type": "bls", "count": 2, "capacity": 2},
+            ],
+        }
         for i, node in enumerate(station_nodes)
     ]
     per_site = [casualties // SITES + (1 if i < casualties % SITES else 0) for i in range(SITES)]
     incidents = [
-        {"id": f"site{i}", "node": node, "onset_min": 0, "casualties": n,
-         "injury_profile": "crush", "child_share": 0.1, "self_transport_share": 0.4,
-         "extraction_share": 0.1, "extraction_min_range": [20, 120]}
-        for i, (node, n) in enumerate(zip(site_nodes, per_site, strict=True)) if n > 0
+        {
+            "id": f"site{i}",
+            "node": node,
+            "onset_min": 0,
+            "casualties": n,
+            "injury_profile": "crush",
+            "child_share": 0.1,
+            "self_transport_share": 0.4,
+            "extraction_share": 0.1,
+            "extraction_min_range": [20, 120],
+        }
+        for i, (node, n) in enumerate(zip(site_nodes, per_site, strict=True))
+        if n > 0
     ]
     return {
         "schema_version": 1,
         "name": f"catastrophe benchmark, {casualties:,} casualties",
         "duration_min": 1440,
-        "region": {"crs": "km", "generator": {
-            "kind": "grid_city", "rows": GRID, "cols": GRID, "block_km": 0.5, "speed_kmh": 30,
-            "arterial_every": 5, "arterial_speed_kmh": 60}},
+        "region": {
+            "crs": "km",
+            "generator": {
+                "kind": "grid_city",
+                "rows": GRID,
+                "cols": GRID,
+                "block_km": 0.5,
+                "speed_kmh": 30,
+                "arterial_every": 5,
+                "arterial_speed_kmh": 60,
+            },
+        },
         "hospitals": hospitals,
         "stations": stations,
         "incidents": incidents,

@@ -50,8 +50,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    print(f"{'casualties':>10}{'median s':>10}{'events':>10}{'events/s':>11}{'peak MB':>9}"
-          f"{'us/casualty':>13}{'vs first':>9}")
+    print(
+        f"{'casualties':>10}{'median s':>10}{'events':>10}{'events/s':>11}{'peak MB':>9}"
+        f"{'us/casualty':>13}{'vs first':>9}"
+    )
     first = None
     for n in args.sizes:
         runs = [run_once(n, seed) for seed in range(args.repeats)]
@@ -60,8 +62,11 @@ def main() -> None:
         peak = max(r["peak_mb"] for r in runs)
         per = median / n
         first = first or per
-        print(f"{n:>10,}{median:>10.2f}{events:>10,}{events / median:>11,.0f}{peak:>9.0f}"
-              f"{1e6 * per:>13.1f}{per / first:>8.2f}x", flush=True)
+        print(
+            f"{n:>10,}{median:>10.2f}{events:>10,}{events / median:>11,.0f}{peak:>9.0f}"
+            f"{1e6 * per:>13.1f}{per / first:>8.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

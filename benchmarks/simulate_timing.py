@@ -44,18 +44,24 @@ def main() -> None:
         ("1k casualties", 1_000, max(3, args.repeats // 2)),
         ("10k casualties", 10_000, 3),
     ):
-        sc = base if n is None else mcsim.load_scenario(
-            path, overrides=[f"incidents[0].casualties={n}"]
+        sc = (
+            base
+            if n is None
+            else mcsim.load_scenario(path, overrides=[f"incidents[0].casualties={n}"])
         )
         median, events = time_runs(sc, repeats)
         rows.append((label, sc.incidents[0].casualties, median, events))
-    print(f"{'run':<16}{'casualties':>11}{'median s':>10}{'events':>9}{'events/s':>11}"
-          f"{'ms/casualty':>13}{'vs default':>11}")
+    print(
+        f"{'run':<16}{'casualties':>11}{'median s':>10}{'events':>9}{'events/s':>11}"
+        f"{'ms/casualty':>13}{'vs default':>11}"
+    )
     per_default = rows[0][2] / rows[0][1]
     for label, n, median, events in rows:
         per = median / n
-        print(f"{label:<16}{n:>11,}{median:>10.3f}{events:>9,}{events / median:>11,.0f}"
-              f"{1000 * per:>13.3f}{per / per_default:>10.2f}x")
+        print(
+            f"{label:<16}{n:>11,}{median:>10.3f}{events:>9,}{events / median:>11,.0f}"
+            f"{1000 * per:>13.3f}{per / per_default:>10.2f}x"
+        )
 
 
 if __name__ == "__main__":

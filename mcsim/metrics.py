@@ -84,7 +84,7 @@ def ambulance_utilization(events: pd.DataFrame, fleet: int, start: float, end: f
     order = np.argsort(vehicle, kind="stable")  # rows are already in time order per vehicle
     vehicle = vehicle[order]
     times = v["time_min"].to_numpy()[order]
-    busy_state = (v["state"].to_numpy(dtype=object)[order] != VehicleState.AT_STATION.value)
+    busy_state = v["state"].to_numpy(dtype=object)[order] != VehicleState.AT_STATION.value
     same_next = np.append(vehicle[1:] == vehicle[:-1], False)
     t_next = np.where(same_next, np.append(times[1:], end), end)
     t0 = np.maximum(times, start)

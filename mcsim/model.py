@@ -438,8 +438,9 @@ class MCIModel(mesa.Model):
         self.destination_u.extend(self.streams.stream("destination").random(len(table)).tolist())
         if inc.treat_and_release_share > 0:
             u = self.streams.stream(f"release/{scene.id}").random(len(table))
-            scene.released = set((np.flatnonzero(u < inc.treat_and_release_share)
-                                  + len(self.patients)).tolist())
+            scene.released = set(
+                (np.flatnonzero(u < inc.treat_and_release_share) + len(self.patients)).tolist()
+            )
         carried: set[int] = set()
         carried_delay = None
         if inc.carried_by_bystanders_share > 0:

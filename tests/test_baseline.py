@@ -28,9 +28,16 @@ def _small_many_hospitals() -> mcsim.Scenario:
     data = small_scenario_data(casualties=150)
     data["region"]["generator"].update(rows=9, cols=9)
     data["hospitals"] = [
-        {"id": f"h{i}", "node": f"r{i % 9}c{(i * 4) % 9}", "trauma_level": 1 + i % 3,
-         "resus_bays": 1, "ed_beds": 4, "operating_rooms": 1, "icu_beds": 1,
-         "teams_on_duty": 1}
+        {
+            "id": f"h{i}",
+            "node": f"r{i % 9}c{(i * 4) % 9}",
+            "trauma_level": 1 + i % 3,
+            "resus_bays": 1,
+            "ed_beds": 4,
+            "operating_rooms": 1,
+            "icu_beds": 1,
+            "teams_on_duty": 1,
+        }
         for i in range(30)
     ]
     data["stations"][0]["vehicles"][0]["count"] = 40
@@ -38,14 +45,17 @@ def _small_many_hospitals() -> mcsim.Scenario:
 
 
 CANONICAL = {
-    "default-seed0-nearest": lambda: (mcsim.load_scenario(mcsim.default_scenario_path()),
-                                      0, {}),
+    "default-seed0-nearest": lambda: (mcsim.load_scenario(mcsim.default_scenario_path()), 0, {}),
     "default-seed1-balance-salt": lambda: (
-        mcsim.load_scenario(mcsim.default_scenario_path()), 1,
+        mcsim.load_scenario(mcsim.default_scenario_path()),
+        1,
         {"destination": "balance", "triage": "salt"},
     ),
-    "small-seed2-stm": lambda: (parse_scenario(small_scenario_data(casualties=80)), 2,
-                                {"triage": "stm", "dispatch": "stm"}),
+    "small-seed2-stm": lambda: (
+        parse_scenario(small_scenario_data(casualties=80)),
+        2,
+        {"triage": "stm", "dispatch": "stm"},
+    ),
     "many-hospitals-seed3-nearest": lambda: (_small_many_hospitals(), 3, {}),
 }
 
@@ -55,8 +65,11 @@ def events_digest(events: pd.DataFrame) -> str:
     h = hashlib.sha256()
     for col in events.columns:
         h.update(col.encode())
-        values = events[col].astype(str) if events[col].dtype.name in ("category", "string") \
+        values = (
+            events[col].astype(str)
+            if events[col].dtype.name in ("category", "string")
             else events[col]
+        )
         h.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
@@ -66,13 +79,18 @@ def _current() -> dict[str, dict]:
     for name, make in CANONICAL.items():
         scenario, seed, policies = make()
         r = mcsim.simulate(scenario, seed=seed, **policies)
-        out[name] = {"events": len(r.events), "deaths": r.metrics["deaths"],
-                     "digest": events_digest(r.events)}
+        out[name] = {
+            "events": len(r.events),
+            "deaths": r.metrics["deaths"],
+            "digest": events_digest(r.events),
+        }
     return out
 
 
-@pytest.mark.skipif(not BASELINE.exists() and not os.environ.get("MCSIM_REFRESH_BASELINE"),
-                    reason="no baseline file")
+@pytest.mark.skipif(
+    not BASELINE.exists() and not os.environ.get("MCSIM_REFRESH_BASELINE"),
+    reason="no baseline file",
+)
 def test_canonical_runs_match_the_baseline():
     current = _current()
     if os.environ.get("MCSIM_REFRESH_BASELINE"):

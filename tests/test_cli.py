@@ -52,8 +52,18 @@ def test_run_out_writes_parquet_and_metrics(tmp_path, capsys, write_yaml):
 def test_set_and_policy_options_change_the_run(capsys, write_yaml):
     path = write_yaml(small_scenario_data(casualties=30))
     code, out, _ = run_cli(
-        capsys, "run", str(path), "--json", "--set", "incidents[0].casualties=55",
-        "--triage", "start", "--destination", "nearest", "--dispatch", "priority",
+        capsys,
+        "run",
+        str(path),
+        "--json",
+        "--set",
+        "incidents[0].casualties=55",
+        "--triage",
+        "start",
+        "--destination",
+        "nearest",
+        "--dispatch",
+        "priority",
     )
     assert code == 0
     assert json.loads(out)["casualties"] == 55

@@ -30,10 +30,21 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
 
 def _minor_row() -> dict:
     return {
-        "severity": Severity.MINOR, "rpm0": 12, "codes0": (4, 4, 4), "loss_order": (0, 1, 2),
-        "quantiles": (0.5, 0.5, 0.5, 0.5), "z_obs": (0.0, 0.0, 0.0, 0.0), "age": 30,
-        "walking0": True, "penetrating": False, "needs_surgery": False, "u_survival": 0.0,
-        "triage_min": 0.5, "critical": False, "extraction_min": 0.0, "self_transport": False,
+        "severity": Severity.MINOR,
+        "rpm0": 12,
+        "codes0": (4, 4, 4),
+        "loss_order": (0, 1, 2),
+        "quantiles": (0.5, 0.5, 0.5, 0.5),
+        "z_obs": (0.0, 0.0, 0.0, 0.0),
+        "age": 30,
+        "walking0": True,
+        "penetrating": False,
+        "needs_surgery": False,
+        "u_survival": 0.0,
+        "triage_min": 0.5,
+        "critical": False,
+        "extraction_min": 0.0,
+        "self_transport": False,
         "self_transport_delay_min": 0.0,
     }
 

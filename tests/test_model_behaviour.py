@@ -17,8 +17,19 @@ from mcsim.scenario import parse_scenario
 from tests.conftest import small_scenario_data
 
 TRUE_STATE_COLUMNS = [
-    "patient", "severity", "critical", "age", "penetrating", "needs_surgery", "rpm0", "rr0",
-    "pulse0", "sbp0", "gcs0", "walking0", "untreated_death_min",
+    "patient",
+    "severity",
+    "critical",
+    "age",
+    "penetrating",
+    "needs_surgery",
+    "rpm0",
+    "rr0",
+    "pulse0",
+    "sbp0",
+    "gcs0",
+    "walking0",
+    "untreated_death_min",
 ]
 
 
@@ -55,7 +66,9 @@ def test_event_log_is_identical_in_a_fresh_process(tmp_path):
     out = tmp_path / "run"
     code = subprocess.run(
         [sys.executable, "-m", "mcsim.cli", "run", "--seed", "3", "--out", str(out), "--json"],
-        capture_output=True, text=True, env={"PYTHONHASHSEED": "123", "PATH": ""},
+        capture_output=True,
+        text=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
     )
     assert code.returncode == 0, code.stderr
     here = mcsim.simulate(None, seed=3)
@@ -101,9 +114,9 @@ def test_walking_self_transport_reaches_the_nearest_hospital_before_ambulances()
     selfs = p[p["leave_mode"] == "self"]
     amb = p[p["leave_mode"] == "ambulance"]
     assert len(selfs) > 0 and len(amb) > 0
-    assert set(selfs["hospital"].astype(str)) == {"big"} or set(
-        selfs["hospital"].astype(str)
-    ) == {"small"}
+    assert set(selfs["hospital"].astype(str)) == {"big"} or set(selfs["hospital"].astype(str)) == {
+        "small"
+    }
     assert selfs["hospital_arrival_min"].min() < amb["hospital_arrival_min"].min()
 
 

@@ -52,9 +52,11 @@ def small_scenarios(draw):
     data["policies"] = {
         "triage": draw(st.sampled_from(["start", "salt", "jumpstart", "sieve", "stm", "perfect"])),
         "dispatch": draw(st.sampled_from(["priority", "stm", "nearest_first"])),
-        "destination": draw(st.sampled_from(
-            ["nearest", "nearest_free", "trauma", "balance", "random", "coordinated"]
-        )),
+        "destination": draw(
+            st.sampled_from(
+                ["nearest", "nearest_free", "trauma", "balance", "random", "coordinated"]
+            )
+        ),
         "strategy": {
             "minor_seats": draw(st.integers(0, 4)),
             "prehospital": draw(st.sampled_from(["scoop_and_run", "stay_and_play"])),

@@ -758,11 +758,18 @@ def test_great_circle_km_on_meridians_and_the_equator():
 def _grid3_with_closures(closed):
     from mcsim.region import RegionSpec, build_region
 
-    spec = RegionSpec.model_validate({
-        "generator": {"kind": "grid_city", "rows": 3, "cols": 3, "block_km": 1.0,
-                      "speed_kmh": 60},
-        "closed": closed,
-    })
+    spec = RegionSpec.model_validate(
+        {
+            "generator": {
+                "kind": "grid_city",
+                "rows": 3,
+                "cols": 3,
+                "block_km": 1.0,
+                "speed_kmh": 60,
+            },
+            "closed": closed,
+        }
+    )
     return build_region(spec)
 
 

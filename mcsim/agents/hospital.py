@@ -112,8 +112,13 @@ class Hospital(mesa.Agent):
         for field, n in self.spec.surge.model_dump().items():
             if n:
                 added = self.change_capacity(Resource(field), n)
-                m.log.add(m.now, EventKind.SURGE_OPENED, hospital=self.hid, node=self.node,
-                          detail=f"{field}+{added}")
+                m.log.add(
+                    m.now,
+                    EventKind.SURGE_OPENED,
+                    hospital=self.hid,
+                    node=self.node,
+                    detail=f"{field}+{added}",
+                )
 
     def _held(self) -> list:
         return [(h, r) for p in self.model.patients for h, r in p.held if h is self]

@@ -57,7 +57,10 @@ class Patient(mesa.Agent):
         params = model.spec.physiology
         minor = self.severity is Severity.MINOR
         self.traj = phys.Trajectory(
-            params, self.rpm0, self.penetrating, scene.onset_min,
+            params,
+            self.rpm0,
+            self.penetrating,
+            scene.onset_min,
             rate_factor=params.minor_deterioration_factor if minor else 1.0,
         )
         self.untreated_death_min = self.traj.death_time()
