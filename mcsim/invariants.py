@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mcsim.model import MCIModel
 
 _AT_SCENE = {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
-_UNTRIAGED = {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE}
+_UNTRIAGED = {PatientState.AWAITING_TRIAGE}
 _IN_VEHICLE = {PatientState.LOADING, PatientState.IN_TRANSPORT}
 _AT_HOSPITAL = {
     PatientState.AWAITING_CARE,

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 AT_SCENE = frozenset(
     {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
 )
-UNTRIAGED = frozenset({PatientState.TRAPPED, PatientState.AWAITING_TRIAGE})
+# Patients the responders can reach but have not triaged yet (trapped ones are not counted:
+# holding walking patients back for someone still under rubble would idle the ambulances).
+UNTRIAGED = frozenset({PatientState.AWAITING_TRIAGE})
 
 
 class Patient(mesa.Agent):

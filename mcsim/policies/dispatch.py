@@ -90,8 +90,8 @@ def by_priority(
     """Highest category first, first triaged first within it; fill up to capacity.
 
     With ``hold_minor_while_untriaged``, minor and expectant patients are not loaded while
-    patients at the scene still await triage: one of them may be immediate, and a walking
-    patient can wait.
+    patients at the scene (reachable, not trapped) still await triage: one of them may be
+    immediate, and a walking patient can wait.
 
     Returns:
         The ids to load, in loading order (may be empty).
