@@ -27,6 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from mcsim.policies.quotas import GREATER_MANCHESTER  # noqa: E402
 from mcsim.region_import import (  # noqa: E402
     ImportParams,
     Place,
@@ -352,20 +353,7 @@ MANCHESTER = RegionPlan(
         "params": {
             "destination": {
                 "quota": {
-                    "quotas": {
-                        "salford": {"immediate": 20},
-                        "mri": {"immediate": 20},
-                        "wythenshawe": {"immediate": 20},
-                        "rmch": {"immediate": 20, "max_age": 11},
-                        "oldham": {"delayed": 15},
-                        "stepping_hill": {"delayed": 15},
-                        "wigan": {"delayed": 15},
-                        "bolton": {"delayed": 10, "minor": 20},
-                        "tameside": {"minor": 40},
-                        "north_manchester": {"minor": 30},
-                        "rochdale": {"minor": 10},
-                        "fairfield": {"minor": 20},
-                    }
+                    "quotas": GREATER_MANCHESTER,
                 }
             }
         },

@@ -41,8 +41,7 @@ from mcsim.model import MCIModel
 from mcsim.policies import default_registry
 from mcsim.scenario import Scenario
 from mcsim.simulate import scenarios_dir
-from viz.runner import RunView, SetUp, surge_capacity
-from viz.state import Replay
+from viz.runner import RunView, SetUp, run_view_of
 
 #: Fields every action has that the form does not ask for (``at_min`` is the current minute).
 IMPLICIT = ("kind", "at_min")
@@ -252,31 +251,11 @@ def _number(v: Any, typ: type, key: str) -> Any:
 
 def model_view(model: MCIModel, scenario: Scenario, seed: int) -> RunView:
     """The model's events so far, indexed for the map and charts (the model is not advanced)."""
-    result = model.result()
-    replay = Replay(
-        result.events,
-        model.region,
-        vehicle_homes=[v.home for v in model.vehicles],
-        staff_count=len(model.staff),
-        hospitals=list(model.hospitals),
-        incidents=[s.id for s in model.scenes],
-    )
     pol = model.policy_names
     setup = SetUp(
         seed=seed, triage=pol["triage"], dispatch=pol["dispatch"], destination=pol["destination"]
     )
-    return RunView(
-        scenario=scenario,
-        setup=setup,
-        result=result,
-        replay=replay,
-        capacity=surge_capacity(scenario),
-        hospital_names={h.id: h.name or h.id for h in scenario.hospitals},
-        station_nodes=dict(model.station_nodes),
-        incident_nodes={s.id: s.node for s in model.scenes},
-        horizon_min=model.horizon_min,
-        hospital_nodes={h.hid: h.node for h in model.hospital_list},
-    )
+    return run_view_of(model, scenario, setup)
 
 
 @dataclass

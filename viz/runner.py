@@ -235,6 +235,11 @@ def run(
             progress(k / slices)
     if not model.finished:
         model.run()
+    return run_view_of(model, sc, setup)
+
+
+def run_view_of(model: MCIModel, scenario: Scenario, setup: SetUp) -> RunView:
+    """The records of ``model`` so far, indexed for the map and charts (it is not advanced)."""
     result = model.result()
     replay = Replay(
         result.events,
@@ -245,14 +250,14 @@ def run(
         incidents=[s.id for s in model.scenes],
     )
     return RunView(
-        scenario=sc,
+        scenario=scenario,
         setup=setup,
         result=result,
         replay=replay,
-        capacity=surge_capacity(sc),
-        hospital_names={h.id: h.name or h.id for h in sc.hospitals},
+        capacity=surge_capacity(scenario),
+        hospital_names={h.id: h.name or h.id for h in scenario.hospitals},
         station_nodes=dict(model.station_nodes),
         incident_nodes={s.id: s.node for s in model.scenes},
-        horizon_min=horizon,
+        horizon_min=model.horizon_min,
         hospital_nodes={h.hid: h.node for h in model.hospital_list},
     )
