@@ -190,24 +190,9 @@ class MCIModel(mesa.Model):
         """
         names = self.policy_names
         ps = scenario.policies
-        tri = registry.get("triage", names["triage"], path="policies.triage")
-        dis = registry.get("dispatch", names["dispatch"], path="policies.dispatch")
-        dst = registry.get("destination", names["destination"], path="policies.destination")
-        physio = scenario.physiology
-        self.triage_params = tri.bind(ps.params.triage.get(tri.name))
-        if "physiology" in tri.injected:
-            self.triage_params["physiology"] = physio
-        self._triage_needs = tri.injected
-        self.triage_policy: Callable[..., TriageTag] = tri.func
-        dis_kw = dis.bind(ps.params.dispatch.get(dis.name))
-        if "physiology" in dis.injected:
-            dis_kw["physiology"] = physio
-        self.dispatch_rule = dis.func(**dis_kw)
-        self.destination_params = dst.bind(ps.params.destination.get(dst.name))
-        if "physiology" in dst.injected:
-            self.destination_params["physiology"] = physio
-        self._destination_needs = dst.injected
-        self.destination_policy = dst.func
+        for kind in ("triage", "dispatch", "destination"):
+            values = getattr(ps.params, kind).get(names[kind])
+            self._bind_policy(registry, kind, names[kind], values, path=f"policies.{kind}")
         self.mistriage = ps.triage_error.model_dump()
         self._mistriage_on = any(v > 0 for v in self.mistriage.values())
         self.strategy = ps.strategy
@@ -227,12 +212,19 @@ class MCIModel(mesa.Model):
         for it; the pre-drawn uniforms and the per-hospital counts of patients sent so far are
         kept (a quota table counts from the start of the incident).
         """
-        registry = default_registry()
-        pol = registry.get(kind, name, path=kind)
+        if kind not in ("triage", "dispatch", "destination"):
+            raise InputError(f"unknown policy kind {kind!r}; known: triage, dispatch, destination")
         values = {
-            **getattr(self.spec.policies.params, pol.kind.value).get(name, {}),
+            **(getattr(self.spec.policies.params, kind).get(name) or {}),
             **(params or {}),
         }
+        self._bind_policy(default_registry(), kind, name, values, path=kind)
+
+    def _bind_policy(
+        self, registry: Any, kind: str, name: str, values: dict[str, Any] | None, path: str
+    ) -> None:
+        """Look ``name`` up, bind its parameters and the model-supplied ``physiology``."""
+        pol = registry.get(kind, name, path=path)
         kw = pol.bind(values)
         if "physiology" in pol.injected:
             kw["physiology"] = self.spec.physiology
