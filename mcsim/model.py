@@ -7,18 +7,21 @@ activity is an event at the simulated minute it happens, kept in one determinist
 1. **Onset** of each incident (its ``onset_min``): the casualties appear at the scene, drawn
    from the incident's injury profile on the incident's own random stream. Patients killed
    outright are dead at once; trapped ones wait for extraction; the rest await triage. Each
-   living patient's death from untreated deterioration is scheduled, and walking patients who
-   will leave on their own get a departure time.
+   living patient's death from untreated deterioration is scheduled; walking patients who
+   will leave on their own, and non-walking ones whom bystanders will drive
+   (``carried_by_bystanders_share``), get a departure time.
 2. **EMS alert** (``onset + response.alert_delay_min``): triage officers and paramedics leave
    the ambulance station nearest to the scene; the dispatcher sends free ambulances (dispatch
    policy: which vehicle) until the seats committed to the scene cover the patients still there.
 3. **Hospital alert** (``onset + response.hospital_alert_delay_min``, first incident only):
-   every hospital calls in its on-call teams, who get ready (``callin_delay_min``) and drive in.
+   every hospital calls in its on-call teams, who get ready (``callin_delay_min``) and drive in,
+   and opens its surge capacity ``surge_delay_min`` later.
 4. **Triage**: the first officer on scene spends ``global_sort_min`` on the global sort, after
    which every patient still walking is triaged at once (the triage policy sees the observed
    vitals); officers then triage the others one by one in the order they are come upon, each
    taking the patient's own triage time. Paramedics care for immediate, then delayed patients
-   waiting for transport (deterioration slows by ``onscene_care_factor``).
+   waiting for transport (deterioration slows by ``onscene_care_factor``). A minor casualty
+   drawn for treat-and-release (``treat_and_release_share``) is treated there and goes home.
 5. **Loading**: whenever a vehicle waits at the scene and triaged patients wait for it, the
    dispatch policy chooses whom it takes; loading takes ``loading_min`` per patient, then the
    destination policy chooses the hospital. Self-transporting patients go to the nearest
@@ -36,8 +39,11 @@ activity is an event at the simulated minute it happens, kept in one determinist
 8. **End** at ``duration_min``: a final ``end`` row; deaths already decided by definitive care
    but falling after the horizon are recorded at their time after it.
 
-Ties at the same minute resolve by :class:`~mcsim.enums.Phase` (actions, deaths, arrivals,
-service ends, decisions) and then by the order in which the events were scheduled.
+Ties at the same minute resolve by :class:`~mcsim.enums.Phase` (onsets, deaths, arrivals,
+service ends, decisions) and then by the order in which the events were scheduled. Exercise
+injects and decisions are applied between ``run(until=t)`` calls, after every event of minute
+``t`` (:mod:`mcsim.exercise`). Automatic garbage collection is paused inside :meth:`run` and
+:meth:`result` (:mod:`mcsim.gcpause`).
 """
 
 from __future__ import annotations
