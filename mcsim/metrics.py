@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mcsim.enums import EventKind, TriageTag, VehicleState
+from mcsim.enums import EventKind, PatientState, TriageTag, VehicleState
 
 #: Keys every metrics object has (DESIGN.md "Metrics"); more may follow.
 METRIC_KEYS = (
@@ -93,6 +93,21 @@ def ambulance_utilization(events: pd.DataFrame, fleet: int, start: float, end: f
     return float(busy) / (fleet * (end - start))
 
 
+def _median_p90_by_tag(minutes: pd.Series, tag: pd.Series) -> dict[str, dict[str, float | int]]:
+    """``{tag: {median, p90, n}}`` of the known ``minutes``, for each tag that has any."""
+    out: dict[str, dict[str, float | int]] = {}
+    for t in [x.value for x in TriageTag]:
+        sel = (tag == t) & minutes.notna()
+        if sel.any():
+            vals = minutes[sel].to_numpy()
+            out[t] = {
+                "median": float(np.median(vals)),
+                "p90": float(np.percentile(vals, 90)),
+                "n": int(sel.sum()),
+            }
+    return out
+
+
 def compute_metrics(
     events: pd.DataFrame, patients: pd.DataFrame, resources: dict[str, Any]
 ) -> dict[str, Any]:
@@ -112,36 +127,20 @@ def compute_metrics(
     definitive = _minutes_since_onset(patients, "definitive_care_min", onsets)
     left = _minutes_since_onset(patients, "left_scene_min", onsets)
 
-    still_at_scene = (
-        patients["state"]
-        .astype(str)
-        .isin(["trapped", "awaiting_triage", "awaiting_transport", "loading"])
+    at_scene = (
+        PatientState.TRAPPED,
+        PatientState.AWAITING_TRIAGE,
+        PatientState.AWAITING_TRANSPORT,
+        PatientState.LOADING,
     )
+    still_at_scene = patients["state"].astype(str).isin([st.value for st in at_scene])
     if still_at_scene.any() or left.isna().all():
         scene_clear = None
     else:
         scene_clear = float(left.max())
 
-    per_tag: dict[str, dict[str, float | None]] = {}
-    for t in [x.value for x in TriageTag]:
-        sel = (tag == t) & arrival.notna()
-        if sel.any():
-            vals = arrival[sel].to_numpy()
-            per_tag[t] = {
-                "median": float(np.median(vals)),
-                "p90": float(np.percentile(vals, 90)),
-                "n": int(sel.sum()),
-            }
-    definitive_per_tag: dict[str, dict[str, float | None]] = {}
-    for t in [x.value for x in TriageTag]:
-        sel = (tag == t) & definitive.notna()
-        if sel.any():
-            vals = definitive[sel].to_numpy()
-            definitive_per_tag[t] = {
-                "median": float(np.median(vals)),
-                "p90": float(np.percentile(vals, 90)),
-                "n": int(sel.sum()),
-            }
+    per_tag = _median_p90_by_tag(arrival, tag)
+    definitive_per_tag = _median_p90_by_tag(definitive, tag)
 
     hospitals: dict[str, dict[str, Any]] = {}
     hosp = patients["hospital"].astype(str)

@@ -614,8 +614,7 @@ class MCIModel(mesa.Model):
     def _release_on_scene(self, p: Patient) -> None:
         """A minor casualty is treated where they are and goes home (not conveyed)."""
         self._leave_demand(p)
-        p.left_scene_min = self.now
-        p.leave_mode = "released"
+        p.leave_scene("released")
         p.outcome = Outcome.SURVIVED
         p.p_survival = self.spec.physiology.minor_survival_probability
         p.set_care(0.0)
@@ -741,9 +740,7 @@ class MCIModel(mesa.Model):
         if math.isinf(minutes):
             return
         arrive = self.now + minutes
-        p.left_scene_min = self.now
-        p.leave_mode = "bystander" if carried else "self"
-        p.hospital = h.hid
+        p.leave_scene("bystander" if carried else "self", h.hid)
         p.set_state(
             PatientState.SELF_TRANSPORT,
             EventKind.SELF_TRANSPORT_START,

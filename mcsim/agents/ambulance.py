@@ -112,9 +112,7 @@ class Ambulance(Traveller, mesa.Agent):
         for p in self.patients:
             if p.state is PatientState.DEAD:
                 continue
-            p.left_scene_min = m.now
-            p.leave_mode = "ambulance"
-            p.hospital = hospital.hid
+            p.leave_scene("ambulance", hospital.hid)
             p.set_state(
                 PatientState.IN_TRANSPORT,
                 EventKind.DEPART_SCENE,

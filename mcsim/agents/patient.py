@@ -158,6 +158,17 @@ class Patient(mesa.Agent):
 
     # ---------------------------------------------------------------- outcome
 
+    def leave_scene(self, mode: str, hospital: str = "") -> None:
+        """Record that the patient leaves the scene now, bound for ``hospital`` if any.
+
+        ``mode`` is ``ambulance``, ``self``, ``bystander`` or ``released``; the state change
+        is the caller's.
+        """
+        self.left_scene_min = self.model.now
+        self.leave_mode = mode
+        if hospital:
+            self.hospital = hospital
+
     def survival_if_treated_now(self, now: float) -> float:
         """Probability of surviving definitive care started at ``now`` (Sacco's curve)."""
         params = self.model.spec.physiology
