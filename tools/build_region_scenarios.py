@@ -121,22 +121,18 @@ def build(plan: RegionPlan) -> str:
         "The data set deliberately holds no per-hospital patient counts of the real incident;",
         "do not read this scenario's hospital loads as a replay of what happened.",
     ]
+    common += [
+        "Ages: adults 18-65, uniform [assumption: an event crowd is mostly of working age; the",
+        "default 18-80 stands for a general population, and TRISS counts 55+ as older].",
+    ]
     header = plan.header + common + [""]
     return dump_scenario(sc, header)
 
 
 # --------------------------------------------------------------------------------------------
 
-GUNSHOT_RPM = {
-    "critical_rpm_weights": [1, 1, 2, 2, 3, 4, 5, 5],
-    "serious_rpm_weights": [1, 2, 3],
-    "minor_rpm_weights": [1, 3],
-}
-BLAST_RPM = {
-    "critical_rpm_weights": [1, 1, 1, 1, 2, 3, 6, 12],
-    "serious_rpm_weights": [1, 2, 3],
-    "minor_rpm_weights": [1, 3],
-}
+# Initial-RPM and ISS weights are the built-in defaults (mcsim.casualties.InjuryProfile):
+# most critical casualties compensated at first [assumption, docs/model.md].
 
 LAS_VEGAS = RegionPlan(
     file="las_vegas_concert_shooting.yaml",
@@ -207,6 +203,7 @@ LAS_VEGAS = RegionPlan(
                 "casualties": 925,
                 "injury_profile": "route91_gunfire",
                 "child_share": 0.02,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.9,
                 "carried_by_bystanders_share": 0.5,
             },
@@ -225,16 +222,19 @@ LAS_VEGAS = RegionPlan(
         "route91_gunfire",
         {
             "description": "Gunfire into an outdoor crowd, with injuries from the stampede.",
-            "immediate_death_share": 0.06,
-            "critical_share": 0.10,
+            "immediate_death_share": 0.038,
+            "critical_share": 0.08,
             "serious_share": 0.28,
-            **GUNSHOT_RPM,
+            "haemorrhage_share": 0.6,
+            "compressible_share": 0.3,
             "penetrating": True,
             "surgery_share_critical": 0.8,
             "surgery_share_serious": 0.3,
-            "source": "immediate deaths 58 of 925 (LV11); critical and serious shares "
-            "[assumption]; RPM weights and surgery shares as the built-in gunshot profile "
-            "(Raux et al. 2019)",
+            "source": "immediate deaths 35 of 925: the deaths at the scene (about half of 58, "
+            "CALIBRATION.md §5) [derived]; critical 8 % of survivors: 45 critical on day 2 (UMC "
+            "12, Sunrise 33) plus 24 dead at hospitals, of ~870 [derived]; serious share, "
+            "haemorrhage and compressible shares [assumption]; surgery shares as the built-in "
+            "gunshot profile (Raux et al. 2019)",
         },
     ),
     response={"triage_officers": 4, "paramedics": 16},
@@ -316,6 +316,7 @@ MANCHESTER = RegionPlan(
                 "casualties": 259,
                 "injury_profile": "arena_foyer_blast",
                 "child_share": 0.25,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.5,
                 "treat_and_release_share": 0.5,
             },
@@ -333,16 +334,19 @@ MANCHESTER = RegionPlan(
         "arena_foyer_blast",
         {
             "description": "Shrapnel device in a crowded foyer (semi-confined space).",
-            "immediate_death_share": 0.085,
-            "critical_share": 0.13,
-            "serious_share": 0.34,
-            **BLAST_RPM,
+            "immediate_death_share": 0.073,
+            "critical_share": 0.10,
+            "serious_share": 0.37,
+            "haemorrhage_share": 0.875,
+            "compressible_share": 0.3,
             "penetrating": True,
             "surgery_share_critical": 0.6,
             "surgery_share_serious": 0.2,
-            "source": "immediate deaths 22 of 259 and hospital need 111 of 237 (Manchester "
-            "Arena Inquiry Vol 2, MA2); the critical/serious split, RPM weights and surgery "
-            "shares [assumption]",
+            "source": "immediate deaths 19 of 259 (22 killed less 3 who died in hospital, "
+            "CALIBRATION.md §5) [derived]; hospital need 111 of 237 (Manchester Arena Inquiry "
+            "Vol 2, MA2), of whom 24 needed critical care (Dark et al. 2021) [derived: critical "
+            "10 %, serious 37 %]; haemorrhage 21 damage-control operations of 24 critical "
+            "(Dark 2021) [derived]; compressible and surgery shares [assumption]",
         },
     ),
     response={"triage_officers": 2, "paramedics": 8},
@@ -424,6 +428,7 @@ BOSTON = RegionPlan(
                 "casualties": 160,
                 "injury_profile": "finish_line_blast",
                 "child_share": 0.05,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.4,
             },
         ),
@@ -434,6 +439,7 @@ BOSTON = RegionPlan(
                 "casualties": 107,
                 "injury_profile": "finish_line_blast",
                 "child_share": 0.05,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.4,
             },
         ),
@@ -458,13 +464,18 @@ BOSTON = RegionPlan(
             "description": "Two shrapnel devices at ground level in an open-air crowd.",
             "immediate_death_share": 0.011,
             "critical_share": 0.12,
-            "serious_share": 0.18,
-            **BLAST_RPM,
+            "serious_share": 0.17,
+            "haemorrhage_share": 0.9,
+            "compressible_share": 0.9,
             "penetrating": True,
-            "surgery_share_critical": 0.7,
-            "surgery_share_serious": 0.3,
-            "source": "immediate deaths 3 of 267 (BO11); critical and serious shares, RPM "
-            "weights and surgery shares [assumption] (at least 16 amputations, BO7)",
+            "surgery_share_critical": 0.5,
+            "surgery_share_serious": 0.5,
+            "source": "immediate deaths 3 of 267 (BO11); critical 12 %: 31 with exsanguinating "
+            "haemorrhage of 264 (Gates et al. 2014) [derived]; serious 17 %: 75 admitted at the "
+            "six trauma centres less those 31 (Gates 2014) [derived]; haemorrhage 29 of 31 from "
+            "limbs, 27 with tourniquets (King et al. 2015) [derived: haemorrhage and "
+            "compressible shares 0.9]; surgery: 54 urgent operations of 75 admitted (Gates "
+            "2014) [derived: half of the serious]",
         },
     ),
     response={"alert_delay_min": 1, "triage_officers": 4, "paramedics": 20},
