@@ -429,3 +429,10 @@ def test_docs_validation_md_table_is_what_the_current_model_gives():
     assert block == fresh, (
         "docs/validation.md is out of date: run `mcsim validation --out docs/validation.md`"
     )
+
+
+def test_docs_validation_md_documents_every_figure():
+    text = (REPO / "docs" / "validation.md").read_text(encoding="utf-8")
+    section = text.split("## Record files", 1)[1]
+    for name in FigureName:
+        assert f"| `{name.value}` |" in section, name
