@@ -257,7 +257,7 @@ REFUSED = [
     ("figures.0.source", "P1, NOPE", "figures[0].source", "unknown source 'NOPE'"),
     ("figures.4.band", None, "figures[4].band", "Field required"),
     ("sources.S", "a news item", "sources", "needs a marker"),
-    ("scenario", "atlantis", "scenario", "no scenario file atlantis.yaml"),
+    ("scenario", "atlantis", "scenario", "'atlantis' is not this file's name"),
     ("schema_version", 2, "schema_version", "reads schema_version 1"),
 ]
 
@@ -269,6 +269,16 @@ def test_bad_record_files_are_refused_naming_file_and_field(records, where, valu
         load_record(f)
     assert exc.value.file == str(f) and exc.value.path == path
     assert message in exc.value.message
+
+
+def test_a_record_of_a_missing_scenario_is_refused(records):
+    data = copy.deepcopy(GOOD)
+    data["scenario"] = "atlantis"
+    f = records(data, name="atlantis.yaml")
+    with pytest.raises(InputError) as exc:
+        load_record(f)
+    assert exc.value.file == str(f) and exc.value.path == "scenario"
+    assert "no scenario file atlantis.yaml" in exc.value.message
 
 
 def test_a_figure_twice_and_a_figure_with_neither_record_nor_band_are_refused(records):
@@ -436,3 +446,17 @@ def test_docs_validation_md_documents_every_figure():
     section = text.split("## Record files", 1)[1]
     for name in FigureName:
         assert f"| `{name.value}` |" in section, name
+
+
+def test_cli_runs_only_the_named_scenarios(records, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr("mcsim.validation.record.records_dir", lambda: records.folder)
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(small_scenario_data(casualties=20)))
+    records({**GOOD, "scenario": "other", "incident": "the other one"}, name="other.yaml")
+    records("not: [valid", name="wip.yaml")  # a broken file nobody asked for
+    js = tmp_path / "r.json"
+    code, out, err = run_cli(
+        capsys, "validation", "other", "--seeds", "1", "--workers", "1", "--out", str(js)
+    )
+    assert code == 0, err
+    assert [i["scenario"] for i in json.loads(js.read_text())["incidents"]] == ["other"]
+    assert "the other one" in out and "a small blast" not in out

@@ -190,6 +190,7 @@ def records_dir() -> Path:
 def _scenario_path(stem: str, record_path: Path) -> Path | None:
     from mcsim.simulate import scenarios_dir
 
+    # Beside the records folder first (a checkout, or a user's own folder), then shipped ones.
     for folder in (record_path.resolve().parent.parent, scenarios_dir()):
         candidate = folder / f"{stem}.yaml"
         if candidate.is_file():
@@ -260,6 +261,13 @@ def load_record(path: str | Path) -> LoadedRecord:
     p = Path(path)
     file = str(p)
     record = parse_record(read_yaml(p), file=file)
+    if record.scenario != p.stem:
+        raise InputError(
+            f"{record.scenario!r} is not this file's name: the record of scenarios/<stem>.yaml "
+            f"is records/<stem>.yaml (here {p.stem!r})",
+            file=file,
+            path="scenario",
+        )
     scenario_path = _scenario_path(record.scenario, p)
     if scenario_path is None:
         raise InputError(
@@ -277,10 +285,10 @@ def load_record(path: str | Path) -> LoadedRecord:
 def load_records(
     stems: Sequence[str] | None = None, folder: str | Path | None = None
 ) -> list[LoadedRecord]:
-    """Every record file of ``folder`` (default: the shipped ones), by file name.
+    """The record files of ``folder`` (default: the shipped ones): all, by name, or ``stems``.
 
     Args:
-        stems: keep only the records of these scenarios (each must have one), in this order.
+        stems: only the records of these scenarios (``<stem>.yaml`` each), in this order.
         folder: the records folder.
 
     Raises:
@@ -290,15 +298,14 @@ def load_records(
     files = sorted(where.glob("*.yaml")) if where.is_dir() else []
     if not files:
         raise InputError("no record files (*.yaml) in this folder", file=str(where))
-    loaded = [load_record(f) for f in files]
-    if not stems:
-        return loaded
-    by_stem = {r.record.scenario: r for r in loaded}
-    missing = [s for s in stems if s not in by_stem]
-    if missing:
-        raise InputError(
-            f"no record file for scenario {missing[0]!r}; records: {', '.join(by_stem)}",
-            file=str(where),
-            path="SCENARIO_STEM",
-        )
-    return [by_stem[s] for s in dict.fromkeys(stems)]
+    if stems:
+        known = {f.stem: f for f in files}
+        for s in stems:
+            if s not in known:
+                raise InputError(
+                    f"no record file for scenario {s!r}; records: {', '.join(known)}",
+                    file=str(where),
+                    path="SCENARIO_STEM",
+                )
+        files = [known[s] for s in dict.fromkeys(stems)]
+    return [load_record(f) for f in files]
