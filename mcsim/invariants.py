@@ -46,7 +46,8 @@ def check_invariants(model: MCIModel) -> list[str]:
             out.append(f"patient {p.pid} has no valid state ({s!r})")
             continue
         in_vehicle = p.pid in carried
-        if s in _IN_VEHICLE and not in_vehicle:
+        transferred = p.pending_steps is not None  # an inter-hospital vehicle, not the fleet
+        if s in _IN_VEHICLE and not in_vehicle and not transferred:
             out.append(f"patient {p.pid} is {s} but in no vehicle")
         if (s in _AT_SCENE or s in _AT_HOSPITAL) and in_vehicle:
             out.append(f"patient {p.pid} is {s} and in vehicle {carried[p.pid]}")

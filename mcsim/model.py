@@ -520,7 +520,8 @@ class MCIModel(mesa.Model):
             self.staff.append(s)
             s.send_to_scene(scene)
         scene.alerted = True
-        self.dispatch_round()
+        # After every alert of this minute: scenes alerted together share the fleet by need.
+        self.schedule(self.now, Phase.DECISION, self.dispatch_round)
 
     def alert_hospitals(self) -> None:
         """Hospitals declare a major incident: call-in, surge plan, beds cleared.
@@ -914,12 +915,12 @@ class MCIModel(mesa.Model):
         return p.view_cache
 
     def dispatch_round(self) -> None:
-        """Send free vehicles where the unmet need for seats is largest, one at a time.
+        """Send free vehicles to the scenes in proportion to their need, one at a time.
 
-        Each vehicle goes to the alerted scene whose patients still needing a seat most exceed
-        the seats already sent there (ties by scene order), so that two bomb sites share the
-        fleet by need instead of the first listed taking it all. Within a scene, the dispatch
-        policy chooses which vehicle.
+        Each vehicle goes to the alerted scene with unmet need whose patients needing a seat,
+        per seat already sent there plus one, are most (D'Hondt's rule; ties by scene order), so
+        that two bomb sites share the fleet by need instead of the first listed taking it all.
+        Within a scene, the dispatch policy chooses which vehicle.
         """
         select = self.dispatch_rule.select_vehicle
         scenes = [s for s in self.scenes if s.alerted]
@@ -929,11 +930,14 @@ class MCIModel(mesa.Model):
         refused: set[int] = set()
         while self.free_vehicles:
             best = None
-            best_need = 0
+            best_claim = 0.0
             for i, scene in enumerate(scenes):
-                need = scene.demand - scene.committed_capacity
-                if need > best_need and i not in refused:
-                    best, best_need = i, need
+                if scene.demand - scene.committed_capacity <= 0 or i in refused:
+                    continue
+                # Proportional to need (D'Hondt): patients waiting per seat already sent + 1.
+                claim = scene.demand / (scene.committed_capacity + 1)
+                if claim > best_claim:
+                    best, best_claim = i, claim
             if best is None:
                 return
             scene = scenes[best]
