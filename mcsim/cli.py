@@ -16,16 +16,19 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
+from mcsim import __version__
 from mcsim.errors import InputError
+
+# Only light modules above: every command imports what it needs itself, so that `--help`,
+# `validate`, `schema` and `policies` answer without loading Mesa, SciPy or pandas
+# (benchmarks/cli_startup.py measures it).
 
 app = typer.Typer(
     name="mcsim",
     help="Simulate a mass-casualty incident: triage, ambulances, hospitals, outcomes.",
     add_completion=False,
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -33,9 +36,38 @@ app = typer.Typer(
 ScenarioArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Scenario YAML file (default: the shipped stadium explosion).", show_default=False
+        help="Scenario YAML file, or the name of a shipped one (see mcsim scenarios; default: "
+        "stadium_explosion).",
+        show_default=False,
     ),
 ]
+
+
+def _help_without_command(ctx: typer.Context) -> None:
+    # A group called without a command shows its help (exit 0), through typer's public API.
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mcsim {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Simulate a mass-casualty incident: triage, ambulances, hospitals, outcomes."""
+    _help_without_command(ctx)
 
 
 def _out() -> Console:
@@ -172,13 +204,16 @@ def _print_summary(con: Console, path: str, name: str, result: Any, written: lis
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files (or shipped scenarios' names) to check.")
+    ],
 ) -> None:
     """Check scenario files; print every problem, one line each."""
+    from mcsim.library import resolve
     from mcsim.scenario import all_problems, read_yaml
 
     problems: list[InputError] = []
-    for path in scenarios:
+    for path in map(resolve, scenarios):
         try:
             data = read_yaml(path)
         except InputError as exc:
@@ -192,6 +227,17 @@ def validate(
         typer.echo(f"error: {p}", err=True)
     if problems:
         raise typer.Exit(2)
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the shipped scenarios; every command takes their name in place of a file."""
+    from mcsim.library import shipped_scenarios
+
+    shipped = shipped_scenarios()
+    width = max(len(s.name) for s in shipped)
+    for s in shipped:
+        typer.echo(f"{s.name:<{width}}  {s.title}" + ("  (default)" if s.default else ""))
 
 
 @app.command()
@@ -422,9 +468,9 @@ def analyze(
 
 exercise_app = typer.Typer(
     help="Tabletop exercises: play a scripted exercise and write its log (see also replay).",
-    no_args_is_help=True,
     rich_markup_mode=None,
 )
+exercise_app.callback(invoke_without_command=True)(_help_without_command)
 app.add_typer(exercise_app, name="exercise")
 
 
@@ -535,9 +581,9 @@ def report(
 
 region_app = typer.Typer(
     help="Bring your own region: import roads, hospitals and stations into a scenario.",
-    no_args_is_help=True,
     rich_markup_mode=None,
 )
+region_app.callback(invoke_without_command=True)(_help_without_command)
 app.add_typer(region_app, name="region")
 
 
@@ -615,6 +661,25 @@ def app_server_argv(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _ensure_solara_assets() -> None:
+    """Make Solara's front-end assets local once per installed Solara (viz/assets.py).
+
+    ``make venv`` does it for a checkout; a pip user has only this command, so the first
+    ``mcsim app`` does it (later ones find the step's stamp and return at once). Run as its own
+    process: the mcsim package never imports viz.
+    """
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "viz.assets", "--if-needed"], check=False)
+    if done.returncode != 0:
+        print(
+            "warning: Solara's front-end assets are incomplete (see above): the app needs "
+            "internet access to render until `python -m viz.assets` succeeds "
+            "(docs/offline-assets.md)",
+            file=sys.stderr,
+        )
+
+
 @app.command("app")
 def serve_app(
     host: Annotated[
@@ -636,6 +701,7 @@ def serve_app(
     for module in ("solara", "viz"):
         if find_spec(module) is None:
             raise InputError(f"the app needs {module} (pip install 'mcsim[app]')")
+    _ensure_solara_assets()
     sys.stdout.write(f"mcsim app: http://{host}:{port}/\n")
     sys.stdout.flush()
     os.execv(argv[0], argv)
@@ -653,9 +719,6 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         print("error: aborted", file=sys.stderr)
         return 1
-    except NoArgsIsHelpError as exc:
-        print(exc.format_message())
-        return 0
     except TyperException as exc:
         # Usage errors (unknown option or command, bad option value): typer's own click.
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)

@@ -46,17 +46,18 @@ import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import networkx as nx
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 
 from mcsim.enums import NodeKind
 from mcsim.errors import InputError
 from mcsim.schema_base import StrictModel
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), used by :func:`great_circle_km`."""
@@ -618,6 +619,8 @@ class Region:
         todo = sorted({self._node(i) for i in nodes} - cache.keys())
         if not todo:
             return
+        from scipy.sparse.csgraph import dijkstra  # on first use: validating needs no SciPy
+
         dist = np.atleast_2d(dijkstra(self._matrix(reverse), directed=True, indices=todo))
         dist.flags.writeable = False
         for row, node in zip(dist, todo, strict=True):
@@ -651,6 +654,8 @@ class Region:
                 # Only when an arc is shorter than the float resolution of the time it is added
                 # to (dist_u == dist_v); scipy's predecessor tree is acyclic, so follow it there.
                 if fallback is None:
+                    from scipy.sparse.csgraph import dijkstra
+
                     _, fallback = dijkstra(
                         self._matrix(False), directed=True, indices=a, return_predecessors=True
                     )
@@ -796,6 +801,8 @@ class Region:
     def _matrix(self, reverse: bool) -> csr_array:
         """The CSR matrix of open arcs' travel times (transposed for ``reverse``), built lazily."""
         if self._forward is None:
+            from scipy.sparse import csr_array
+
             n = self._n
             edges = list(self._graph.edges(data="travel_min"))
             u = np.fromiter((e[0] for e in edges), np.int64, len(edges))

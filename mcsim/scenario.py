@@ -389,12 +389,16 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """Load and validate a scenario file, applying ``PATH=VALUE`` overrides first.
 
     Args:
-        path: the YAML file.
+        path: the YAML file, or the name of a shipped scenario (``"stadium_explosion"``) when
+            no such file exists here (:mod:`mcsim.library`).
         overrides: strings such as ``"hospitals[0].ed_beds=40"`` (values are parsed as YAML).
 
     Raises:
         InputError: naming the file and the field path of the first problem.
     """
+    from mcsim.library import resolve
+
+    path = resolve(path)
     data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))

@@ -71,7 +71,8 @@ class SweepFile(StrictModel):
     scenarios: list[str] = Field(
         default_factory=lambda: ["default"],
         min_length=1,
-        description="base scenario files, relative to the sweep file; 'default' = shipped one",
+        description="base scenario files, relative to the sweep file, or names of shipped "
+        "scenarios ('default' = the default one; see mcsim scenarios)",
     )
     replications: int = Field(ge=1, le=1_000_000)
     base_seed: int = Field(default=0, ge=0)
@@ -185,13 +186,13 @@ def _check_path(path: str, file: str, where: str) -> None:
 
 
 def _resolve_scenarios(names: list[str], base_dir: Path, file: str) -> list[BaseScenario]:
+    from mcsim.library import resolve
     from mcsim.scenario import parse_scenario
-    from mcsim.simulate import default_scenario_path
 
     out: list[BaseScenario] = []
     labels: set[str] = set()
     for i, name in enumerate(names):
-        p = default_scenario_path() if name == "default" else (base_dir / name)
+        p = resolve(name, base_dir=base_dir)  # a file, else a shipped scenario's name
         if not p.is_file():
             raise InputError(f"no such scenario file: {p}", file=file, path=f"scenarios[{i}]")
         data = read_yaml(p)
