@@ -474,11 +474,11 @@ def _descend(node: Any, part: str | int, so_far: list[str | int], file: str | No
 
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     """(path, message) for every reference that does not resolve, in file order."""
-    from mcsim.region import build_region
+    from mcsim.region import region_nodes  # names and kinds: no graph needed to check them
 
     problems: list[tuple[str, str]] = []
     try:
-        region = build_region(s.region)
+        region = region_nodes(s.region)
     except InputError as exc:
         return [(f"region.{exc.path}" if exc.path else "region", exc.message)]
     names = {region.name(i) for i in range(region.n_nodes)}

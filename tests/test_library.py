@@ -148,3 +148,23 @@ def test_the_cli_module_imports_no_model():
         " assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "unwanted"),
+    [
+        (["--help"], {"mesa", "pandas", "scipy", "networkx", "numpy"}),
+        (["scenarios"], {"mesa", "pandas", "scipy", "networkx", "numpy"}),
+        (["validate", "stadium_explosion"], {"mesa", "pandas", "scipy", "networkx"}),
+        (["schema"], {"mesa", "pandas", "scipy", "networkx"}),
+        (["policies"], {"mesa", "pandas", "scipy", "networkx"}),
+    ],
+)
+def test_quick_commands_import_no_model(args, unwanted):
+    # What keeps them under a second (benchmarks/cli_startup.py times them).
+    code = (
+        "import sys, contextlib, io; from mcsim.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): rc = main({args!r})\n"
+        f"heavy = {unwanted!r} & set(sys.modules); assert rc == 0 and not heavy, (rc, heavy)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
