@@ -224,14 +224,27 @@ class _Backend:
         self._close()
 
 
+def start_method() -> str:
+    """How the local pool starts its workers: ``forkserver`` where it exists, else ``spawn``.
+
+    forkserver (Linux, macOS): workers start from a clean, single-threaded server with mcsim
+    preloaded, so they are quick to start and unaffected by the main process's threads (the
+    progress bar). Windows has only spawn: each worker imports mcsim afresh, which is slower to
+    start but gives the same rows (a task carries everything it needs).
+    """
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def _local_backend(workers: int) -> _Backend:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # forkserver: workers start from a clean, single-threaded server with mcsim preloaded, so
-    # they are quick to start and unaffected by the main process's threads (progress bar).
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["mcsim.sweep.execute"])
+    ctx = multiprocessing.get_context(start_method())
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["mcsim.sweep.execute"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
 
     def close() -> None:

@@ -10,12 +10,15 @@ Every file is written under a temporary name and then renamed (``os.replace`` is
 batch's patients file is renamed before its runs file, so the runs files are the commit record:
 a run is stored if and only if its row is in ``runs/``. Killing the process at any moment
 therefore loses at most the runs in flight, and ``--resume`` reruns exactly the missing ones.
-A lock file keeps two sweeps from writing into one folder at once.
+A lock file keeps two sweeps from writing into one folder at once. It is an operating-system
+lock (:mod:`filelock`: ``flock`` on Linux and macOS, ``msvcrt`` on Windows), which the system
+drops when its process dies, so the lock of a killed sweep is taken over by the next one; what
+a killed process leaves half-written (a ``.NAME.tmp-PID`` file, even a temporary manifest with no
+manifest beside it) is removed when the folder is opened again.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -24,11 +27,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from mcsim.errors import InputError
 from mcsim.metrics import METRIC_KEYS
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 RUNS = "runs"
 PATIENTS = "patients"
 
@@ -91,7 +96,7 @@ class SweepStore:
         self.out = out
         self.manifest = manifest
         self.factor_types = factor_types
-        self._lock_fh: Any = None
+        self._lock: FileLock | None = None
 
     # ----------------------------------------------------------------------------------------
     @classmethod
@@ -111,7 +116,7 @@ class SweepStore:
         out.mkdir(parents=True, exist_ok=True)
         types = {f["path"]: _factor_type(f) for f in manifest["factors"]}
         store = cls(out, manifest, types)
-        store._lock()
+        store._acquire()
         try:
             store._check_and_init(resume)
         except BaseException:
@@ -119,22 +124,23 @@ class SweepStore:
             raise
         return store
 
-    def _lock(self) -> None:
-        fh = open(self.out / ".lock", "a+b")  # noqa: SIM115 (held until close)
+    def _acquire(self) -> None:
+        # Not blocking (timeout 0): a second sweep into a busy folder is a mistake to report.
+        # Not thread-local: the sweep's main thread opens and closes it, whatever ran between.
+        lock = FileLock(self.out / LOCK, timeout=0, thread_local=False)
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+            lock.acquire()
+        except Timeout:
             raise InputError(
                 "another mcsim sweep is writing to this folder", file=str(self.out), path="--out"
             ) from None
-        self._lock_fh = fh
+        self._lock = lock
 
     def close(self) -> None:
         """Release the folder's lock."""
-        if self._lock_fh is not None:
-            self._lock_fh.close()
-            self._lock_fh = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _check_and_init(self, resume: bool) -> None:
         mpath = self.out / MANIFEST
@@ -163,7 +169,10 @@ class SweepStore:
                     path="--out",
                 )
             return
-        others = [p.name for p in self.out.iterdir() if p.name != ".lock"]
+        # What a process killed while writing the first manifest leaves is not "something else".
+        for p in self.out.glob(".*.tmp-*"):
+            p.unlink()
+        others = [p.name for p in self.out.iterdir() if p.name != LOCK]
         if others:
             raise InputError(
                 "is not empty and holds no sweep manifest; choose an empty or new folder",
