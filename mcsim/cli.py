@@ -131,6 +131,9 @@ def run(
     if out is not None and out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", file=str(out), path="--out")
     result = simulate(sc, seed, triage=triage, dispatch=dispatch, destination=destination)
+    result.provenance["scenario_file"] = str(path)
+    if set_:
+        result.provenance["overrides"] = list(set_)
     written = result.write(out) if out is not None else []
     if as_json:
         sys.stdout.write(json.dumps(result.metrics) + "\n")
@@ -527,11 +530,11 @@ def replay_log(
 
     original = None
     if against is not None:
-        import pandas as pd
+        from mcsim.tables import EVENTS, read_table
 
         if not (against / "events.parquet").is_file():
             raise InputError("no events.parquet here", file=str(against), path="--against")
-        original = pd.read_parquet(against / "events.parquet")
+        original = read_table(against / "events.parquet", EVENTS)
 
     ex = load_log(log)
     try:

@@ -34,10 +34,16 @@ def simulate(
     Returns:
         The run's metrics, event log and patients table.
     """
+    from mcsim.provenance import scenario_provenance
+
     if scenario is None:
         scenario = default_scenario_path()
+    file = None
     if not isinstance(scenario, Scenario):
+        file = str(scenario)
         scenario = load_scenario(scenario)
     model = MCIModel(scenario, seed, triage=triage, dispatch=dispatch, destination=destination)
     model.run()
-    return model.result()
+    result = model.result()
+    result.provenance = scenario_provenance(scenario, file)
+    return result
