@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,7 +73,9 @@ def _root(
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # Piped or redirected, tables keep every character (a terminal's width would truncate them).
+    width = None if sys.stdout.isatty() else 100_000
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 @app.command()
@@ -268,6 +272,31 @@ def policies() -> None:
         )
 
 
+@contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback ``(done, total)``: a bar on stderr when it is a terminal, else none."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        f"[bold]{escape(what)}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "runs, ETA",
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
 def _num(x: Any, digits: int = 4) -> str:
     """A number for the comparison tables ("–" for an undefined one)."""
     import math
@@ -308,40 +337,50 @@ def compare(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object and nothing else.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1: run in this process).", min=1)
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
+    ] = None,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
-    import math
-
-    from mcsim.compare import KEY_METRICS, compare_runs, summarize
+    from mcsim.compare import KEY_METRICS, compare_runs, summarize, summary_records
+    from mcsim.library import default_scenario_path
     from mcsim.scenario import load_scenario
-    from mcsim.simulate import default_scenario_path
 
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     metrics = list(metric) if metric else list(KEY_METRICS)
-    runs = compare_runs(
-        sc,
-        triage=triage,
-        dispatch=dispatch,
-        destination=destination,
-        replications=replications,
-        seed=seed,
-        metrics=metrics,
-    )
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", file=str(out), path="--out")
+    with _progress_bar("compare") as advance:
+        runs = compare_runs(
+            sc,
+            triage=triage,
+            dispatch=dispatch,
+            destination=destination,
+            replications=replications,
+            seed=seed,
+            metrics=metrics,
+            workers=workers,
+            progress=advance,
+        )
     table = summarize(runs, metrics)
+    meta = {
+        "scenario": str(path),
+        "replications": replications,
+        "seed": seed,
+        "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
+    }
+    written = []
+    if out is not None:
+        from mcsim.compare import write_comparison
+
+        written = write_comparison(out, runs, table, meta)
     if as_json:
-        records = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-            for r in table.to_dict(orient="records")
-        ]
-        out = {
-            "scenario": str(path),
-            "replications": replications,
-            "seed": seed,
-            "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
-            "results": records,
-        }
-        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.write(json.dumps({**meta, "results": summary_records(table)}) + "\n")
         return
     con = _out()
     con.print(
@@ -368,6 +407,8 @@ def compare(
                 f"{_num(r['diff_mean'])} [{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]",
             )
         con.print(t)
+    if written:
+        con.print("written: " + ", ".join(str(p) for p in written))
 
 
 @app.command()
@@ -435,11 +476,29 @@ def analyze(
     factor: Annotated[
         str | None, typer.Option(help="Factor for the metric-against-factor plot.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the ranking as one JSON object, nothing else.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print the ranking as CSV, nothing else.")
+    ] = False,
 ) -> None:
     """Summarise a sweep: per-cell means with 95 % CIs, paired differences, a ranking."""
     from mcsim.analysis import analyze_sweep, write_report
 
+    if as_json and as_csv:
+        raise InputError("choose one of --json and --csv", path="--csv")
     a = analyze_sweep(sweep_dir, metric=metric, baseline=baseline)
+    if as_json or as_csv:
+        from mcsim.analysis import analysis_json, ranking_with_differences
+
+        if out is not None:
+            write_report(a, out, factor=factor)
+        if as_json:
+            sys.stdout.write(json.dumps(analysis_json(a)) + "\n")
+        else:
+            ranking_with_differences(a).to_csv(sys.stdout, index=False)
+        return
     con = _out()
     con.print(
         f"[bold]{escape(a.manifest['name'])}[/bold]  (sweep {a.manifest['sweep_id']}: "

@@ -357,8 +357,59 @@ METRICS = Table(
     "without `provenance`.",
 )
 
+COMPARE_RUNS = Table(
+    "comparison runs",
+    "`OUT/runs.parquet` of `mcsim compare --out OUT` (`mcsim.compare.compare_runs`)",
+    "one run: a policy combination and a replication",
+    (
+        Column("combination", "int64", "id", "the policy combination; 0 is the baseline"),
+        Column("triage", "string", "", "triage policy"),
+        Column("dispatch", "string", "", "dispatch policy"),
+        Column("destination", "string", "", "destination policy"),
+        Column("replication", "int64", "", "replication number"),
+        Column(
+            "seed",
+            "int64",
+            "",
+            "the run's seed: base seed + replication, the same in every "
+            "combination (common random numbers)",
+        ),
+    ),  # fmt: skip
+    notes="Then one float64 column per compared metric (`--metric`; metrics above), null when "
+    "undefined for the run.",
+)
+
+COMPARE_SUMMARY = Table(
+    "comparison summary",
+    "`OUT/summary.csv` of `mcsim compare --out OUT` (`mcsim.compare.summarize`); the same "
+    "records are `results` in `OUT/compare.json` and in `mcsim compare --json`",
+    "one policy combination and metric",
+    (
+        Column("combination", "int64", "id", "the policy combination; 0 is the baseline"),
+        Column("triage", "string", "", "triage policy"),
+        Column("dispatch", "string", "", "dispatch policy"),
+        Column("destination", "string", "", "destination policy"),
+        Column("metric", "string", "", "the metric (its unit is in its name, see metrics)"),
+        Column("n", "int64", "runs", "replications with a defined value"),
+        Column("mean", "float64", "metric", "mean over the replications", "n = 0"),
+        Column("sd", "float64", "metric", "standard deviation", "n < 2"),
+        Column("ci_low", "float64", "metric", "95 % Student-t interval, low end", "n < 2"),
+        Column("ci_high", "float64", "metric", "95 % Student-t interval, high end", "n < 2"),
+        Column("diff_n", "int64", "runs", "replication pairs with the baseline"),
+        Column(
+            "diff_mean", "float64", "metric", "mean paired difference to combination 0", "no pair"
+        ),
+        Column(
+            "diff_ci_low", "float64", "metric", "its 95 % interval, low end", "fewer than 2 pairs"
+        ),
+        Column(
+            "diff_ci_high", "float64", "metric", "its 95 % interval, high end", "fewer than 2 pairs"
+        ),
+    ),  # fmt: skip
+)
+
 #: Every table, in the order docs/data.md lists them.
-TABLES = (EVENTS, PATIENTS, METRICS, SWEEP_RUNS)
+TABLES = (EVENTS, PATIENTS, METRICS, SWEEP_RUNS, COMPARE_RUNS, COMPARE_SUMMARY)
 
 
 # --------------------------------------------------------------------------------------------

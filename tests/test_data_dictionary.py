@@ -16,10 +16,11 @@ import yaml
 
 import mcsim
 from mcsim.cli import main
+from mcsim.compare import SUMMARY_COLUMNS
 from mcsim.metrics import METRIC_KEYS
 from mcsim.provenance import scenario_sha256
 from mcsim.sweep.store import ID_COLUMNS, MANIFEST, PATIENTS, POLICY_COLUMNS, SweepStore
-from mcsim.tables import EVENTS, METRICS, SWEEP_RUNS, read_table
+from mcsim.tables import COMPARE_RUNS, COMPARE_SUMMARY, EVENTS, METRICS, SWEEP_RUNS, read_table
 from mcsim.tables import PATIENTS as PATIENTS_TABLE
 from tests.conftest import REPO, small_scenario_data
 
@@ -99,6 +100,19 @@ def test_metrics_json_carries_its_provenance(run_dir, tmp_path, capsys):
 def test_the_dictionary_lists_every_metric_and_the_sweep_identity_columns():
     assert [c.name for c in METRICS.columns] == [*METRIC_KEYS, "provenance"]
     assert [c.name for c in SWEEP_RUNS.columns] == [*ID_COLUMNS, *POLICY_COLUMNS]
+
+
+def test_compare_out_files_have_the_dictionary_columns(tmp_path):
+    out = tmp_path / "cmp"
+    args = ["compare", "highway_bus_crash_rural", "--replications", "2", "--metric", "deaths"]
+    assert main([*args, "--triage", "start,salt", "--out", str(out), "--json"]) == 0
+    schema = pq.read_schema(out / "runs.parquet")
+    fixed = [(f.name, _type(f.type)) for f in schema][: len(COMPARE_RUNS.columns)]
+    assert fixed == [(c.name, c.type) for c in COMPARE_RUNS.columns]
+    assert [f.name for f in schema][len(COMPARE_RUNS.columns) :] == ["deaths"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == [c.name for c in COMPARE_SUMMARY.columns]
+    assert list(SUMMARY_COLUMNS) == [c.name for c in COMPARE_SUMMARY.columns]
 
 
 def test_data_md_is_what_the_generator_writes():

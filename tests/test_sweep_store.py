@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from mcsim.errors import InputError
-from mcsim.sweep.execute import start_method
+from mcsim.parallel import start_method
 from mcsim.sweep.store import MANIFEST, SweepStore
 
 MANIFEST_DATA = {"hash": "h1", "sweep_id": "s1", "name": "t", "n_runs": 2, "factors": []}
@@ -96,7 +96,8 @@ def test_the_pool_start_method_exists_on_this_platform():
 def test_a_sweep_on_a_spawn_pool_stores_the_rows_of_the_default_pool(tmp_path, monkeypatch):
     import yaml
 
-    from mcsim.sweep import execute, read_runs, run_sweep
+    from mcsim import parallel
+    from mcsim.sweep import read_runs, run_sweep
     from tests.conftest import small_scenario_data
 
     (tmp_path / "town.yaml").write_text(yaml.safe_dump(small_scenario_data(15)))
@@ -113,6 +114,6 @@ def test_a_sweep_on_a_spawn_pool_stores_the_rows_of_the_default_pool(tmp_path, m
         )
     )
     run_sweep(sweep, tmp_path / "default", workers=1)
-    monkeypatch.setattr(execute, "start_method", lambda: "spawn")
+    monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
     run_sweep(sweep, tmp_path / "spawn", workers=1)
     pd.testing.assert_frame_equal(read_runs(tmp_path / "default"), read_runs(tmp_path / "spawn"))
