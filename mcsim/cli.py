@@ -413,7 +413,12 @@ def compare(
 
 @app.command()
 def sweep(
-    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)],
+    sweep_file: Annotated[
+        Path,
+        typer.Argument(
+            help="Sweep YAML file, or a shipped one's name (stadium_fleet).", show_default=False
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Sweep folder (Parquet dataset + manifest).")],
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: every core).", min=1)
@@ -434,7 +439,10 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
+    from mcsim.library import resolve
     from mcsim.sweep import run_sweep
+
+    sweep_file = resolve(sweep_file, sub="sweeps")
 
     show = not quiet and sys.stdout.isatty()
     try:
@@ -539,7 +547,11 @@ app.add_typer(exercise_app, name="exercise")
 @exercise_app.command("run")
 def exercise_run(
     exercise: Annotated[
-        Path, typer.Argument(help="Exercise script (YAML/JSON) or log (JSON).", show_default=False)
+        Path,
+        typer.Argument(
+            help="Exercise script (YAML/JSON) or log (JSON), or a shipped script's name.",
+            show_default=False,
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option(help="Exercise log to write (default: NAME.log.json here).")
@@ -551,7 +563,9 @@ def exercise_run(
     """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
     from mcsim.exercise.log import is_log, load_log, load_script, read_data
     from mcsim.exercise.runner import run_exercise
+    from mcsim.library import resolve
 
+    exercise = resolve(exercise, sub="exercises")
     data = read_data(exercise)
     script = load_log(exercise) if is_log(data) else load_script(exercise)
     try:

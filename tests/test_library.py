@@ -168,3 +168,16 @@ def test_quick_commands_import_no_model(args, unwanted):
         f"heavy = {unwanted!r} & set(sys.modules); assert rc == 0 and not heavy, (rc, heavy)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_shipped_sweeps_and_exercises_by_name(tmp_path, monkeypatch, capsys):
+    from mcsim.sweep import load_sweep
+
+    monkeypatch.chdir(tmp_path)
+    assert resolve("stadium_fleet", sub="sweeps") == SCENARIOS / "sweeps" / "stadium_fleet.yaml"
+    assert load_sweep(resolve("stadium_fleet", sub="sweeps")).name == "stadium fleet size"
+    code, out, err = run_cli(
+        capsys, "exercise", "run", "bridge_closed_hospital_full", "--out", "ex.json"
+    )
+    assert code == 0, err
+    assert (tmp_path / "ex.json").is_file() and "log written" in out
