@@ -104,7 +104,7 @@ EVENTS = Table(
         ),
         Column("rpm", "float32", "0-12", "the patient's true RPM score at the event", "no patient"),
         Column("detail", "string", "", "free text: why, or which resource", "no detail", ""),
-    ),  # fmt: skip
+    ),
 )
 
 PATIENTS = Table(
@@ -126,6 +126,15 @@ PATIENTS = Table(
         Column("age", "int32", "years", "age"),
         Column("penetrating", "bool", "", "penetrating (not blunt) injury"),
         Column("needs_surgery", "bool", "", "definitive care is an operation"),
+        Column("iss", "int32", "1-75", "true Injury Severity Score"),
+        Column("haemorrhage", "bool", "", "a bleeding injury: the bleeding clock runs"),
+        Column("bleed_controlled", "bool", "", "a tourniquet holds a limb bleed (at the end)"),
+        Column(
+            "care_need",
+            "category",
+            "",
+            "what the injuries need from a hospital (mcsim.enums.CareNeed: the care pathway)",
+        ),
         Column("rpm0", "int32", "0-12", "true RPM score at injury"),
         Column("rr0", "int32", "breaths/min", "true respiratory rate at injury"),
         Column("pulse0", "int32", "beats/min", "true pulse at injury"),
@@ -176,7 +185,15 @@ PATIENTS = Table(
             "hospital",
             "category",
             "id",
-            "the hospital they reached (scenario id)",
+            "the hospital they are at in the end (scenario id; after any transfer)",
+            "reached none",
+            "",
+        ),
+        Column(
+            "first_hospital",
+            "category",
+            "id",
+            "the hospital they first reached, before any transfer",
             "reached none",
             "",
         ),
@@ -226,7 +243,7 @@ PATIENTS = Table(
             "0-1",
             "the patient's frailty draw: survives iff below p_survival",
         ),
-    ),  # fmt: skip
+    ),
 )
 
 SWEEP_RUNS = Table(
@@ -249,7 +266,7 @@ SWEEP_RUNS = Table(
         Column("policy.triage", "string", "", "triage policy of the run"),
         Column("policy.dispatch", "string", "", "dispatch policy of the run"),
         Column("policy.destination", "string", "", "destination policy of the run"),
-    ),  # fmt: skip
+    ),
     notes="Between `seed` and the policies come the factor columns, one per factor, named by "
     "its scenario field path (`stations[0].vehicles[0].count`; int64, float64, bool, or string "
     "for anything else, JSON-encoded). After the policies come the metrics, float64, one column "
@@ -273,6 +290,12 @@ METRICS = Table(
         Column("deaths_prehospital", "int", "patients", "died at the scene or in transport"),
         Column("deaths_in_hospital", "int", "patients", "died at a hospital"),
         Column("expected_survivors", "float", "patients", "sum of survival probabilities"),
+        Column(
+            "expected_deaths",
+            "float",
+            "patients",
+            "deaths recorded plus those still to come (1 - survival probability of the rest)",
+        ),
         Column("critical", "int", "patients", "true critical immediate survivors"),
         Column("critical_deaths", "int", "patients", "of whom died"),
         Column(
@@ -352,7 +375,7 @@ METRICS = Table(
             "validated content), seed, policies {triage, dispatch, destination}, "
             "policy_params (the scenario's policies.params)",
         ),
-    ),  # fmt: skip
+    ),
     notes="Further keys may follow the ones listed; `mcsim run --json` prints the same object "
     "without `provenance`.",
 )
@@ -374,7 +397,7 @@ COMPARE_RUNS = Table(
             "the run's seed: base seed + replication, the same in every "
             "combination (common random numbers)",
         ),
-    ),  # fmt: skip
+    ),
     notes="Then one float64 column per compared metric (`--metric`; metrics above), null when "
     "undefined for the run.",
 )
@@ -405,7 +428,7 @@ COMPARE_SUMMARY = Table(
         Column(
             "diff_ci_high", "float64", "metric", "its 95 % interval, high end", "fewer than 2 pairs"
         ),
-    ),  # fmt: skip
+    ),
 )
 
 #: Every table, in the order docs/data.md lists them.
