@@ -147,6 +147,8 @@ class RunResult:
         resources: static facts the metrics need (fleet size, hospital capacities, horizon).
         seed: the run's seed.
         policies: the policy names used, by kind.
+        provenance: what is known of the scenario that ran (name, file, content hash; see
+            :mod:`mcsim.provenance`), written into ``metrics.json``.
     """
 
     metrics: dict[str, Any]
@@ -155,13 +157,26 @@ class RunResult:
     resources: dict[str, Any]
     seed: int
     policies: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``."""
+        """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``.
+
+        The tables are written in their file form (missing ids as nulls, docs/data.md); read
+        them back into this form with :func:`mcsim.tables.read_table`. ``metrics.json`` is the
+        metrics plus a ``provenance`` key.
+        """
+        from mcsim.provenance import run_provenance
+        from mcsim.tables import EVENTS, PATIENTS, write_table
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]
-        self.events.to_parquet(paths[0], index=False)
-        self.patients.to_parquet(paths[1], index=False)
-        paths[2].write_text(json.dumps(self.metrics, indent=2, sort_keys=False) + "\n")
+        write_table(self.events, EVENTS, paths[0])
+        write_table(self.patients, PATIENTS, paths[1])
+        doc = {
+            **self.metrics,
+            "provenance": run_provenance(self.seed, self.policies, self.provenance),
+        }
+        paths[2].write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
         return paths
