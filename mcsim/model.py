@@ -13,7 +13,8 @@ activity is an event at the simulated minute it happens, kept in one determinist
 2. **EMS alert** (``onset + response.alert_delay_min``): triage officers and paramedics leave
    the ambulance station nearest to the scene; the dispatcher sends free ambulances (dispatch
    policy: which vehicle) until the seats committed to the scene cover the patients still there.
-3. **Hospital alert** (``onset + response.hospital_alert_delay_min``, first incident only):
+3. **Hospital alert** (``onset + response.hospital_alert_delay_min``, first incident only,
+   :class:`~mcsim.agents.hospital_system.HospitalSystem`):
    every hospital calls in its on-call teams, who get ready (``callin_delay_min``) and drive in,
    and opens its surge capacity ``surge_delay_min`` later.
 4. **Triage**: the first officer on scene spends ``global_sort_min`` on the global sort, after
@@ -58,6 +59,7 @@ import numpy as np
 from mcsim import physiology as phys
 from mcsim.agents.ambulance import Ambulance
 from mcsim.agents.hospital import Hospital
+from mcsim.agents.hospital_system import HospitalSystem
 from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
 from mcsim.agents.patient import AT_SCENE, Patient
 from mcsim.agents.staff import Staff
@@ -149,6 +151,7 @@ class MCIModel(mesa.Model):
         self.region: Region = build_region(scenario.region)
         self.finished = False
         self._deferred_deaths: list[tuple[float, int, Patient]] = []
+        self.hospital_system = HospitalSystem(self)  # on-call teams, alert, transfers
 
         self.hospitals: dict[str, Hospital] = {}
         for h in scenario.hospitals:
@@ -176,7 +179,7 @@ class MCIModel(mesa.Model):
         self.free_vehicles: dict[int, Ambulance] = {v.vid: v for v in self.vehicles}
 
         self.staff: list[Staff] = []
-        self._create_hospital_teams()
+        self.hospital_system.create_teams()
         self.on_call_teams = tuple(self.staff)  # the teams the hospital alert calls in
 
         self.scenes: list[Scene] = []
@@ -191,7 +194,7 @@ class MCIModel(mesa.Model):
         self.schedule(
             first_onset + scenario.response.hospital_alert_delay_min,
             Phase.DECISION,
-            self.alert_hospitals,
+            self.hospital_system.alert,
         )
         self.schedule(self.horizon_min, Phase.END, self._end)
 
@@ -298,41 +301,7 @@ class MCIModel(mesa.Model):
         if on_at is None:
             return
         for h in self.hospital_list:
-            load = h.queue_length() + h.en_route
-            if not h.on_diversion:
-                full = h.view_free(Resource.RESUS_BAY) == 0 and h.view_free(Resource.ED_BED) == 0
-                if full and load >= on_at:
-                    h.on_diversion = True
-                    self.log.add(
-                        self.now,
-                        EventKind.DECISION,
-                        hospital=h.hid,
-                        node=h.node,
-                        detail=f"diversion on (load {load})",
-                    )
-            elif load < self.diversion_off_below:
-                h.on_diversion = False
-                self.log.add(
-                    self.now,
-                    EventKind.DECISION,
-                    hospital=h.hid,
-                    node=h.node,
-                    detail=f"diversion off (load {load})",
-                )
-
-    def expected_wait_min(self, h: Hospital) -> float:
-        """A crude estimate of the wait for a bed on arrival at ``h`` [assumption].
-
-        Patients queueing or en route beyond the free resus bays and ED beds, times the mean
-        serious-ED service time, shared among the bays and beds that turn over (those not still
-        held by patients from before the incident).
-        """
-        free = h.view_free(Resource.RESUS_BAY) + h.view_free(Resource.ED_BED)
-        ahead = h.queue_length() + h.en_route - free
-        if ahead <= 0:
-            return 0.0
-        servers = sum(h.capacity[r] - h.occupied[r] for r in (Resource.RESUS_BAY, Resource.ED_BED))
-        return ahead * self.spec.hospital_care.ed_serious_min / max(1, servers)
+            h.update_diversion(on_at, self.diversion_off_below)
 
     # ================================================================ the event loop
 
@@ -531,98 +500,6 @@ class MCIModel(mesa.Model):
         scene.alerted = True
         # After every alert of this minute: scenes alerted together share the fleet by need.
         self.schedule(self.now, Phase.DECISION, self.dispatch_round)
-
-    def alert_hospitals(self) -> None:
-        """Hospitals declare a major incident: call-in, surge plan, beds cleared.
-
-        Every on-call team is called; each leaves home after its own lognormal delay (median
-        the hospital's ``callin_delay_min`` for trauma teams, ``surgical_callin_median_min``
-        for surgical teams) and drives in. Surge capacity opens ``surge_delay_min`` later;
-        patients from before the incident start moving out of their beds.
-        """
-        care = self.spec.hospital_care
-        rng = self.streams.stream("callin")
-        for s in self.on_call_teams:
-            if s.role is not StaffRole.HOSPITAL_TEAM or s.hospital is None:
-                continue
-            if s.resource is Resource.SURGICAL_TEAM:
-                median, sigma = care.surgical_callin_median_min, care.surgical_callin_sigma
-            else:
-                median, sigma = s.hospital.spec.callin_delay_min, care.callin_sigma
-            delay = median * math.exp(sigma * float(rng.standard_normal())) if median > 0 else 0.0
-            s.call_in(s.hospital, delay)
-        for h in self.hospital_list:
-            if any(h.spec.surge.model_dump().values()):
-                self.schedule(self.now + h.spec.surge_delay_min, Phase.DECISION, h.open_surge)
-            h.clear_occupied_beds()
-
-    def _create_hospital_teams(self) -> None:
-        junctions = self.region.nodes_of_kind(NodeKind.JUNCTION)
-        care = self.spec.hospital_care
-        for h in self.hospital_list:
-            homes = [self.region.index(n) for n in h.spec.staff_home_nodes]
-            rng = self.streams.stream(f"staff/{h.hid}")
-            kinds = [Resource.TEAM] * h.spec.teams_on_call
-            kinds += [Resource.SURGICAL_TEAM] * h.spec.surgical_teams_on_call_count(care)
-            for k, kind in enumerate(kinds):
-                if homes:
-                    home = homes[k % len(homes)]
-                else:
-                    pool = junctions if len(junctions) else np.arange(self.region.n_nodes)
-                    home = int(pool[int(rng.integers(len(pool)))])
-                s = Staff(self, len(self.staff), StaffRole.HOSPITAL_TEAM, home)
-                s.hospital = h
-                s.resource = kind
-                self.staff.append(s)
-
-    def transfer(self, p: Patient, origin: Hospital, steps: tuple[Step, ...]) -> None:
-        """Secondary transfer: ``origin`` cannot run ``steps``; the nearest that can takes over.
-
-        An inter-hospital vehicle (not the incident fleet) leaves after
-        ``hospital_care.transfer_delay_min``. Where no receiving hospital can run the first
-        step, the patient stays, waiting, and the log says why.
-        """
-        from_origin = self.region.travel_from(origin.node)
-        options = [
-            h
-            for h in self.receiving_hospitals
-            if h is not origin and h.offers(steps[0]) and not math.isinf(from_origin[h.node])
-        ]
-        if not options:
-            p.record(
-                EventKind.TRANSFER, hospital=origin.hid, detail=f"no hospital for {steps[0].name}"
-            )
-            return
-        target = min(options, key=lambda h: (from_origin[h.node], h.hid))
-        arrive = self.now + self.spec.hospital_care.transfer_delay_min + from_origin[target.node]
-        p.pending_steps = steps
-        if p.state is not PatientState.DEFINITIVE_CARE:
-            p.set_care(self.spec.physiology.transport_care_factor)
-            p.set_state(
-                PatientState.IN_TRANSPORT,
-                EventKind.TRANSFER,
-                hospital=target.hid,
-                node=origin.node,
-                to_node=target.node,
-                arrive_min=arrive,
-                detail=f"from {origin.hid}",
-            )
-        else:
-            p.record(
-                EventKind.TRANSFER,
-                hospital=target.hid,
-                node=origin.node,
-                to_node=target.node,
-                arrive_min=arrive,
-                detail=f"from {origin.hid}",
-            )
-        target.expect(1)
-        self.schedule(arrive, Phase.ARRIVAL, self._transfer_arrival, p, target)
-
-    def _transfer_arrival(self, p: Patient, h: Hospital) -> None:
-        h.expect(-1)
-        if p.state is not PatientState.DEAD:
-            h.admit(p, how="transfer")
 
     # ================================================================ scene work
 
@@ -1077,7 +954,7 @@ class MCIModel(mesa.Model):
             icu if icu > 0 else 0,
             h.queue_length(),
             h.received + h.en_route,
-            self.expected_wait_min(h),
+            h.expected_wait_min(),
             dict(self.assigned_by_tag[h.hid]),
             h.view_free(Resource.TEAM),
             h.view_free(Resource.SURGICAL_TEAM),
