@@ -10,9 +10,10 @@ activity is an event at the simulated minute it happens, kept in one determinist
    living patient's death from untreated deterioration is scheduled; walking patients who
    will leave on their own, and non-walking ones whom bystanders will drive
    (``carried_by_bystanders_share``), get a departure time.
-2. **EMS alert** (``onset + response.alert_delay_min``): triage officers and paramedics leave
-   the ambulance station nearest to the scene; the dispatcher sends free ambulances (dispatch
-   policy: which vehicle) until the seats committed to the scene cover the patients still there.
+2. **EMS alert** (``onset + response.alert_delay_min``, :mod:`mcsim.dispatch_centre`): triage
+   officers and paramedics leave the ambulance station nearest to the scene; the dispatcher
+   sends free ambulances (dispatch policy: which vehicle) until the seats committed to the
+   scene cover the patients still there.
 3. **Hospital alert** (``onset + response.hospital_alert_delay_min``, first incident only,
    :class:`~mcsim.agents.hospital_system.HospitalSystem`):
    every hospital calls in its on-call teams, who get ready (``callin_delay_min``) and drive in,
@@ -65,6 +66,7 @@ from mcsim.agents.patient import AT_SCENE, Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
 from mcsim.clock import EventQueue
+from mcsim.dispatch_centre import DispatchCentre
 from mcsim.enums import (
     CareNeed,
     EventKind,
@@ -85,21 +87,14 @@ from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
 from mcsim.policies import default_registry
 from mcsim.policies.triage import apply_mistriage
 from mcsim.policies.views import (
-    DestinationContext,
-    HospitalView,
-    PatientView,
     TriageContext,
     TrueState,
-    VehicleView,
 )
 from mcsim.records import EventLog, RunResult
 from mcsim.region import Region, build_region
 from mcsim.rng import RandomStreams
 from mcsim.scenario import IncidentSpec, Scenario
-from mcsim.scene import CARE_ORDER, TRANSPORT_ORDER, Scene
-
-#: How many waiting patients per tag a dispatch policy is shown when a vehicle loads.
-LOADING_LOOKAHEAD = 8
+from mcsim.scene import CARE_ORDER, LOADING_LOOKAHEAD, TRANSPORT_ORDER, Scene
 
 
 class MCIModel(mesa.Model):
@@ -151,6 +146,7 @@ class MCIModel(mesa.Model):
         self.region: Region = build_region(scenario.region)
         self.finished = False
         self._deferred_deaths: list[tuple[float, int, Patient]] = []
+        self.dispatch_centre = DispatchCentre(self)  # EMS alert, dispatch, destinations
         self.hospital_system = HospitalSystem(self)  # on-call teams, alert, transfers
 
         self.hospitals: dict[str, Hospital] = {}
@@ -162,8 +158,6 @@ class MCIModel(mesa.Model):
         # The hospitals that receive patients (an exercise inject may close one; the same list
         # object as hospital_list until then). Self-transport tokens: see _self_arrival.
         self.receiving_hospitals = self.hospital_list
-        self._candidate_list: list[Hospital] | None = None  # see _destination_candidates
-        self._candidate_nodes = np.empty(0, dtype=np.intp)
         self.self_trip_tokens: dict[int, int] = {}
 
         self.vehicles: list[Ambulance] = []
@@ -294,14 +288,6 @@ class MCIModel(mesa.Model):
         if self._mistriage_on:
             tag = apply_mistriage(tag, self.triage_error_u[p.pid], **self.mistriage)
         return tag
-
-    def _update_diversion(self) -> None:
-        """Hospitals go on (or come off) diversion by the scenario's thresholds (hysteresis)."""
-        on_at = self.diversion_on_at
-        if on_at is None:
-            return
-        for h in self.hospital_list:
-            h.update_diversion(on_at, self.diversion_off_below)
 
     # ================================================================ the event loop
 
@@ -472,7 +458,12 @@ class MCIModel(mesa.Model):
             elif i in carried and not p.walking0 and row["extraction_min"] <= access:
                 delay = max(float(carried_delay[i]), access)
                 self.schedule(self.now + delay, Phase.DECISION, self.self_transport, p, True)
-        self.schedule(self.now + sc.response.alert_delay_min, Phase.DECISION, self.alert_ems, scene)
+        self.schedule(
+            self.now + sc.response.alert_delay_min,
+            Phase.DECISION,
+            self.dispatch_centre.alert_ems,
+            scene,
+        )
 
     def extracted(self, p: Patient) -> None:
         """A trapped patient is freed and can be triaged."""
@@ -481,25 +472,6 @@ class MCIModel(mesa.Model):
         p.set_state(PatientState.AWAITING_TRIAGE, EventKind.EXTRACTED)
         p.scene.awaiting_triage.append(p)
         self._wake_officers(p.scene)
-
-    def alert_ems(self, scene: Scene) -> None:
-        """EMS is alerted: scene staff leave the nearest station; ambulances are dispatched."""
-        resp = self.spec.response
-        to_scene = self.region.travel_to(scene.node)
-        station_ids = list(self.station_nodes)
-        nearest = min(
-            station_ids, key=lambda s: (to_scene[self.station_nodes[s]], station_ids.index(s))
-        )
-        home = self.station_nodes[nearest]
-        roles = [StaffRole.TRIAGE_OFFICER] * resp.triage_officers
-        roles += [StaffRole.PARAMEDIC] * resp.paramedics
-        for role in roles:
-            s = Staff(self, len(self.staff), role, home)
-            self.staff.append(s)
-            s.send_to_scene(scene)
-        scene.alerted = True
-        # After every alert of this minute: scenes alerted together share the fleet by need.
-        self.schedule(self.now, Phase.DECISION, self.dispatch_round)
 
     # ================================================================ scene work
 
@@ -640,10 +612,11 @@ class MCIModel(mesa.Model):
             if s.patient is None:
                 break
         self.try_loading(scene)
-        self.dispatch_round()
+        self.dispatch_centre.dispatch_round()
 
     def try_loading(self, scene: Scene) -> None:
         """Load every waiting vehicle that the dispatch policy can fill."""
+        centre = self.dispatch_centre
         select = self.dispatch_rule.select_patients
         factor = self.spec.physiology.transport_care_factor
         while scene.vehicles_waiting:
@@ -652,8 +625,8 @@ class MCIModel(mesa.Model):
                 return
             v = scene.vehicles_waiting[0]
             by_id = {p.pid: p for p in waiting}
-            vview = self.vehicle_view(v, scene)
-            ids = select([self.patient_view(p) for p in waiting], vview)
+            vview = centre.vehicle_view(v, scene)
+            ids = select([centre.patient_view(p) for p in waiting], vview)
             if not ids:
                 return
             all_minor = all(i in by_id and by_id[i].tag is TriageTag.MINOR for i in ids)
@@ -743,7 +716,7 @@ class MCIModel(mesa.Model):
     def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
         """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
         from_origin = self.region.travel_from(origin)
-        hospitals = self._destination_candidates(from_origin)
+        hospitals = self.dispatch_centre.destination_candidates(from_origin)
         c = self.spec.response.hospital_choice
         options = [
             ChoiceOption(
@@ -779,188 +752,15 @@ class MCIModel(mesa.Model):
 
     # ================================================================ dispatch & destination
 
-    def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
-        """What the dispatcher knows of ``v`` for ``scene``."""
-        return VehicleView(
-            id=v.vid,
-            type=v.vtype,
-            capacity=v.capacity,
-            node=v.node,
-            travel_min_to_scene=float(self.region.travel_to(scene.node)[v.node]),
-            station=v.station,
-            untriaged_at_scene=scene.untriaged,
-            minor_seats=self.strategy.minor_seats,
-        )
-
-    def patient_view(self, p: Patient) -> PatientView:
-        """What responders know of ``p`` (cached until the patient is triaged again)."""
-        o = p.observed
-        cached = p.view_cache
-        if cached is not None and cached.tag is p.tag and p.view_observed is o:
-            return cached
-        p.view_observed = o
-        p.view_cache = PatientView(
-            id=p.pid,
-            tag=p.tag,
-            age=p.age,
-            walking=o.walking if o else p.walking0,
-            rr=o.rr if o else -1,
-            pulse=o.pulse if o else -1,
-            sbp=o.sbp if o else -1,
-            gcs=o.gcs if o else -1,
-            triaged_min=p.triaged_min,
-            observed_rpm=phys.observed_rpm(o, self.spec.physiology) if o else -1,
-            u_destination=self.destination_u[p.pid],
-        )
-        return p.view_cache
+    # ================================================================ delegates and results
 
     def dispatch_round(self) -> None:
-        """Send free vehicles to the scenes in proportion to their need, one at a time.
-
-        Each vehicle goes to the alerted scene with unmet need whose patients needing a seat,
-        per seat already sent there plus one, are most (D'Hondt's rule; ties by scene order), so
-        that two bomb sites share the fleet by need instead of the first listed taking it all.
-        Within a scene, the dispatch policy chooses which vehicle.
-        """
-        select = self.dispatch_rule.select_vehicle
-        scenes = [s for s in self.scenes if s.alerted]
-        if not scenes or not self.free_vehicles:
-            return
-        views: dict[int, dict[int, VehicleView]] = {}
-        refused: set[int] = set()
-        while self.free_vehicles:
-            best = None
-            best_claim = 0.0
-            for i, scene in enumerate(scenes):
-                if scene.demand - scene.committed_capacity <= 0 or i in refused:
-                    continue
-                # Proportional to need (D'Hondt): patients waiting per seat already sent + 1.
-                claim = scene.demand / (scene.committed_capacity + 1)
-                if claim > best_claim:
-                    best, best_claim = i, claim
-            if best is None:
-                return
-            scene = scenes[best]
-            cand = views.get(best)
-            if not cand:
-                cand = views[best] = self._vehicle_candidates(scene)
-            vid = select(list(cand.values()))
-            if vid is None:
-                refused.add(best)
-                continue
-            if vid not in cand:
-                raise RuntimeError(
-                    f"dispatch policy {self.policy_names['dispatch']!r} chose vehicle "
-                    f"{vid}, which is not free"
-                )
-            for c in views.values():
-                c.pop(vid, None)
-            v = self.free_vehicles.pop(vid)
-            v.dispatch(scene)
-
-    def _vehicle_candidates(self, scene: Scene) -> dict[int, VehicleView]:
-        """Views of the free vehicles nearest to ``scene`` (by travel time, then id).
-
-        At most ``response.dispatch_candidates`` of them, in the order the free vehicles are
-        kept, so that a dispatch decision does not cost a view of every vehicle in the region.
-        """
-        free = self.free_vehicles
-        k = self.spec.response.dispatch_candidates
-        if len(free) > k:
-            to_scene = self.region.travel_to(scene.node)
-            vids = np.fromiter(free.keys(), dtype=np.int64, count=len(free))
-            nodes = np.fromiter((v.node for v in free.values()), dtype=np.intp, count=len(free))
-            order = np.lexsort((vids, to_scene[nodes]))[:k]
-            chosen = set(vids[order].tolist())
-            vehicles = [v for v in free.values() if v.vid in chosen]
-        else:
-            vehicles = list(free.values())
-        return {v.vid: self.vehicle_view(v, scene) for v in vehicles}
-
-    def vehicle_free(self, v: Ambulance) -> None:
-        """A vehicle finished its handover or reached its station."""
-        self.free_vehicles[v.vid] = v
-        self.dispatch_round()
-        if v.vid in self.free_vehicles and v.state is VehicleState.AT_HOSPITAL:
-            del self.free_vehicles[v.vid]
-            v.return_to_station()
+        """Send free vehicles to the scenes that need them (:class:`DispatchCentre`)."""
+        self.dispatch_centre.dispatch_round()
 
     def choose_destination(self, patients: list[Patient], origin: int) -> Hospital:
-        """Apply the destination policy for ``patients`` leaving ``origin``."""
-        self._update_diversion()
-        from_origin = self.region.travel_from(origin)
-        views = [
-            self.hospital_view(h, float(from_origin[h.node]))
-            for h in self._destination_candidates(from_origin)
-        ]
-        pviews = [self.patient_view(p) for p in patients]
-        kw = self.destination_params
-        if "context" in self._destination_needs:
-            scene = patients[0].scene if patients else None
-            waiting = scene.waiting_heads(LOADING_LOOKAHEAD) if scene is not None else []
-            physio = self.spec.physiology
-            kw = dict(
-                kw,
-                context=DestinationContext(
-                    now_min=self.now,
-                    waiting=tuple(self.patient_view(p) for p in waiting),
-                    care_factor_transport=physio.transport_care_factor,
-                    care_factor_wait=physio.hospital_wait_care_factor,
-                ),
-            )
-        hid = self.destination_policy(pviews, views, **kw)
-        if hid not in self.hospitals:
-            raise RuntimeError(
-                f"destination policy {self.policy_names['destination']!r} chose unknown "
-                f"hospital {hid!r}"
-            )
-        counts = self.assigned_by_tag[hid]
-        for p in patients:
-            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
-        return self.hospitals[hid]
-
-    def _destination_candidates(self, from_origin: np.ndarray) -> list[Hospital]:
-        """The receiving hospitals nearest to the origin, in scenario order.
-
-        At most ``response.destination_candidates`` of them (ties by scenario order), so that a
-        decision costs the same in a region with a hundred hospitals as with ten.
-        """
-        hospitals = self.receiving_hospitals
-        k = self.spec.response.destination_candidates
-        if k <= 0 or len(hospitals) <= k:
-            return hospitals
-        if self._candidate_list is not hospitals:
-            self._candidate_list = hospitals
-            self._candidate_nodes = np.array([h.node for h in hospitals], dtype=np.intp)
-        nearest = np.argsort(from_origin[self._candidate_nodes], kind="stable")[:k]
-        return [hospitals[i] for i in sorted(nearest.tolist())]
-
-    def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
-        """What a destination policy knows of ``h``.
-
-        Built for every candidate hospital of every departure, hence positional arguments.
-        """
-        free = h.free
-        icu = free[Resource.ICU_BED]
-        return HospitalView(
-            h.hid,
-            h.node,
-            travel_min,
-            h.trauma_level,
-            h.spec.accepts_children,
-            h.on_diversion,
-            max(0, free[Resource.RESUS_BAY]),
-            max(0, free[Resource.ED_BED]),
-            icu if icu > 0 else 0,
-            h.queue_length(),
-            h.received + h.en_route,
-            h.expected_wait_min(),
-            dict(self.assigned_by_tag[h.hid]),
-            h.view_free(Resource.TEAM),
-            h.view_free(Resource.SURGICAL_TEAM),
-        )
-
-    # ================================================================ results
+        """The destination policy's hospital for ``patients`` leaving ``origin``."""
+        return self.dispatch_centre.choose_destination(patients, origin)
 
     def result(self) -> RunResult:
         """The records and metrics of the run so far (normally called after :meth:`run`)."""

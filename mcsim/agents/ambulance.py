@@ -104,7 +104,7 @@ class Ambulance(Traveller, mesa.Agent):
         scene = self.scene
         assert scene is not None
         scene.committed_capacity -= self.capacity
-        hospital = m.choose_destination(self.patients, self.node)
+        hospital = m.dispatch_centre.choose_destination(self.patients, self.node)
         self.destination = hospital.hid
         minutes = m.region.travel_min(self.node, hospital.node)
         arrive = m.now + minutes
@@ -154,7 +154,7 @@ class Ambulance(Traveller, mesa.Agent):
         m = self.model
         self.state = VehicleState.AT_HOSPITAL
         self._record(EventKind.HANDOVER_DONE, node=self.node, hospital=hospital.hid)
-        m.vehicle_free(self)
+        m.dispatch_centre.vehicle_free(self)
 
     def return_to_station(self) -> None:
         """Drive home."""
@@ -167,4 +167,4 @@ class Ambulance(Traveller, mesa.Agent):
         m = self.model
         self.state = VehicleState.AT_STATION
         self._record(EventKind.VEHICLE_AT_STATION, node=self.node)
-        m.vehicle_free(self)
+        m.dispatch_centre.vehicle_free(self)

@@ -101,7 +101,7 @@ class Patient(mesa.Agent):
         self.caregiver = None
         self.held: list = []  # (hospital, resource) held, released on death or discharge
         self.waiting_for = None  # the hospital resource queued for, if any
-        self.view_cache = None  # the PatientView policies last saw (see MCIModel.patient_view)
+        self.view_cache = None  # the PatientView policies last saw (DispatchCentre.patient_view)
         self.view_observed = None
         self.in_demand = False  # counted in its scene's demand for transport
         self._death_token = 0
