@@ -218,7 +218,22 @@ class Patient(mesa.Agent):
         else:
             self.death_place = DeathPlace.HOSPITAL
         self.set_state(PatientState.DEAD, EventKind.DEATH, detail=why)
-        m.on_patient_death(self, prev)
+        self._tidy_up_after_death(prev)
+
+    def _tidy_up_after_death(self, prev: PatientState) -> None:
+        """Give back what the patient held: a seat in demand, a care giver, hospital resources.
+
+        Then, if they died at an alerted scene, the scene moves on (care, loading, dispatch).
+        """
+        work = self.model.scene_work
+        work.leave_demand(self)
+        if self.caregiver is not None:
+            work.release_caregiver(self)
+        if self.held:
+            for h in {id(h): h for h, _ in self.held}.values():
+                h.release_all(self)
+        if prev in AT_SCENE and self.scene.alerted:
+            work.scene_changed(self.scene)
 
     # ---------------------------------------------------------------- outcome
 
