@@ -7,7 +7,8 @@ loop and starts the incidents; the behaviour lives where each phase happens, in
 :class:`~mcsim.scene_work.SceneWork` (the scene), :class:`~mcsim.dispatch_centre.DispatchCentre`
 (vehicles, destinations and what policies see), :class:`~mcsim.agents.hospital.Hospital` and
 :class:`~mcsim.agents.hospital_system.HospitalSystem` (hospitals), and the agents themselves.
-The order of phases and the rules of the response are:
+A patient's story in order is in :class:`~mcsim.agents.patient.Patient`'s docstring. The order
+of phases and the rules of the response are:
 
 1. **Onset** of each incident (its ``onset_min``, :meth:`MCIModel.start_incident`): the
    casualties appear at the scene, drawn from the incident's injury profile on the incident's
@@ -454,34 +455,4 @@ class MCIModel(mesa.Model):
 
     def result(self) -> RunResult:
         """The records and metrics of the run so far (normally called after :meth:`run`)."""
-        from mcsim.metrics import compute_metrics
-        from mcsim.patients_table import patients_frame
-
-        with gc_paused():
-            events = self.log.to_frame()
-            patients = patients_frame(self)
-        resources = {
-            "horizon_min": self.horizon_min,
-            "vehicles": len(self.vehicles),
-            "hospitals": {
-                h.hid: {
-                    "node": h.node,
-                    "trauma_level": h.trauma_level,
-                    "resus_bays": h.spec.resus_bays,
-                    "ed_beds": h.spec.ed_beds,
-                }
-                for h in self.hospital_list
-            },
-            "onset_min": min(s.onset_min for s in self.scenes),
-            "onsets": {s.id: s.onset_min for s in self.scenes},
-        }
-        with gc_paused():
-            metrics = compute_metrics(events, patients, resources)
-        return RunResult(
-            metrics=metrics,
-            events=events,
-            patients=patients,
-            resources=resources,
-            seed=self.seed,
-            policies=dict(self.policy_names),
-        )
+        return RunResult.from_model(self)
