@@ -188,23 +188,25 @@ class SceneWork:
 
     def _release_on_scene(self, p: Patient) -> None:
         """A minor casualty is treated where they are and goes home (not conveyed)."""
-        self.leave_demand(p)
-        p.leave_scene(LeaveMode.RELEASED)
-        p.outcome = Outcome.SURVIVED
-        p.p_survival = self.model.spec.physiology.minor_survival_probability
-        p.set_care(0.0)
-        p.set_state(PatientState.RELEASED, EventKind.RELEASED, detail="treated on scene")
+        self._leave_for_home(p, LeaveMode.RELEASED, "treated on scene")
 
     def _go_home(self, p: Patient) -> None:
         """A walking casualty leaves on their own and goes home, not to a hospital."""
+        self._leave_for_home(p, LeaveMode.HOME, "went home")
+        self.scene_changed(p.scene)
+
+    def _leave_for_home(self, p: Patient, mode: LeaveMode, detail: str) -> None:
+        """``p`` leaves the scene for home, surviving as the walking wounded do.
+
+        A patient just triaged has no care giver yet, so releasing one is a no-op for them.
+        """
         self.leave_demand(p)
         self.release_caregiver(p)
-        p.leave_scene(LeaveMode.HOME)
+        p.leave_scene(mode)
         p.outcome = Outcome.SURVIVED
         p.p_survival = self.model.spec.physiology.minor_survival_probability
         p.set_care(0.0)
-        p.set_state(PatientState.RELEASED, EventKind.RELEASED, detail="went home")
-        self.scene_changed(p.scene)
+        p.set_state(PatientState.RELEASED, EventKind.RELEASED, detail=detail)
 
     def _care_next(self, s: Staff) -> None:
         scene = s.scene
