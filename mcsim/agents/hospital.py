@@ -224,28 +224,22 @@ class Hospital(mesa.Agent):
 
         The thresholds are the scenario's ``policies.diversion`` (hysteresis: on and off differ).
         """
-        m = self.model
         load = self.queue_length() + self.en_route
         if not self.on_diversion:
             full = self.view_free(Resource.RESUS_BAY) == 0 and self.view_free(Resource.ED_BED) == 0
-            if full and load >= on_at:
-                self.on_diversion = True
-                m.log.add(
-                    m.now,
-                    EventKind.DECISION,
-                    hospital=self.hid,
-                    node=self.node,
-                    detail=f"diversion on (load {load})",
-                )
-        elif load < off_below:
-            self.on_diversion = False
-            m.log.add(
-                m.now,
-                EventKind.DECISION,
-                hospital=self.hid,
-                node=self.node,
-                detail=f"diversion off (load {load})",
-            )
+            if not (full and load >= on_at):
+                return
+        elif load >= off_below:
+            return
+        self.on_diversion = not self.on_diversion
+        m = self.model
+        m.log.add(
+            m.now,
+            EventKind.DECISION,
+            hospital=self.hid,
+            node=self.node,
+            detail=f"diversion {'on' if self.on_diversion else 'off'} (load {load})",
+        )
 
     def _take(self, p: Patient, r: str) -> None:
         self.free[r] -= 1

@@ -107,26 +107,18 @@ class HospitalSystem:
         target = min(options, key=lambda h: (from_origin[h.node], h.hid))
         arrive = m.now + m.spec.hospital_care.transfer_delay_min + from_origin[target.node]
         p.pending_steps = steps
+        trip = {
+            "hospital": target.hid,
+            "node": origin.node,
+            "to_node": target.node,
+            "arrive_min": arrive,
+            "detail": f"from {origin.hid}",
+        }
         if p.state is not PatientState.DEFINITIVE_CARE:
             p.set_care(m.spec.physiology.transport_care_factor)
-            p.set_state(
-                PatientState.IN_TRANSPORT,
-                EventKind.TRANSFER,
-                hospital=target.hid,
-                node=origin.node,
-                to_node=target.node,
-                arrive_min=arrive,
-                detail=f"from {origin.hid}",
-            )
+            p.set_state(PatientState.IN_TRANSPORT, EventKind.TRANSFER, **trip)
         else:
-            p.record(
-                EventKind.TRANSFER,
-                hospital=target.hid,
-                node=origin.node,
-                to_node=target.node,
-                arrive_min=arrive,
-                detail=f"from {origin.hid}",
-            )
+            p.record(EventKind.TRANSFER, **trip)  # in care already: the state stays
         target.expect(1)
         m.schedule(arrive, Phase.ARRIVAL, self._transfer_arrival, p, target)
 
