@@ -20,6 +20,11 @@ from mcsim.enums import Phase, Resource, StaffRole, VehicleState
 from mcsim.policies.views import DestinationContext, HospitalView, PatientView, VehicleView
 from mcsim.scene import LOADING_LOOKAHEAD, Scene
 
+# Enum members looked up once: hospital_view runs for every candidate of every departure, and
+# an enum attribute access costs more than the dict lookup it feeds.
+_RESUS, _ED, _ICU = Resource.RESUS_BAY, Resource.ED_BED, Resource.ICU_BED
+_TEAM, _SURGICAL = Resource.TEAM, Resource.SURGICAL_TEAM
+
 if TYPE_CHECKING:
     from mcsim.agents.ambulance import Ambulance
     from mcsim.agents.hospital import Hospital
@@ -205,7 +210,10 @@ class DispatchCentre:
         Built for every candidate hospital of every departure, hence positional arguments.
         """
         free = h.free
-        icu = free[Resource.ICU_BED]
+        resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
+        team, surgical = free[_TEAM], free[_SURGICAL]
+        resus = resus if resus > 0 else 0
+        ed = ed if ed > 0 else 0
         return HospitalView(
             h.hid,
             h.node,
@@ -213,15 +221,15 @@ class DispatchCentre:
             h.trauma_level,
             h.spec.accepts_children,
             h.on_diversion,
-            max(0, free[Resource.RESUS_BAY]),
-            max(0, free[Resource.ED_BED]),
+            resus,
+            ed,
             icu if icu > 0 else 0,
             h.queue_length(),
             h.received + h.en_route,
-            h.expected_wait_min(),
+            h.expected_wait_min(resus + ed),
             dict(self.model.assigned_by_tag[h.hid]),
-            h.view_free(Resource.TEAM),
-            h.view_free(Resource.SURGICAL_TEAM),
+            team if team > 0 else 0,
+            surgical if surgical > 0 else 0,
         )
 
     def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:

@@ -49,6 +49,8 @@ class SceneWork:
 
     def __init__(self, model: MCIModel) -> None:
         self.model = model
+        # origin node -> (travel array, receiving list, candidates, choice probabilities)
+        self._choice_cache: dict[int, tuple] = {}
 
     # ================================================================ responders and triage
 
@@ -357,6 +359,13 @@ class SceneWork:
         """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
         m = self.model
         from_origin = m.region.travel_from(origin)
+        cached = self._choice_cache.get(origin)
+        # Valid while the travel times (a new array after a road closure) and the receiving
+        # hospitals (a new list after a closure inject) are the same objects.
+        if cached is not None and cached[0] is from_origin and cached[1] is m.receiving_hospitals:
+            hospitals, probs = cached[2], cached[3]
+            i = choose(probs, u)
+            return None if i < 0 else hospitals[i]
         hospitals = m.dispatch_centre.destination_candidates(from_origin)
         c = m.spec.response.hospital_choice
         options = [
@@ -372,6 +381,7 @@ class SceneWork:
             size_utility_per_log_bed=c.size_utility_per_log_bed,
             candidates=c.candidates,
         )
+        self._choice_cache[origin] = (from_origin, m.receiving_hospitals, hospitals, probs)
         i = choose(probs, u)
         return None if i < 0 else hospitals[i]
 

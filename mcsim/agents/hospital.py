@@ -44,6 +44,9 @@ _CLEARED_FAST = (
 )
 
 
+_RESUS, _ED = Resource.RESUS_BAY, Resource.ED_BED
+
+
 def _rank(p: Patient) -> int:
     """Queue class, as the hospital's own triage sees the true injuries.
 
@@ -94,6 +97,7 @@ class Hospital(mesa.Agent):
         self.free: dict[str, int] = {r: self.capacity[r] - self.occupied[r] for r in self.capacity}
         self.queues: dict[str, list[tuple[int, int, Patient]]] = {n: [] for n in PUMP_ORDER}
         self._order: list[str] = list(PUMP_ORDER)
+        self._surge: dict[str, int] = spec.surge.model_dump()
         self.on_diversion = False
         self.capacity_lost: dict[str, int] = {}  # units lost to exercise injects
         self.received = 0
@@ -188,8 +192,7 @@ class Hospital(mesa.Agent):
             return self.spec.teams_on_call > 0
         if r == Resource.SURGICAL_TEAM:
             return self.spec.surgical_teams_on_call_count(self.model.spec.hospital_care) > 0
-        surge = self.spec.surge.model_dump()
-        return surge.get(str(r), 0) > 0 and r not in self.capacity_lost
+        return self._surge.get(str(r), 0) > 0 and r not in self.capacity_lost
 
     def offers(self, step: Step) -> bool:
         """Whether the hospital can run ``step`` now or later."""
@@ -203,20 +206,20 @@ class Hospital(mesa.Agent):
         """Entries in all queues (dead ones, skipped lazily, may still be counted); O(1)."""
         return self._queued
 
-    def expected_wait_min(self) -> float:
+    def expected_wait_min(self, free_beds: int | None = None) -> float:
         """A crude estimate of the wait for a bed on arrival here [assumption].
 
-        Patients queueing or en route beyond the free resus bays and ED beds, times the mean
-        serious-ED service time, shared among the bays and beds that turn over (those not still
-        held by patients from before the incident).
+        Patients queueing or en route beyond the free resus bays and ED beds (``free_beds``, if
+        the caller has them), times the mean serious-ED service time, shared among the bays and
+        beds that turn over (those not still held by patients from before the incident).
         """
-        free = self.view_free(Resource.RESUS_BAY) + self.view_free(Resource.ED_BED)
-        ahead = self.queue_length() + self.en_route - free
+        if free_beds is None:
+            free_beds = self.view_free(_RESUS) + self.view_free(_ED)
+        ahead = self._queued + self.en_route - free_beds
         if ahead <= 0:
             return 0.0
-        servers = sum(
-            self.capacity[r] - self.occupied[r] for r in (Resource.RESUS_BAY, Resource.ED_BED)
-        )
+        cap, occ = self.capacity, self.occupied
+        servers = cap[_RESUS] - occ[_RESUS] + cap[_ED] - occ[_ED]
         return ahead * self.model.spec.hospital_care.ed_serious_min / max(1, servers)
 
     def update_diversion(self, on_at: int, off_below: int) -> None:
@@ -338,15 +341,23 @@ class Hospital(mesa.Agent):
         """Start every waiting step whose resources are all free (in :data:`PUMP_ORDER`)."""
         if self.model.closing:
             return  # the horizon has passed: no care starts after the end
+        if not self._queued:
+            return
         free = self.free
+        queues = self.queues
         for name in self._order:
-            q = self.queues[name]
+            q = queues[name]
             while q:
                 p = self._next(name)
                 if p is None:
                     break
                 step = p.pathway[p.step]
-                if any(free.get(r, 0) <= 0 for r in step.needs):
+                blocked = False
+                for r in step.needs:  # a queued step is one the hospital has a table entry for
+                    if free[r] <= 0:
+                        blocked = True
+                        break
+                if blocked:
                     break
                 heapq.heappop(q)
                 self._queued -= 1
@@ -398,4 +409,5 @@ class Hospital(mesa.Agent):
 
     def view_free(self, r: str) -> int:
         """Free units of ``r`` now (never below zero)."""
-        return max(0, self.free.get(r, 0))
+        f = self.free.get(r, 0)
+        return f if f > 0 else 0
