@@ -156,12 +156,31 @@ class RunResult:
     seed: int
     policies: dict[str, str] = field(default_factory=dict)
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]
-        self.events.to_parquet(paths[0], index=False)
-        self.patients.to_parquet(paths[1], index=False)
-        paths[2].write_text(json.dumps(self.metrics, indent=2, sort_keys=False) + "\n")
-        return paths
+    def write(
+        self, out_dir: str | Path, *, force: bool = True, option: str = "--out"
+    ) -> list[Path]:
+        """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``.
+
+        All or nothing (:func:`mcsim.safeio.write_files`): on a full disk or a read-only folder
+        the files already there are left as they were.
+
+        Args:
+            out_dir: the folder (created if missing).
+            force: overwrite existing files (else they are refused with an InputError).
+            option: the command-line option ``out_dir`` came from, for messages.
+        """
+        from mcsim.safeio import write_files
+
+        events, patients, metrics = output_paths(out_dir)
+        contents = {
+            events: lambda fh: self.events.to_parquet(fh, index=False),
+            patients: lambda fh: self.patients.to_parquet(fh, index=False),
+            metrics: json.dumps(self.metrics, indent=2, sort_keys=False) + "\n",
+        }
+        return write_files(contents, force=force, option=option)
+
+
+def output_paths(out_dir: str | Path) -> list[Path]:
+    """The files :meth:`RunResult.write` writes into ``out_dir``."""
+    out = Path(out_dir)
+    return [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]

@@ -16,17 +16,19 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mcsim.casualties import InjuryProfile, builtin_profiles
 from mcsim.enums import NodeKind, VehicleType
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.physiology import PhysiologyParams
 from mcsim.region import RegionSpec
+from mcsim.safeio import parse_yaml
 from mcsim.schema_base import StrictModel, error_lines
 
 SCHEMA_VERSION = 1
+#: Most vehicles of all stations together (each is an agent with its own trips).
+MAX_VEHICLES = 20_000
 
 
 class VehicleSpec(StrictModel):
@@ -170,8 +172,10 @@ class ResponseSpec(StrictModel):
     hospital_alert_delay_min: float = Field(
         default=10.0, ge=0, description="onset → hospitals declare a major incident"
     )
-    triage_officers: int = Field(default=2, ge=0, description="per incident")
-    paramedics: int = Field(default=4, ge=0, description="on-scene care givers per incident")
+    triage_officers: int = Field(default=2, ge=0, le=1_000, description="per incident")
+    paramedics: int = Field(
+        default=4, ge=0, le=10_000, description="on-scene care givers per incident"
+    )
     global_sort_min: float = Field(
         default=2.0, ge=0, description="the first officer's 'everyone who can walk, go there'"
     )
@@ -184,12 +188,14 @@ class ResponseSpec(StrictModel):
     destination_candidates: int = Field(
         default=25,
         ge=0,
+        le=10_000,
         description="destination policies see the this-many hospitals nearest to the vehicle "
         "(0 = all); keeps a decision cheap in regions with a hundred hospitals",
     )
     dispatch_candidates: int = Field(
         default=25,
         ge=1,
+        le=10_000,
         description="dispatch policies choose among the this-many free vehicles nearest to the "
         "scene at a time (more are offered when those run out)",
     )
@@ -366,23 +372,14 @@ def all_problems(data: Any, *, file: str | None = None) -> list[InputError]:
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Read a YAML file safely; a missing file or a syntax error is an :class:`InputError`."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a scenario file", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=str(path)) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"{where}YAML syntax error: {problem}", file=str(path)) from None
+    """Read a YAML file safely; a missing, odd or malformed file is an :class:`InputError`.
+
+    Only a regular file of bounded size is read, and data nested too deep or too large is
+    refused (:mod:`mcsim.safeio`).
+    """
+    from mcsim.safeio import read_yaml as safe_read_yaml
+
+    return safe_read_yaml(path, what="scenario file")
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -424,14 +421,19 @@ def apply_overrides(data: Any, overrides: list[str], *, file: str | None = None)
     out = copy.deepcopy(data)
     for item in overrides:
         if "=" not in item:
-            raise InputError(f"--set needs PATH=VALUE, got {item!r}", file=file)
+            raise InputError(f"--set needs PATH=VALUE, got {echo(item)}", file=file)
         path, raw = item.split("=", 1)
         path = path.strip()
         try:
             parts = split_path(path)
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except (ValueError, yaml.YAMLError) as exc:
-            raise InputError(f"--set {item!r}: {exc}", file=file) from None
+        except ValueError as exc:
+            raise InputError(f"--set {echo(item)}: {exc}", file=file) from None
+        try:
+            value = parse_yaml(raw, file=file) if raw.strip() else ""
+        except InputError as exc:
+            raise InputError(
+                f"--set value {echo(raw)} is not valid YAML ({exc.message})", file=file, path=path
+            ) from None
         node = out
         for i, part in enumerate(parts[:-1]):
             node = _descend(node, part, parts[: i + 1], file)
@@ -500,6 +502,9 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                 problems.append((f"{what}[{i}].id", f"duplicate id {item.id!r}"))
             seen.add(item.id)
 
+    fleet = sum(v.count for st in s.stations for v in st.vehicles)
+    if fleet > MAX_VEHICLES:
+        problems.append(("stations", f"{fleet:,} vehicles in all; at most {MAX_VEHICLES:,}"))
     check_unique(s.hospitals, "hospitals")
     check_unique(s.stations, "stations")
     check_unique(s.incidents, "incidents")
