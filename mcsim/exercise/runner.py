@@ -36,8 +36,10 @@ from mcsim.exercise.log import (
     PolicyChoice,
     ScenarioRef,
     block_digests,
+    check_log_digest,
     events_digest,
     first_difference,
+    log_digest,
 )
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
@@ -175,10 +177,11 @@ class ExerciseSession:
 
 
 def stamp(log: ExerciseLog, events: Any) -> ExerciseLog:
-    """Record the digests of ``events`` (the complete run's event log) in ``log``."""
+    """Record the digests of ``events`` (the complete run's event log), then of the whole log."""
     log.result_digest = events_digest(events)
     log.block_digests = block_digests(events)
     log.events = len(events)
+    log.digest = log_digest(log)
     return log
 
 
@@ -229,11 +232,17 @@ def replay_model(log: ExerciseLog, *, until: float | None = None) -> MCIModel:
 
 
 def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
-    """Replay the log to the end; with ``check``, verify its digest.
+    """Replay the log to the end; with ``check``, verify its digests.
+
+    The log's own ``digest`` is checked before the replay, its ``result_digest`` after;
+    :func:`mcsim.exercise.log.verification` says what a log without them leaves unverified.
 
     Raises:
-        ReplayMismatch: the digest differs (the replay's result is attached).
+        InputError: the log's ``digest`` does not match it (it was changed after writing).
+        ReplayMismatch: the event log differs (the replay's result is attached).
     """
+    if check:
+        check_log_digest(log)
     result = replay_model(log).result()
     if check and log.result_digest is not None:
         actual = events_digest(result.events)
@@ -246,7 +255,9 @@ def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
 def without_decisions(log: ExerciseLog) -> ExerciseLog:
     """The same exercise with the decisions removed (injects kept): the report's baseline."""
     kept = [a for a in log.actions if ACTIONS[a.kind].category != DECISION]
-    return log.model_copy(update={"actions": kept, "result_digest": None, "block_digests": []})
+    return log.model_copy(
+        update={"actions": kept, "result_digest": None, "block_digests": [], "digest": None}
+    )
 
 
 def action_marks(log: ExerciseLog) -> list[dict[str, Any]]:
