@@ -155,9 +155,36 @@ def run_batch(task: BatchTask) -> BatchResult:
     )
 
 
-def _worker_init() -> None:
+#: Seconds between a worker's checks that the sweep's main process is still alive.
+PARENT_CHECK_S = 1.0
+
+
+def _worker_init(main_pid: int | None = None) -> None:
     # Ctrl-C is the main process's business; workers just stop with the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if main_pid is not None:
+        import threading
+
+        threading.Thread(
+            target=_exit_when_gone, args=(main_pid,), name="mcsim-parent-watch", daemon=True
+        ).start()
+
+
+def _exit_when_gone(main_pid: int) -> None:
+    """Exit the worker once the sweep's main process is gone (killed with SIGKILL, say).
+
+    A pool worker waits on its task queue, whose write end it holds itself, so it never sees
+    the main process die; with forkserver its parent is the fork server, not the main process,
+    so the parent-death signal does not help either. Polling the main process's pid does.
+    """
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid was taken by another user's process: ours is gone
+            os._exit(1)
 
 
 def _row_value(value: Any, typ: pa.DataType) -> Any:
@@ -232,7 +259,9 @@ def _local_backend(workers: int) -> _Backend:
     # they are quick to start and unaffected by the main process's threads (progress bar).
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["mcsim.sweep.execute"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
     def close() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -351,6 +380,7 @@ def run_sweep(
     resume: bool = False,
     batch_size: int | None = None,
     progress: bool = False,
+    max_runs: int | None = None,
 ) -> SweepSummary:
     """Run (or finish, with ``resume``) a sweep into the folder ``out``.
 
@@ -364,6 +394,7 @@ def run_sweep(
         resume: take up a sweep folder holding part of this sweep; only missing runs run.
         batch_size: runs per task (default: automatic, see :func:`auto_batch_size`).
         progress: show a progress bar on the terminal.
+        max_runs: refuse a sweep of more runs (default :data:`mcsim.sweep.spec.MAX_RUNS`).
 
     Returns:
         What was done: runs stored before, runs run now, time, workers, batch size.
@@ -379,10 +410,12 @@ def run_sweep(
         raise InputError("must be at least 1", path="--workers")
     if batch_size is not None and batch_size < 1:
         raise InputError("must be at least 1", path="--batch-size")
+    if max_runs is not None and max_runs < 1:
+        raise InputError("must be at least 1", path="--max-runs")
     if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+        sweep = load_sweep(sweep, max_runs=max_runs)
     t0 = time.perf_counter()
-    plan = Plan(sweep)
+    plan = Plan(sweep, max_runs=max_runs)
     plan.validate_cells()
     store = SweepStore.open(out, plan.manifest(), resume=resume)
     try:
