@@ -203,6 +203,16 @@ def parse_json(text: str, *, file: str | None = None) -> Any:
     return check_shape(data, file=file)
 
 
+def upload_text(name: str, data: bytes, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """The text of an uploaded file (the app's file fields), bounded like a file read."""
+    if len(data) > max_bytes:
+        raise InputError(f"too large: {len(data):,} bytes; at most {max_bytes:,}", file=name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a UTF-8 text file (byte {exc.start})", file=name) from None
+
+
 def read_yaml(path: str | Path, *, what: str = "YAML file") -> Any:
     """A YAML file as data (see :func:`read_text` and :func:`parse_yaml`)."""
     return parse_yaml(read_text(path, what=what), file=str(path))

@@ -43,7 +43,7 @@ from mcsim.exercise.log import (
 )
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
-from mcsim.scenario import Scenario, load_scenario, parse_scenario
+from mcsim.scenario import Scenario, apply_overrides, parse_scenario, read_yaml
 from mcsim.simulate import default_scenario_path
 
 
@@ -283,7 +283,7 @@ def session_from_script(script: ExerciseScript, *, base: Path | None = None) -> 
         path = Path(script.scenario)
         if not path.is_absolute() and base is not None:
             path = base / path
-    scenario = load_scenario(path, overrides=script.overrides or None)
+    scenario = _script_scenario(path, script.overrides)
     p = script.policies
     return ExerciseSession(
         scenario,
@@ -296,6 +296,35 @@ def session_from_script(script: ExerciseScript, *, base: Path | None = None) -> 
         facilitator=script.facilitator,
         notes=script.notes,
     )
+
+
+def _script_scenario(path: Path, overrides: list[str]) -> Scenario:
+    """The script's scenario with its overrides; a bad override is the script's fault.
+
+    An override that cannot be applied, or that makes the scenario invalid, raises an
+    :class:`InputError` at ``overrides[i]`` with no file (the caller names the script); any
+    other problem is the scenario file's own.
+    """
+    data = read_yaml(path)
+    for i, item in enumerate(overrides):
+        try:
+            data = apply_overrides(data, [item])
+        except InputError as exc:
+            where = f" at {exc.path}" if exc.path else ""
+            raise InputError(f"{exc.message}{where}", path=f"overrides[{i}]") from None
+    try:
+        return parse_scenario(data, file=str(path))
+    except InputError as exc:
+        for i, item in enumerate(overrides):
+            target = item.split("=", 1)[0].strip()
+            hit = exc.path and (
+                exc.path == target or exc.path.startswith((f"{target}.", f"{target}["))
+            )
+            if hit:
+                raise InputError(
+                    f"sets {exc.path} of {path.name}: {exc.message}", path=f"overrides[{i}]"
+                ) from None
+        raise
 
 
 def run_exercise(
