@@ -282,7 +282,7 @@ def replay_log(log: ExerciseLog, source: str = "") -> Replayed:
         InputError: the log's scenario or actions do not fit this mcsim, or the log was changed
             after it was written (its ``digest``).
     """
-    check_log_digest(log)
+    check_log_digest(log, file=source or None)
     model = replay_model(log)
     view = model_view(model, log_scenario(log), log.seed)
     if log.result_digest is not None:
