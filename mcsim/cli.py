@@ -115,10 +115,9 @@ def run(
 def _check_run_out(out: Path, force: bool, option: str = "--out") -> None:
     """Refuse a run folder that is a file, or that holds a run's files (unless ``force``)."""
     from mcsim.records import output_paths
-    from mcsim.safeio import check_outputs
+    from mcsim.safeio import check_output_folder, check_outputs
 
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", file=str(out), path=option)
+    check_output_folder(out, option=option)
     check_outputs(output_paths(out), force=force, option=option)
 
 

@@ -32,6 +32,11 @@ def echo(value: Any, limit: int = ECHO_LIMIT) -> str:
     return text
 
 
+def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (``...`` at the end), for names echoed in paths."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def one_line(text: str, limit: int = LINE_LIMIT) -> str:
     """``text`` with line breaks turned into spaces and cut to ``limit`` characters."""
     flat = " ".join(text.split())

@@ -228,7 +228,10 @@ def read_events(path: str | Path, *, option: str | None = None) -> Any:
     import pandas as pd
     import pyarrow as pa
 
-    check_input(path, what="Parquet file", max_bytes=MAX_BINARY_BYTES)
+    try:
+        check_input(path, what="Parquet file", max_bytes=MAX_BINARY_BYTES)
+    except InputError as exc:
+        raise InputError(exc.message, file=exc.file, path=option) from None
     try:
         return pd.read_parquet(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
@@ -289,6 +292,21 @@ def check_outputs(paths: Iterable[str | Path], *, force: bool, option: str = "--
                 file=file,
                 path=option,
             )
+
+
+def check_output_folder(folder: str | Path, *, option: str = "--out") -> Path:
+    """Refuse an output folder whose name is too long or that exists and is not a folder."""
+    p = Path(folder)
+    check_outputs([p / "x"], force=True, option=option)  # the name lengths of every part
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        return p
+    except OSError as exc:
+        raise InputError(f"cannot write: {_os_reason(exc)}", file=str(p), path=option) from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError("exists and is not a folder", file=str(p), path=option)
+    return p
 
 
 def _existing_ancestor(p: Path) -> Path:

@@ -19,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
+from mcsim.errors import shorten
+
 
 class StrictModel(BaseModel):
     """A pydantic model that rejects unknown keys, naming the valid ones."""
@@ -39,7 +41,7 @@ class StrictModel(BaseModel):
                 raise PydanticCustomError(
                     "unknown_key",
                     "unknown key '{key}'; valid keys: {valid}",
-                    {"key": str(unknown[0]), "valid": ", ".join(valid)},
+                    {"key": shorten(str(unknown[0])), "valid": ", ".join(valid)},
                 )
             for key, value in data.items():
                 if isinstance(key, str) and key.endswith("_range") and _disordered(value):
@@ -67,7 +69,8 @@ def format_location(loc: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif part:
-            out += f".{part}" if out else str(part)
+            part = shorten(str(part))  # a key of a free mapping can be any length
+            out += f".{part}" if out else part
     return out
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mcsim.errors import InputError
+from mcsim.safeio import check_output_folder
 from mcsim.sweep.plan import Plan, Run
 from mcsim.sweep.spec import Sweep, load_sweep
 from mcsim.sweep.store import SweepStore
@@ -417,6 +418,7 @@ def run_sweep(
     t0 = time.perf_counter()
     plan = Plan(sweep, max_runs=max_runs)
     plan.validate_cells()
+    check_output_folder(out, option="--out")
     store = SweepStore.open(out, plan.manifest(), resume=resume)
     try:
         done = store.done_run_ids()
