@@ -174,18 +174,28 @@ def check_shape(
     return data
 
 
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, *, file: str | None = None) -> Any:
-    """YAML text as data (``safe_load``), its shape checked; every problem an InputError."""
+    """YAML text as data (``safe_load``), its shape checked; every problem an InputError.
+
+    Parsed by libyaml where PyYAML has it (the same safe constructors, five to ten times
+    faster, and a nesting limit of its own), else by PyYAML's pure-Python ``SafeLoader``.
+    """
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
+        if "maximum nesting depth" in problem:  # libyaml's own limit
+            raise InputError(f"{where}nested deeper than {MAX_DEPTH} levels", file=file) from None
         raise InputError(f"{where}YAML syntax error: {problem}", file=file) from None
     except RecursionError:
         raise InputError(f"nested deeper than {MAX_DEPTH} levels", file=file) from None
-    except (ValueError, OverflowError) as exc:  # e.g. a timestamp PyYAML cannot represent
+    except (ValueError, OverflowError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        # a tagged value PyYAML's constructors choke on (!!timestamp 99999-01-01, month 13)
         raise InputError(f"not valid YAML: {echo(str(exc))}", file=file) from None
     return check_shape(data, file=file)
 

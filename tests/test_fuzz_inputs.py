@@ -353,6 +353,24 @@ def _(d: Path, s: Shared):
     return ["validate", str(p)], ("s.yaml", "YAML")
 
 
+@case("file-yaml-bad-timestamp")
+def _(d: Path, s: Shared):
+    p = _dump(d / "s.yaml", "schema_version: 1\nname: !!timestamp 99999-01-01\n")
+    return ["validate", str(p)], ("s.yaml", "not valid YAML")
+
+
+@case("file-yaml-month-13")
+def _(d: Path, s: Shared):
+    p = _dump(d / "s.yaml", "schema_version: 1\nname: 2026-13-45\n")
+    return ["validate", str(p)], ("s.yaml", "not valid YAML")
+
+
+@case("file-json-huge-int")
+def _(d: Path, s: Shared):
+    p = _dump(d / "log.json", '{"schema_version": ' + "9" * 5000 + "}")
+    return ["replay", str(p)], ("log.json", "not valid JSON")
+
+
 @case("file-a-list")
 def _(d: Path, s: Shared):
     p = _dump(d / "s.yaml", "- a\n- b\n")
