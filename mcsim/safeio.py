@@ -41,7 +41,7 @@ MAX_DEPTH = 64
 MAX_NODES = 2_000_000
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     """A short reason for an OS error, in words (``ELOOP`` is not a word)."""
     reasons = {
         errno.ELOOP: "too many levels of symbolic links (a symlink loop?)",
@@ -77,7 +77,7 @@ def check_input(path: str | Path, *, what: str = "file", max_bytes: int = MAX_TE
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             raise InputError("no such file", file=file) from None
-        raise InputError(f"cannot read: {_os_reason(exc)}", file=file) from None
+        raise InputError(f"cannot read: {os_reason(exc)}", file=file) from None
     _check_stat(st, file, what, max_bytes)
     return Path(path)
 
@@ -109,7 +109,7 @@ def read_bytes(path: str | Path, *, what: str = "file", max_bytes: int = MAX_TEX
             raise InputError("no such file", file=file) from None
         if exc.errno == errno.EISDIR:
             raise InputError(f"is a folder, not a {what}", file=file) from None
-        raise InputError(f"cannot read: {_os_reason(exc)}", file=file) from None
+        raise InputError(f"cannot read: {os_reason(exc)}", file=file) from None
     try:
         _check_stat(os.fstat(fd), file, what, max_bytes)
         chunks: list[bytes] = []
@@ -123,7 +123,7 @@ def read_bytes(path: str | Path, *, what: str = "file", max_bytes: int = MAX_TEX
             if total > max_bytes:
                 raise InputError(f"too large: more than {max_bytes:,} bytes", file=file)
     except OSError as exc:
-        raise InputError(f"cannot read: {_os_reason(exc)}", file=file) from None
+        raise InputError(f"cannot read: {os_reason(exc)}", file=file) from None
     finally:
         os.close(fd)
     return b"".join(chunks)
@@ -293,7 +293,7 @@ def check_outputs(paths: Iterable[str | Path], *, force: bool, option: str = "--
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise InputError(f"cannot write: {_os_reason(exc)}", file=file, path=option) from None
+            raise InputError(f"cannot write: {os_reason(exc)}", file=file, path=option) from None
         if stat.S_ISDIR(st.st_mode):
             raise InputError("is a folder; give a file name", file=file, path=option)
         if not force:
@@ -313,7 +313,7 @@ def check_output_folder(folder: str | Path, *, option: str = "--out") -> Path:
     except FileNotFoundError:
         return p
     except OSError as exc:
-        raise InputError(f"cannot write: {_os_reason(exc)}", file=str(p), path=option) from None
+        raise InputError(f"cannot write: {os_reason(exc)}", file=str(p), path=option) from None
     if not stat.S_ISDIR(st.st_mode):
         raise InputError("exists and is not a folder", file=str(p), path=option)
     return p
@@ -372,7 +372,7 @@ def write_file(
 
 def _write_error(target: Path, exc: OSError, option: str) -> InputError:
     kept = "the existing file is unchanged" if target.exists() else "nothing was written"
-    return InputError(f"cannot write: {_os_reason(exc)}; {kept}", file=str(target), path=option)
+    return InputError(f"cannot write: {os_reason(exc)}; {kept}", file=str(target), path=option)
 
 
 def _write_temp(target: Path, write: Writer, option: str) -> Path:

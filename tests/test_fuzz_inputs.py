@@ -659,6 +659,14 @@ def _(d: Path, s: Shared):
     return ["sweep", str(sweep), "--out", str(out), "--quiet"], ("out", "--out")
 
 
+@case("sweep-out-proc")
+def _(d: Path, s: Shared):
+    return ["sweep", str(s.root / "sweep.yaml"), "--out", "/proc/mcsim-sweep"], (
+        "/proc/mcsim-sweep",
+        "--out",
+    )
+
+
 @case("sweep-out-holds-it")
 def _(d: Path, s: Shared):
     return ["sweep", str(s.root / "sweep.yaml"), "--out", str(s.sweep)], ("--out", "--resume")

@@ -246,3 +246,43 @@ def test_deep_and_huge_data_are_refused_at_the_limits():
         parse_json("[" * 10_000 + "]" * 10_000, file="x.json")
     with pytest.raises(InputError, match="x.yaml: nested deeper than 64"):
         parse_yaml("[" * 10_000 + "]" * 10_000, file="x.yaml")
+
+
+# -------------------------------------------------------------------------------- sweeps
+
+
+def _sweep_file(tmp_path: Path) -> Path:
+    (tmp_path / "town.yaml").write_text(yaml.safe_dump(small_scenario_data(20)))
+    p = tmp_path / "sweep.yaml"
+    p.write_text(
+        yaml.safe_dump(
+            {"sweep_version": 1, "name": "s", "scenarios": ["town.yaml"], "replications": 1}
+        )
+    )
+    return p
+
+
+def test_a_sweep_on_a_full_disk_is_one_line(small_disk: Path, tmp_path: Path, capsys):
+    sweep = _sweep_file(tmp_path)
+    _fill(small_disk)
+    out = small_disk / "sweep"
+    code, _, err = _cli(capsys, "sweep", str(sweep), "--out", str(out), "--quiet")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: {out}: --out: cannot write: no space left")
+
+
+def test_a_disk_filling_up_during_a_sweep_keeps_what_is_stored(tmp_path: Path):
+    from concurrent.futures import Future
+
+    from mcsim.sweep.execute import BatchResult, _Progress, _store
+
+    class FullStore:
+        out = tmp_path
+
+        def write_batch(self, rows, patients):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    f: Future = Future()
+    f.set_result(BatchResult(rows=[{"run_id": 0}]))
+    with pytest.raises(InputError, match="no space left on the device; the runs stored so far"):
+        _store({f}, FullStore(), _Progress(False, "s", 1, 0))  # type: ignore[arg-type]

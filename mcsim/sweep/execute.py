@@ -419,7 +419,10 @@ def run_sweep(
     plan = Plan(sweep, max_runs=max_runs)
     plan.validate_cells()
     check_output_folder(out, option="--out")
-    store = SweepStore.open(out, plan.manifest(), resume=resume)
+    try:
+        store = SweepStore.open(out, plan.manifest(), resume=resume)
+    except OSError as exc:  # a read-only or full file system, /proc/...
+        raise _cannot_write(out, exc, "nothing was stored") from None
     try:
         done = store.done_run_ids()
         pending = plan.n_runs - len(done)
@@ -514,11 +517,21 @@ def _drive(
     return ran, busy
 
 
+def _cannot_write(out: str | Path, exc: OSError, kept: str) -> InputError:
+    from mcsim.safeio import os_reason
+
+    return InputError(f"cannot write: {os_reason(exc)}; {kept}", file=str(out), path="--out")
+
+
 def _store(finished: set[Future], store: SweepStore, bar: _Progress) -> tuple[int, float]:
     n, busy = 0, 0.0
     for f in finished:
         res: BatchResult = f.result()
-        store.write_batch(res.rows, res.patients)
+        try:
+            store.write_batch(res.rows, res.patients)
+        except OSError as exc:  # the disk filled up during the sweep
+            kept = "the runs stored so far are kept: free some space and finish with --resume"
+            raise _cannot_write(store.out, exc, kept) from None
         n += len(res.rows)
         busy += res.seconds
         bar.advance(len(res.rows))
