@@ -277,17 +277,7 @@ def check_outputs(paths: Iterable[str | Path], *, force: bool, option: str = "--
     """
     for p in map(Path, paths):
         file = str(p)
-        try:
-            name_max = os.pathconf(_existing_ancestor(p), "PC_NAME_MAX")
-        except (OSError, ValueError):
-            name_max = 255
-        for part in p.parts:
-            if len(os.fsencode(part)) > name_max:
-                raise InputError(
-                    f"file name too long ({len(os.fsencode(part))} bytes; at most {name_max})",
-                    file=file,
-                    path=option,
-                )
+        _check_name(p, option)
         try:
             st = os.stat(p)
         except FileNotFoundError:
@@ -304,10 +294,25 @@ def check_outputs(paths: Iterable[str | Path], *, force: bool, option: str = "--
             )
 
 
+def _check_name(p: Path, option: str) -> None:
+    """Refuse a path with a part longer than its file system allows (before ENAMETOOLONG)."""
+    try:
+        name_max = os.pathconf(_existing_ancestor(p), "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    for part in p.parts:
+        if len(os.fsencode(part)) > name_max:
+            raise InputError(
+                f"file name too long ({len(os.fsencode(part))} bytes; at most {name_max})",
+                file=str(p),
+                path=option,
+            )
+
+
 def check_output_folder(folder: str | Path, *, option: str = "--out") -> Path:
     """Refuse an output folder whose name is too long or that exists and is not a folder."""
     p = Path(folder)
-    check_outputs([p / "x"], force=True, option=option)  # the name lengths of every part
+    _check_name(p, option)
     try:
         st = os.stat(p)
     except FileNotFoundError:
@@ -321,8 +326,12 @@ def check_output_folder(folder: str | Path, *, option: str = "--out") -> Path:
 
 def _existing_ancestor(p: Path) -> Path:
     q = p.parent if str(p.parent) else Path(".")
-    while not q.exists() and q != q.parent:
-        q = q.parent
+    while q != q.parent:
+        try:
+            os.stat(q)  # not Path.exists(): it raises on a name too long
+            return q
+        except OSError:
+            q = q.parent
     return q
 
 
