@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.stats import is_rate, rate_interval, t_interval
 from mcsim.sweep.store import ID_COLUMNS, POLICY_COLUMNS, read_manifest, read_runs
 
@@ -99,7 +99,7 @@ def _check_metric(runs: pd.DataFrame, manifest: dict[str, Any], metric: str) -> 
     metrics = metric_columns(runs, manifest)
     if metric not in metrics:
         top = ", ".join(m for m in metrics if "." not in m)
-        raise InputError(f"unknown metric {metric!r}; known: {top}, ...", path="--metric")
+        raise InputError(f"unknown metric {echo(metric)}; known: {top}, ...", path="--metric")
 
 
 def cell_summary(
@@ -340,7 +340,7 @@ def report_html(a: SweepAnalysis, factor: str | None = None) -> str:
     factor = factor or default_factor(a.runs, m)
     if factor is not None and factor not in a.runs.columns:
         known = ", ".join(factor_columns(a.runs, m)) or "none"
-        raise InputError(f"unknown factor {factor!r}; factors: {known}", path="--factor")
+        raise InputError(f"unknown factor {echo(factor)}; factors: {known}", path="--factor")
     plots = [("by policy", plot_by_policy(a.runs, "critical_mortality"))]
     if factor is not None:
         plots.append(

@@ -337,7 +337,7 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
         )
     if data["schema_version"] != SCHEMA_VERSION:
         raise InputError(
-            f"unsupported schema_version {data['schema_version']!r}; this mcsim reads "
+            f"unsupported schema_version {echo(data['schema_version'])}; this mcsim reads "
             f"{SCHEMA_VERSION}",
             file=file,
             path="schema_version",
@@ -408,11 +408,11 @@ def split_path(path: str) -> list[str | int]:
     for m in _PATH_PART.finditer(path):
         gap = path[pos : m.start()]
         if gap not in ("", "."):
-            raise ValueError(f"malformed field path {path!r}")
+            raise ValueError(f"malformed field path {echo(path)}")
         parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
         pos = m.end()
     if pos != len(path) or not parts:
-        raise ValueError(f"malformed field path {path!r}")
+        raise ValueError(f"malformed field path {echo(path)}")
     return parts
 
 
@@ -484,22 +484,22 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
 
     def check_node(path: str, node: str, kind: NodeKind) -> None:
         if node not in names:
-            problems.append((f"{path}.node", f"unknown node {node!r} (not in region)"))
+            problems.append((f"{path}.node", f"unknown node {echo(node)} (not in region)"))
             return
         declared = region.kind(region.index(node))
         if declared not in (NodeKind.JUNCTION, kind):
-            problems.append((f"{path}.node", f"node {node!r} is a {declared}, not a {kind}"))
+            problems.append((f"{path}.node", f"node {echo(node)} is a {declared}, not a {kind}"))
             return
         other = roles.get(node)
         if other is not None and other[0] is not kind:
-            problems.append((f"{path}.node", f"node {node!r} is already used by {other[1]}"))
+            problems.append((f"{path}.node", f"node {echo(node)} is already used by {other[1]}"))
         roles.setdefault(node, (kind, path))
 
     def check_unique(items: list[Any], what: str) -> None:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:
-                problems.append((f"{what}[{i}].id", f"duplicate id {item.id!r}"))
+                problems.append((f"{what}[{i}].id", f"duplicate id {echo(item.id)}"))
             seen.add(item.id)
 
     fleet = sum(v.count for st in s.stations for v in st.vehicles)
@@ -512,7 +512,9 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         check_node(f"hospitals[{i}]", h.node, NodeKind.HOSPITAL)
         for j, home in enumerate(h.staff_home_nodes):
             if home not in names:
-                problems.append((f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {home!r}"))
+                problems.append(
+                    (f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {echo(home)}")
+                )
     for i, st in enumerate(s.stations):
         check_node(f"stations[{i}]", st.node, NodeKind.AMBULANCE_STATION)
     profiles = set(builtin_profiles()) | set(s.injury_profiles)
@@ -522,7 +524,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"incidents[{i}].injury_profile",
-                    f"unknown injury profile {inc.injury_profile!r}; known: "
+                    f"unknown injury profile {echo(inc.injury_profile)}; known: "
                     + ", ".join(sorted(profiles)),
                 )
             )

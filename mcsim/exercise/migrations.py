@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 
 #: The version this mcsim writes.
 CURRENT_VERSION = 2
@@ -77,7 +77,7 @@ def log_version(data: dict[str, Any], *, file: str | None = None) -> int:
             path="schema_version",
         )
     if isinstance(version, bool) or not isinstance(version, int):
-        raise InputError(f"not a version number: {version!r}", file=file, path=key)
+        raise InputError(f"not a version number: {echo(version)}", file=file, path=key)
     if version > CURRENT_VERSION or version < 0:
         raise InputError(
             f"unsupported schema_version {version}; this mcsim reads exercise logs of "
