@@ -25,7 +25,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mcsim.enums import Severity
 from mcsim.errors import InputError
-from mcsim.physiology import PhysiologyParams, is_critical
+from mcsim.physiology import PhysiologyParams
 from mcsim.schema_base import StrictModel
 
 #: Severity codes stored in :attr:`CasualtyTable.severity`: ``SEVERITY_BY_CODE[code]``.
@@ -38,44 +38,92 @@ SEVERITY_BY_CODE: tuple[Severity, ...] = (
 #: The inverse of :data:`SEVERITY_BY_CODE`.
 CODE_OF_SEVERITY: dict[Severity, int] = {s: i for i, s in enumerate(SEVERITY_BY_CODE)}
 
-_CRITICAL_RPMS = np.arange(1, 9)
-_SERIOUS_RPMS = np.arange(9, 12)
+_CRITICAL_RPMS = np.arange(2, 13)
+_SERIOUS_RPMS = np.arange(9, 13)
 _MINOR_RPMS = np.arange(11, 13)
+
+
+#: ISS bands of critical casualties: ``critical_iss_weights`` has one weight per band.
+CRITICAL_ISS_BANDS: tuple[tuple[int, int], ...] = ((16, 24), (25, 34), (35, 49), (50, 75))
+#: ISS range of serious (9-15) and minor (1-8) casualties, drawn uniformly.
+SERIOUS_ISS = (9, 15)
+MINOR_ISS = (1, 8)
 
 
 class InjuryProfile(StrictModel):
     """The injury mix of one kind of incident.
 
-    Shares of critical and serious are of the *immediate survivors*; minor is the rest.
+    Severity is anatomical (ISS), as the incident reports count it: critical means ISS > 15
+    (Frykberg 1988), serious ISS 9-15 and unable to walk, minor the walking wounded. Shares of
+    critical and serious are of the *immediate survivors*; minor is the rest. Physiology at onset
+    (the RPM) is drawn within each class, so most critical casualties can be compensated at
+    first, as trauma registries show; bleeding ones then decline on their own clock
+    (:mod:`mcsim.outcome`).
     """
 
     description: str
     immediate_death_share: float = Field(ge=0, le=1)
-    critical_share: float = Field(ge=0, le=1)
-    serious_share: float = Field(ge=0, le=1)
-    critical_rpm_weights: list[float] = Field(description="Weights over initial RPM 1..8.")
-    serious_rpm_weights: list[float] = Field(description="Weights over initial RPM 9..11.")
-    minor_rpm_weights: list[float] = Field(description="Weights over initial RPM 11..12.")
+    critical_share: float = Field(ge=0, le=1, description="ISS > 15, of immediate survivors")
+    serious_share: float = Field(ge=0, le=1, description="ISS 9-15, of immediate survivors")
+    critical_iss_weights: list[float] = Field(
+        default_factory=lambda: [0.55, 0.3, 0.12, 0.03],
+        description="weights over the critical ISS bands 16-24, 25-34, 35-49, 50-75 [assumption]",
+    )
+    haemorrhage_share: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="share of critical casualties with ongoing haemorrhage, who die untreated "
+        "within hours and need damage-control surgery [assumption]",
+    )
+    compressible_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="share of those bleeds that a tourniquet controls (limbs) [assumption]",
+    )
+    critical_rpm_weights: list[float] = Field(
+        default_factory=lambda: [0, 0, 0, 0, 0, 0, 0, 1, 2, 6, 16],
+        description="weights over initial RPM 2..12 of critical casualties: most arrive "
+        "compensated (CALIBRATION.md §1.1) [assumption]",
+    )
+    serious_rpm_weights: list[float] = Field(
+        default_factory=lambda: [0, 1, 3, 8],
+        description="weights over initial RPM 9..12 of serious casualties: ISS 9-15 is rarely "
+        "deranged at first [assumption]",
+    )
+    minor_rpm_weights: list[float] = Field(
+        default_factory=lambda: [1, 3], description="weights over initial RPM 11..12"
+    )
     penetrating: bool = False
-    surgery_share_critical: float = Field(ge=0, le=1)
+    surgery_share_critical: float = Field(
+        ge=0, le=1, description="critical casualties without haemorrhage needing surgery"
+    )
     surgery_share_serious: float = Field(ge=0, le=1)
     noncritical_motor_min_code: int = Field(
-        1, ge=0, le=4, description="Lowest initial motor code of serious/minor [assumption]."
+        3, ge=0, le=4, description="Lowest initial motor code of serious/minor [assumption]."
     )
     minor_motor_min_code: int = Field(
         4, ge=0, le=4, description="Lowest initial motor code of minor casualties [assumption]."
     )
     source: str
 
-    @field_validator("critical_rpm_weights", "serious_rpm_weights", "minor_rpm_weights")
+    @field_validator(
+        "critical_iss_weights", "critical_rpm_weights", "serious_rpm_weights", "minor_rpm_weights"
+    )
     @classmethod
     def _check_weights(cls, v: list[float], info: ValidationInfo) -> list[float]:
-        expected = {"critical_rpm_weights": 8, "serious_rpm_weights": 3, "minor_rpm_weights": 2}
+        expected = {
+            "critical_iss_weights": 4,
+            "critical_rpm_weights": 11,
+            "serious_rpm_weights": 4,
+            "minor_rpm_weights": 2,
+        }
         n = expected[str(info.field_name)]
         if len(v) != n:
             raise ValueError(f"needs {n} weights, got {len(v)}")
-        if any(w < 0 for w in v):
-            raise ValueError(f"weights must be >= 0, got {v}")
+        if any(not w >= 0 or w == float("inf") for w in v):
+            raise ValueError(f"weights must be finite and >= 0, got {v}")
         if sum(v) <= 0:
             raise ValueError("weights must not all be 0")
         return v
@@ -92,70 +140,68 @@ class InjuryProfile(StrictModel):
 
 
 def builtin_profiles() -> dict[str, InjuryProfile]:
-    """The shipped injury profiles, by name (a fresh dict on every call)."""
-    blast_rpm = dict(
-        critical_rpm_weights=[1, 1, 1, 1, 2, 3, 6, 12],
-        serious_rpm_weights=[1, 2, 3],
-        minor_rpm_weights=[1, 3],
-    )
+    """The shipped injury profiles, by name (a fresh dict on every call).
+
+    Critical (ISS > 15) and serious shares follow from published admission rates and
+    Frykberg & Tepas's severity split: of 2,934 immediate survivors of 220 bombings, 881 were
+    hospitalised and 251 critically injured, so critical casualties were about 28.5 % of the
+    hospitalised (251/881, all critical casualties being hospitalised) and 8.6 % of all
+    survivors (251/2,934). Their "18.7 %" is 251 of the 1,339 survivors whose severity was
+    known, a group enriched in the hospitalised, so it is not used as a share of survivors.
+    """
     frykberg = (
-        "Frykberg & Tepas, Ann Surg 1988 (251 of 1,339 immediate survivors with known severity "
-        "critically injured = 18.7 %) [paper]"
+        "critical = 28.5 % of admitted [derived: 251 critical of 881 hospitalised, Frykberg & "
+        "Tepas, Ann Surg 1988, 220 bombings [paper]]"
     )
+    arnold = "Arnold et al., Prehosp Disaster Med 2003 (44 bombings) [paper]"
     return {
         "blast_open_air": InjuryProfile(
             description="Explosion in the open air (street, stadium concourse).",
             immediate_death_share=0.01,
-            critical_share=0.12,
-            serious_share=0.10,
-            **blast_rpm,
+            critical_share=0.037,
+            serious_share=0.093,
             penetrating=False,
-            surgery_share_critical=0.6,
+            surgery_share_critical=0.5,
             surgery_share_serious=0.2,
-            source="immediate deaths: Arnold et al., Prehosp Disaster Med 2003, open-air median "
-            "1 % [paper]; critical and serious shares [assumption]: hospital need 22 % within "
-            "Arnold's open-air admission IQR 11-27 %, critical below " + frykberg + "; RPM "
-            "weights and surgery shares [assumption]",
+            source=f"immediate deaths: open-air median 1 %, {arnold}; admitted 13 % "
+            f"(open-air median, {arnold}), of which {frykberg}; the rest serious; ISS and RPM "
+            "weights, haemorrhage and surgery shares [assumption]",
         ),
         "blast_confined": InjuryProfile(
             description="Explosion in a confined space (bus, hall, train carriage).",
             immediate_death_share=0.04,
-            critical_share=0.187,
-            serious_share=0.33,
-            **blast_rpm,
+            critical_share=0.148,
+            serious_share=0.372,
             penetrating=False,
-            surgery_share_critical=0.6,
+            surgery_share_critical=0.5,
             surgery_share_serious=0.2,
-            source="immediate deaths: Arnold et al. 2003, confined-space median 4 % [paper]; "
-            "critical share: " + frykberg + "; serious share [assumption] so that "
-            "critical + serious = Arnold's confined-space admission median 52 %; RPM weights "
-            "and surgery shares [assumption]",
+            source=f"immediate deaths: confined-space median 4 %, {arnold}; admitted 52 % "
+            f"(confined-space median, {arnold}), of which {frykberg}; ISS and RPM weights, "
+            "haemorrhage and surgery shares [assumption]",
         ),
         "gunshot": InjuryProfile(
             description="Mass shooting (penetrating injuries).",
             immediate_death_share=0.15,
-            critical_share=0.25,
-            serious_share=0.25,
-            critical_rpm_weights=[1, 1, 2, 2, 3, 4, 5, 5],
-            serious_rpm_weights=[1, 2, 3],
-            minor_rpm_weights=[1, 3],
+            critical_share=0.15,
+            serious_share=0.35,
+            haemorrhage_share=0.5,
             penetrating=True,
             surgery_share_critical=0.8,
-            surgery_share_serious=0.3,
-            source="surgery shares chosen so that 55 % of critical + serious need emergency "
-            "surgery, matching Raux et al., Intensive Care Med 2019 (54 % of 337 admitted, "
-            "Paris 2015) [paper]; death and severity shares and RPM weights [assumption]",
+            surgery_share_serious=0.4,
+            source="emergency surgery for 55 % of the admitted (critical + serious), matching "
+            "Raux et al., Intensive Care Med 2019 (54 % of 337 admitted, Paris 2015) [paper]; "
+            "immediate deaths 15 % [assumption] within the 4-38 % of Las Vegas 2017, Paris "
+            "2015 and Orlando 2016 [derived, CALIBRATION.md §5]; admitted 50 % and critical "
+            "share, ISS and RPM weights [assumption]",
         ),
         "blunt_vehicle": InjuryProfile(
             description="Bus crash or derailment (blunt trauma).",
             immediate_death_share=0.05,
             critical_share=0.10,
             serious_share=0.20,
-            critical_rpm_weights=[1, 1, 1, 2, 3, 4, 5, 6],
-            serious_rpm_weights=[1, 2, 3],
-            minor_rpm_weights=[1, 3],
+            haemorrhage_share=0.3,
             penetrating=False,
-            surgery_share_critical=0.5,
+            surgery_share_critical=0.4,
             surgery_share_serious=0.2,
             source="all shares and weights [assumption]",
         ),
@@ -164,29 +210,26 @@ def builtin_profiles() -> dict[str, InjuryProfile]:
             immediate_death_share=0.10,
             critical_share=0.15,
             serious_share=0.30,
-            critical_rpm_weights=[1, 1, 1, 2, 3, 4, 5, 6],
-            serious_rpm_weights=[1, 2, 3],
-            minor_rpm_weights=[1, 2],
+            haemorrhage_share=0.3,
             penetrating=False,
-            surgery_share_critical=0.5,
+            surgery_share_critical=0.4,
             surgery_share_serious=0.3,
             source="all shares and weights [assumption]; Arnold et al. 2003 report 18 % "
             "immediate mortality for bombings with structural collapse [paper], an upper "
             "reference",
         ),
         "nerve_agent": InjuryProfile(
-            description="Nerve-agent release (non-traumatic; RPM stands in for toxicity).",
+            description="Nerve-agent release (non-traumatic; ISS and RPM stand in for toxicity).",
             immediate_death_share=0.02,
             critical_share=0.10,
             serious_share=0.25,
-            critical_rpm_weights=[1, 1, 2, 2, 3, 3, 4, 4],
-            serious_rpm_weights=[1, 2, 3],
-            minor_rpm_weights=[1, 3],
+            haemorrhage_share=0.0,
+            critical_rpm_weights=[1, 1, 2, 2, 3, 3, 4, 4, 2, 1, 1],
             penetrating=False,
             surgery_share_critical=0.0,
             surgery_share_serious=0.0,
-            source="all shares and weights [assumption]; the RPM deterioration table was "
-            "derived for trauma, not poisoning [assumption]",
+            source="all shares and weights [assumption]; TRISS and the RPM deterioration table "
+            "were derived for trauma, not poisoning [assumption]",
         ),
     }
 
@@ -210,6 +253,10 @@ class CasualtyTable:
         walking0: walks at the start (minor casualties).
         age: years, int16.
         penetrating: penetrating injury.
+        iss: Injury Severity Score, int16 (75 for the dead on scene).
+        haemorrhage: critical with ongoing haemorrhage (declines untreated, see outcome.py).
+        compressible: that bleed is a limb's, which a tourniquet controls.
+        z_death: standard normal placing the bleed's untreated time to death.
         needs_surgery: needs emergency surgery as definitive care.
         u_survival: survives definitive care begun at RPM r iff ``u < survival_probability(r)``.
         z_obs: (n, 4) standard normals for observation error (RR, pulse, SBP, GCS).
@@ -229,6 +276,10 @@ class CasualtyTable:
     walking0: np.ndarray
     age: np.ndarray
     penetrating: np.ndarray
+    iss: np.ndarray
+    haemorrhage: np.ndarray
+    compressible: np.ndarray
+    z_death: np.ndarray
     needs_surgery: np.ndarray
     u_survival: np.ndarray
     z_obs: np.ndarray
@@ -258,8 +309,7 @@ class CasualtyTable:
         """Casualty ``i`` as plain Python values (enums, ints, floats, tuples) for an agent.
 
         Keys: the field names, except ``c_rr``/``c_pulse``/``c_motor`` become ``codes0``
-        and ``q`` becomes ``quantiles``; plus ``critical`` (:func:`~mcsim.physiology.is_critical`
-        of the true initial RPM under ``params``).
+        and ``q`` becomes ``quantiles``; plus ``critical`` (ISS > 15, Frykberg's definition).
         """
         rpm0 = int(self.rpm0[i])
         return {
@@ -271,6 +321,10 @@ class CasualtyTable:
             "walking0": bool(self.walking0[i]),
             "age": int(self.age[i]),
             "penetrating": bool(self.penetrating[i]),
+            "iss": int(self.iss[i]),
+            "haemorrhage": bool(self.haemorrhage[i]),
+            "compressible": bool(self.compressible[i]),
+            "z_death": float(self.z_death[i]),
             "needs_surgery": bool(self.needs_surgery[i]),
             "u_survival": float(self.u_survival[i]),
             "z_obs": tuple(float(x) for x in self.z_obs[i]),
@@ -278,7 +332,7 @@ class CasualtyTable:
             "extraction_min": float(self.extraction_min[i]),
             "self_transport": bool(self.self_transport[i]),
             "self_transport_delay_min": float(self.self_transport_delay_min[i]),
-            "critical": bool(is_critical(params, rpm0)),
+            "critical": rpm0 > 0 and int(self.iss[i]) > 15,
         }
 
 
@@ -406,8 +460,10 @@ def generate_casualties(
         profile.minor_motor_min_code,
         np.where(serious, profile.noncritical_motor_min_code, 0),
     )
-    capacity = np.stack([np.full(n, 4), np.full(n, 4), 4 - motor_min], axis=1)
-    # Always feasible: serious/minor lose at most 3 points and RR + pulse alone can lose 8.
+    # A living casualty breathes and has a pulse: RR and pulse keep at least code 1, so START
+    # never tags an immediate survivor dead at first look. Always feasible: RPM >= 2 for all.
+    vital_cap = np.where(severity == 0, 4, 3)  # the dead on scene lose everything
+    capacity = np.stack([vital_cap, vital_cap, 4 - motor_min], axis=1)
     deficit = 12 - rpm0.astype(np.int16)
     loss = _split_deficit(deficit, capacity, u_split)
     codes = (4 - loss).astype(np.int8)
@@ -431,6 +487,26 @@ def generate_casualties(
     )
     u_survival = rng.random(n)
     z_obs = rng.standard_normal((n, 4))
+
+    # 7b. Anatomical severity, haemorrhage and its clock (ISS > 15 is critical).
+    u_band = rng.random(n)
+    u_iss = rng.random(n)
+    u_bleed = rng.random(n)
+    u_limb = rng.random(n)
+    z_death = rng.standard_normal(n)
+    iss = np.full(n, 75, dtype=np.int16)
+    band = _pick(u_band, profile.critical_iss_weights, np.arange(len(CRITICAL_ISS_BANDS)))
+    lo = np.array([b[0] for b in CRITICAL_ISS_BANDS])[band]
+    hi = np.array([b[1] for b in CRITICAL_ISS_BANDS])[band]
+    crit_iss = lo + np.floor(u_iss * (hi - lo + 1)).astype(np.int64)
+    iss[critical] = crit_iss[critical]
+    ser_iss = SERIOUS_ISS[0] + np.floor(u_iss * (SERIOUS_ISS[1] - SERIOUS_ISS[0] + 1))
+    iss[serious] = ser_iss[serious]
+    min_iss = MINOR_ISS[0] + np.floor(u_iss * (MINOR_ISS[1] - MINOR_ISS[0] + 1))
+    iss[minor] = min_iss[minor]
+    haemorrhage = critical & (u_bleed < profile.haemorrhage_share)
+    compressible = haemorrhage & (u_limb < profile.compressible_share)
+    needs_surgery = needs_surgery | haemorrhage
 
     # 8. Times at the scene.
     triage_min = rng.uniform(triage_min_range[0], triage_min_range[1], n)
@@ -457,6 +533,10 @@ def generate_casualties(
         walking0=walking0,
         age=age,
         penetrating=np.full(n, profile.penetrating),
+        iss=iss,
+        haemorrhage=haemorrhage,
+        compressible=compressible,
+        z_death=z_death,
         needs_surgery=needs_surgery,
         u_survival=u_survival,
         z_obs=z_obs,

@@ -444,6 +444,39 @@ def analyze(
         con.print(f"written: {out}")
 
 
+@app.command()
+def validation(
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scenario stems (default: every scenarios/records/*.yaml)."),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option(help="Replications per scenario (seeds 0..N-1).", min=1)
+    ] = 10,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: every core).", min=1)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the report: FILE.md (between the markers if any) or FILE.json."),
+    ] = None,
+) -> None:
+    """Historical scenarios replayed and set beside the published record (a report: exit 0)."""
+    from mcsim.validation import load_records, rich_report, run_validation, write_report
+    from mcsim.validation.render import check_out_path
+
+    if out is not None:
+        check_out_path(out)
+    report = run_validation(load_records(scenarios), seeds=seeds, workers=workers)
+    con = _out()
+    if not con.is_terminal:
+        con.width = 120  # the tables' natural width; a pipe has no width of its own
+    for part in rich_report(report):
+        con.print(part)
+    if out is not None:
+        con.print(f"written: {write_report(report, out)}")
+
+
 exercise_app = typer.Typer(
     help="Tabletop exercises: play a scripted exercise and write its log (see also replay).",
     no_args_is_help=True,

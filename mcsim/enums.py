@@ -124,7 +124,35 @@ class Resource(StrEnum):
     MINOR_SPACE = "minor_treatment_spaces"
     OPERATING_ROOM = "operating_rooms"
     ICU_BED = "icu_beds"
-    TEAM = "teams"
+    TEAM = "teams"  # trauma (resuscitation) teams
+    SURGICAL_TEAM = "surgical_teams"  # theatre teams: surgeon, anaesthetist, scrub nurses
+
+
+class CareNeed(StrEnum):
+    """What a patient's true injuries need from a hospital (selects a care pathway)."""
+
+    CRITICAL_SURGICAL = "critical_surgical"  # resuscitation, damage-control surgery, ICU
+    CRITICAL_MEDICAL = "critical_medical"  # resuscitation, ICU
+    SERIOUS_SURGICAL = "serious_surgical"  # ED treatment, then an operation
+    SERIOUS = "serious"  # ED treatment
+    MINOR = "minor"  # minor-injuries treatment
+
+
+class DeathPlace(StrEnum):
+    """Where a patient died ("" in the records while alive)."""
+
+    SCENE = "scene"
+    TRANSPORT = "transport"
+    HOSPITAL = "hospital"
+
+
+class LeaveMode(StrEnum):
+    """How a patient left the scene ("" in the records while still there)."""
+
+    AMBULANCE = "ambulance"
+    SELF = "self"  # walked or drove themselves
+    BYSTANDER = "bystander"  # driven by bystanders, police or taxis
+    RELEASED = "released"  # treated on scene and sent home
 
 
 class EventKind(StrEnum):
@@ -152,9 +180,14 @@ class EventKind(StrEnum):
     RESUS_START = "resus_start"
     RESUS_END = "resus_end"
     DEFINITIVE_CARE = "definitive_care"
+    OR_START = "or_start"  # an operation after definitive care began elsewhere
     OR_END = "or_end"
     ICU_ADMIT = "icu_admit"
+    ICU_DISCHARGE = "icu_discharge"  # step-down to a ward
     ED_DISCHARGE = "ed_discharge"
+    HAEMORRHAGE_CONTROL = "haemorrhage_control"  # a tourniquet on a limb bleed
+    TRANSFER = "transfer"  # secondary transfer to a hospital that can treat
+    BED_FREED = "bed_freed"  # a patient in hospital before the incident moved out
     DEATH = "death"
     SURGE_OPENED = "surge_opened"
     INJECT = "inject"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from mcsim.enums import Outcome, PatientState, Resource, TriageTag, VehicleState
+from mcsim.enums import Outcome, PatientState, TriageTag, VehicleState
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
@@ -46,7 +46,8 @@ def check_invariants(model: MCIModel) -> list[str]:
             out.append(f"patient {p.pid} has no valid state ({s!r})")
             continue
         in_vehicle = p.pid in carried
-        if s in _IN_VEHICLE and not in_vehicle:
+        transferred = p.pending_steps is not None  # an inter-hospital vehicle, not the fleet
+        if s in _IN_VEHICLE and not in_vehicle and not transferred:
             out.append(f"patient {p.pid} is {s} but in no vehicle")
         if (s in _AT_SCENE or s in _AT_HOSPITAL) and in_vehicle:
             out.append(f"patient {p.pid} is {s} and in vehicle {carried[p.pid]}")
@@ -61,14 +62,11 @@ def check_invariants(model: MCIModel) -> list[str]:
         if s is PatientState.DEAD and p.held:
             out.append(f"dead patient {p.pid} still holds {p.held}")
     for h in model.hospital_list:
-        occupied = {
-            Resource.RESUS_BAY: h.spec.occupied.resus_bays,
-            Resource.ED_BED: h.spec.occupied.ed_beds,
-            Resource.MINOR_SPACE: h.spec.occupied.minor_treatment_spaces,
-            Resource.OPERATING_ROOM: h.spec.occupied.operating_rooms,
-            Resource.ICU_BED: h.spec.occupied.icu_beds,
-            Resource.TEAM: 0,
-        }
+        occupied = h.occupied  # pre-incident occupants still in their beds
+        spec_occ = h.spec.occupied.model_dump()
+        for r, k in occupied.items():
+            if not 0 <= k <= spec_occ.get(str(r), 0):
+                out.append(f"hospital {h.hid} {r}: {k} pre-incident occupants of {spec_occ}")
         queued = sum(len(q) for q in h.queues.values())
         if h.queue_length() != queued:
             out.append(f"hospital {h.hid}: queue_length {h.queue_length()} but {queued} queued")

@@ -7,7 +7,10 @@ minutes from the onset of the patient's incident. Values that are undefined (no 
 casualty, nobody reached a hospital) are ``None`` in the JSON object.
 
 Deaths split as ``deaths = immediate_deaths + deaths_prehospital + deaths_in_hospital``:
-killed outright, died at the scene or on the way, died at a hospital.
+killed outright, died at the scene or on the way, died at a hospital. ``deaths`` counts the
+deaths recorded by the horizon (and those already decided by care); patients still waiting at
+the horizon are ``unresolved``, and ``expected_deaths`` adds their risk, so that a change that
+leaves more patients waiting cannot look better.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ METRIC_KEYS = (
     "deaths_prehospital",
     "deaths_in_hospital",
     "expected_survivors",
+    "expected_deaths",
     "critical",
     "critical_deaths",
     "critical_mortality",
@@ -170,6 +174,12 @@ def compute_metrics(
         "deaths_prehospital": int((died & survivors & place.isin(["scene", "transport"])).sum()),
         "deaths_in_hospital": int((died & survivors & (place == "hospital")).sum()),
         "expected_survivors": float(patients.loc[survivors, "p_survival"].fillna(0.0).sum()),
+        # Deaths recorded plus those still to come: 1 - P(survive) of every immediate survivor
+        # (care begun: its drawn probability; unresolved at the horizon: if treated then; died
+        # before care: 1). Unlike ``deaths`` it counts the patients left waiting at the end.
+        "expected_deaths": float(
+            (~survivors).sum() + (1.0 - patients.loc[survivors, "p_survival"].fillna(0.0)).sum()
+        ),
         "critical": n_crit,
         "critical_deaths": int((died & critical).sum()),
         "critical_mortality": _ratio(int((died & critical).sum()), n_crit),

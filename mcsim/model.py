@@ -58,12 +58,15 @@ import numpy as np
 from mcsim import physiology as phys
 from mcsim.agents.ambulance import Ambulance
 from mcsim.agents.hospital import Hospital
+from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
 from mcsim.agents.patient import AT_SCENE, Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
 from mcsim.clock import EventQueue
 from mcsim.enums import (
+    CareNeed,
     EventKind,
+    LeaveMode,
     NodeKind,
     Outcome,
     PatientState,
@@ -76,6 +79,7 @@ from mcsim.enums import (
 )
 from mcsim.errors import InputError
 from mcsim.gcpause import gc_paused
+from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
 from mcsim.policies import default_registry
 from mcsim.policies.triage import apply_mistriage
 from mcsim.policies.views import (
@@ -103,6 +107,8 @@ class MCIModel(mesa.Model):
         scenario: a validated :class:`~mcsim.scenario.Scenario`.
         seed: the run's seed; every random stream derives from it.
         triage, dispatch, destination: policy names overriding the scenario's.
+        pathways: care pathways by care need, instead of
+            :data:`~mcsim.agents.pathways.DEFAULT_PATHWAYS` (a study adding a resource).
 
     Use :meth:`run` to simulate to the horizon, or :meth:`step` to advance one event time at
     a time; :meth:`result` returns the records and metrics.
@@ -116,8 +122,12 @@ class MCIModel(mesa.Model):
         triage: str | None = None,
         dispatch: str | None = None,
         destination: str | None = None,
+        pathways: dict[CareNeed, tuple[Step, ...]] | None = None,
     ) -> None:
         super().__init__(rng=seed)
+        #: The care pathway of each care need (mcsim.agents.pathways); a study may pass its own.
+        self.pathways = dict(DEFAULT_PATHWAYS if pathways is None else pathways)
+        self.closing = False  # past the horizon: deaths decided earlier are recorded, no care
         self._default_schedule.stop()  # purely event-driven: no per-step schedule
         self.step = self._step_to_next_event  # Mesa binds step per instance
         self.spec = scenario  # (Mesa's Model.scenario is its own concept)
@@ -209,6 +219,7 @@ class MCIModel(mesa.Model):
         )
         self.triage_error_u: list[float] = []  # one uniform per patient, by pid
         self.destination_u: list[float] = []  # one uniform per patient, by pid
+        self.choice_u: list[float] = []  # one uniform per patient: self-presenters' hospital
         self.assigned_by_tag: dict[str, dict[str, int]] = {h.id: {} for h in scenario.hospitals}
 
     def set_policy(self, kind: str, name: str, params: dict[str, Any] | None = None) -> None:
@@ -313,14 +324,15 @@ class MCIModel(mesa.Model):
         """A crude estimate of the wait for a bed on arrival at ``h`` [assumption].
 
         Patients queueing or en route beyond the free resus bays and ED beds, times the mean
-        serious-ED service time, shared among the hospital's resus bays and ED beds.
+        serious-ED service time, shared among the bays and beds that turn over (those not still
+        held by patients from before the incident).
         """
         free = h.view_free(Resource.RESUS_BAY) + h.view_free(Resource.ED_BED)
         ahead = h.queue_length() + h.en_route - free
         if ahead <= 0:
             return 0.0
-        servers = max(1, h.spec.resus_bays + h.spec.ed_beds)
-        return ahead * self.spec.hospital_care.ed_serious_min / servers
+        servers = sum(h.capacity[r] - h.occupied[r] for r in (Resource.RESUS_BAY, Resource.ED_BED))
+        return ahead * self.spec.hospital_care.ed_serious_min / max(1, servers)
 
     # ================================================================ the event loop
 
@@ -359,6 +371,7 @@ class MCIModel(mesa.Model):
 
     def _end(self) -> None:
         self.now = self.horizon_min
+        self.closing = True
         for p in self.patients:
             if p.state is not PatientState.DEAD and p.outcome is Outcome.UNRESOLVED:
                 p.p_survival = p.survival_if_treated_now(self.now)
@@ -423,6 +436,8 @@ class MCIModel(mesa.Model):
             inc.casualties,
             sc.profile(inc.injury_profile),
             child_share=inc.child_share,
+            child_age_range=inc.child_age_range,
+            adult_age_range=inc.adult_age_range,
             self_transport_share=inc.self_transport_share,
             extraction_share=inc.extraction_share,
             extraction_min_range=inc.extraction_min_range,
@@ -434,6 +449,7 @@ class MCIModel(mesa.Model):
         # policies do with them (common random numbers across policies).
         self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
         self.destination_u.extend(self.streams.stream("destination").random(len(table)).tolist())
+        self.choice_u.extend(self.streams.stream("hospital_choice").random(len(table)).tolist())
         if inc.treat_and_release_share > 0:
             u = self.streams.stream(f"release/{scene.id}").random(len(table))
             scene.released = set(
@@ -504,23 +520,42 @@ class MCIModel(mesa.Model):
             self.staff.append(s)
             s.send_to_scene(scene)
         scene.alerted = True
-        self.dispatch_round()
+        # After every alert of this minute: scenes alerted together share the fleet by need.
+        self.schedule(self.now, Phase.DECISION, self.dispatch_round)
 
     def alert_hospitals(self) -> None:
-        """Hospitals declare a major incident and call in their on-call teams."""
+        """Hospitals declare a major incident: call-in, surge plan, beds cleared.
+
+        Every on-call team is called; each leaves home after its own lognormal delay (median
+        the hospital's ``callin_delay_min`` for trauma teams, ``surgical_callin_median_min``
+        for surgical teams) and drives in. Surge capacity opens ``surge_delay_min`` later;
+        patients from before the incident start moving out of their beds.
+        """
+        care = self.spec.hospital_care
+        rng = self.streams.stream("callin")
         for s in self.on_call_teams:
-            if s.role is StaffRole.HOSPITAL_TEAM and s.hospital is not None:
-                s.call_in(s.hospital, s.hospital.spec.callin_delay_min)
+            if s.role is not StaffRole.HOSPITAL_TEAM or s.hospital is None:
+                continue
+            if s.resource is Resource.SURGICAL_TEAM:
+                median, sigma = care.surgical_callin_median_min, care.surgical_callin_sigma
+            else:
+                median, sigma = s.hospital.spec.callin_delay_min, care.callin_sigma
+            delay = median * math.exp(sigma * float(rng.standard_normal())) if median > 0 else 0.0
+            s.call_in(s.hospital, delay)
         for h in self.hospital_list:
             if any(h.spec.surge.model_dump().values()):
                 self.schedule(self.now + h.spec.surge_delay_min, Phase.DECISION, h.open_surge)
+            h.clear_occupied_beds()
 
     def _create_hospital_teams(self) -> None:
         junctions = self.region.nodes_of_kind(NodeKind.JUNCTION)
+        care = self.spec.hospital_care
         for h in self.hospital_list:
             homes = [self.region.index(n) for n in h.spec.staff_home_nodes]
             rng = self.streams.stream(f"staff/{h.hid}")
-            for k in range(h.spec.teams_on_call):
+            kinds = [Resource.TEAM] * h.spec.teams_on_call
+            kinds += [Resource.SURGICAL_TEAM] * h.spec.surgical_teams_on_call_count(care)
+            for k, kind in enumerate(kinds):
                 if homes:
                     home = homes[k % len(homes)]
                 else:
@@ -528,7 +563,57 @@ class MCIModel(mesa.Model):
                     home = int(pool[int(rng.integers(len(pool)))])
                 s = Staff(self, len(self.staff), StaffRole.HOSPITAL_TEAM, home)
                 s.hospital = h
+                s.resource = kind
                 self.staff.append(s)
+
+    def transfer(self, p: Patient, origin: Hospital, steps: tuple[Step, ...]) -> None:
+        """Secondary transfer: ``origin`` cannot run ``steps``; the nearest that can takes over.
+
+        An inter-hospital vehicle (not the incident fleet) leaves after
+        ``hospital_care.transfer_delay_min``. Where no receiving hospital can run the first
+        step, the patient stays, waiting, and the log says why.
+        """
+        from_origin = self.region.travel_from(origin.node)
+        options = [
+            h
+            for h in self.receiving_hospitals
+            if h is not origin and h.offers(steps[0]) and not math.isinf(from_origin[h.node])
+        ]
+        if not options:
+            p.record(
+                EventKind.TRANSFER, hospital=origin.hid, detail=f"no hospital for {steps[0].name}"
+            )
+            return
+        target = min(options, key=lambda h: (from_origin[h.node], h.hid))
+        arrive = self.now + self.spec.hospital_care.transfer_delay_min + from_origin[target.node]
+        p.pending_steps = steps
+        if p.state is not PatientState.DEFINITIVE_CARE:
+            p.set_care(self.spec.physiology.transport_care_factor)
+            p.set_state(
+                PatientState.IN_TRANSPORT,
+                EventKind.TRANSFER,
+                hospital=target.hid,
+                node=origin.node,
+                to_node=target.node,
+                arrive_min=arrive,
+                detail=f"from {origin.hid}",
+            )
+        else:
+            p.record(
+                EventKind.TRANSFER,
+                hospital=target.hid,
+                node=origin.node,
+                to_node=target.node,
+                arrive_min=arrive,
+                detail=f"from {origin.hid}",
+            )
+        target.expect(1)
+        self.schedule(arrive, Phase.ARRIVAL, self._transfer_arrival, p, target)
+
+    def _transfer_arrival(self, p: Patient, h: Hospital) -> None:
+        h.expect(-1)
+        if p.state is not PatientState.DEAD:
+            h.admit(p, how="transfer")
 
     # ================================================================ scene work
 
@@ -600,6 +685,8 @@ class MCIModel(mesa.Model):
         p.triaged_min = self.now
         scene = p.scene
         p.set_state(PatientState.AWAITING_TRANSPORT, EventKind.TRIAGED, staff=s.sid, detail=detail)
+        if self.spec.response.tourniquets_at_triage:
+            p.control_haemorrhage(by="triage")
         if p.tag is TriageTag.DEAD:
             self._leave_demand(p)
             return
@@ -614,7 +701,7 @@ class MCIModel(mesa.Model):
     def _release_on_scene(self, p: Patient) -> None:
         """A minor casualty is treated where they are and goes home (not conveyed)."""
         self._leave_demand(p)
-        p.leave_scene("released")
+        p.leave_scene(LeaveMode.RELEASED)
         p.outcome = Outcome.SURVIVED
         p.p_survival = self.spec.physiology.minor_survival_probability
         p.set_care(0.0)
@@ -633,6 +720,7 @@ class MCIModel(mesa.Model):
         p.caregiver = s
         p.set_care(self.spec.physiology.onscene_care_factor)
         p.record(EventKind.SCENE_CARE_START, staff=s.sid)
+        p.control_haemorrhage(by="paramedic")
 
     def _release_caregiver(self, p: Patient) -> None:
         s = p.caregiver
@@ -720,27 +808,28 @@ class MCIModel(mesa.Model):
         self.try_loading(scene)
 
     def self_transport(self, p: Patient, carried: bool = False) -> None:
-        """A patient leaves without EMS for the nearest hospital (SCIENCE.md §3).
+        """A patient leaves without EMS for a hospital of their choosing (SCIENCE.md §3).
 
         Walking patients go on their own while they still walk; ``carried`` patients are driven
-        by bystanders whatever their state (unless already loaded or gone).
+        by bystanders whatever their state (unless already loaded or gone). The hospital comes
+        from the distance-decay choice model (:mod:`mcsim.hospital_choice`) with the patient's
+        pre-drawn uniform; the drive takes the road network's time times
+        ``self_transport_travel_factor``.
         """
         if p.state not in AT_SCENE or p.state is PatientState.TRAPPED:
             return
         if not carried and not p.vitals(self.now).walking:
             return
         scene = p.scene
+        h = self.self_presenter_choice(scene.node, self.choice_u[p.pid])
+        if h is None:
+            return
+        from_scene = self.region.travel_from(scene.node)
+        minutes = from_scene[h.node] * self.spec.response.self_transport_travel_factor
         self._leave_demand(p)
         self._release_caregiver(p)
-        from_scene = self.region.travel_from(scene.node)
-        hospitals = self.receiving_hospitals
-        best = min(range(len(hospitals)), key=lambda i: (from_scene[hospitals[i].node], i))
-        h = hospitals[best]
-        minutes = from_scene[h.node] * self.spec.response.self_transport_travel_factor
-        if math.isinf(minutes):
-            return
         arrive = self.now + minutes
-        p.leave_scene("bystander" if carried else "self", h.hid)
+        p.leave_scene(LeaveMode.BYSTANDER if carried else LeaveMode.SELF, h.hid)
         p.set_state(
             PatientState.SELF_TRANSPORT,
             EventKind.SELF_TRANSPORT_START,
@@ -750,6 +839,27 @@ class MCIModel(mesa.Model):
         )
         self.schedule(arrive, Phase.ARRIVAL, self._self_arrival, p, h)
         self.scene_changed(scene)
+
+    def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
+        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
+        from_origin = self.region.travel_from(origin)
+        hospitals = self._destination_candidates(from_origin)
+        c = self.spec.response.hospital_choice
+        options = [
+            ChoiceOption(
+                float(from_origin[h.node]), h.trauma_level, h.spec.ed_beds, h.spec.known_utility
+            )
+            for h in hospitals
+        ]
+        probs = choice_probabilities(
+            options,
+            decay_per_min=c.decay_per_min,
+            trauma_centre_utility=c.trauma_centre_utility,
+            size_utility_per_log_bed=c.size_utility_per_log_bed,
+            candidates=c.candidates,
+        )
+        i = choose(probs, u)
+        return None if i < 0 else hospitals[i]
 
     def _self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
         # A stale token: an exercise inject redirected the patient meanwhile.
@@ -805,30 +915,48 @@ class MCIModel(mesa.Model):
         return p.view_cache
 
     def dispatch_round(self) -> None:
-        """Send free vehicles to scenes until each scene's seats cover its patients."""
+        """Send free vehicles to the scenes in proportion to their need, one at a time.
+
+        Each vehicle goes to the alerted scene with unmet need whose patients needing a seat,
+        per seat already sent there plus one, are most (D'Hondt's rule; ties by scene order), so
+        that two bomb sites share the fleet by need instead of the first listed taking it all.
+        Within a scene, the dispatch policy chooses which vehicle.
+        """
         select = self.dispatch_rule.select_vehicle
-        for scene in self.scenes:
-            if not scene.alerted:
+        scenes = [s for s in self.scenes if s.alerted]
+        if not scenes or not self.free_vehicles:
+            return
+        views: dict[int, dict[int, VehicleView]] = {}
+        refused: set[int] = set()
+        while self.free_vehicles:
+            best = None
+            best_claim = 0.0
+            for i, scene in enumerate(scenes):
+                if scene.demand - scene.committed_capacity <= 0 or i in refused:
+                    continue
+                # Proportional to need (D'Hondt): patients waiting per seat already sent + 1.
+                claim = scene.demand / (scene.committed_capacity + 1)
+                if claim > best_claim:
+                    best, best_claim = i, claim
+            if best is None:
+                return
+            scene = scenes[best]
+            cand = views.get(best)
+            if not cand:
+                cand = views[best] = self._vehicle_candidates(scene)
+            vid = select(list(cand.values()))
+            if vid is None:
+                refused.add(best)
                 continue
-            need = scene.demand - scene.committed_capacity
-            if need <= 0 or not self.free_vehicles:
-                continue
-            views = self._vehicle_candidates(scene)
-            while need > 0 and views:
-                vid = select(list(views.values()))
-                if vid is None:
-                    break
-                if vid not in views:
-                    raise RuntimeError(
-                        f"dispatch policy {self.policy_names['dispatch']!r} chose vehicle "
-                        f"{vid}, which is not free"
-                    )
-                del views[vid]
-                v = self.free_vehicles.pop(vid)
-                v.dispatch(scene)
-                need -= v.capacity
-                if not views and need > 0 and self.free_vehicles:
-                    views = self._vehicle_candidates(scene)
+            if vid not in cand:
+                raise RuntimeError(
+                    f"dispatch policy {self.policy_names['dispatch']!r} chose vehicle "
+                    f"{vid}, which is not free"
+                )
+            for c in views.values():
+                c.pop(vid, None)
+            v = self.free_vehicles.pop(vid)
+            v.dispatch(scene)
 
     def _vehicle_candidates(self, scene: Scene) -> dict[int, VehicleView]:
         """Views of the free vehicles nearest to ``scene`` (by travel time, then id).
@@ -928,6 +1056,8 @@ class MCIModel(mesa.Model):
             h.received + h.en_route,
             self.expected_wait_min(h),
             dict(self.assigned_by_tag[h.hid]),
+            h.view_free(Resource.TEAM),
+            h.view_free(Resource.SURGICAL_TEAM),
         )
 
     # ================================================================ results

@@ -32,6 +32,10 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
             "age",
             "penetrating",
             "needs_surgery",
+            "iss",
+            "haemorrhage",
+            "bleed_controlled",
+            "care_need",
             "rpm0",
             "rr0",
             "pulse0",
@@ -49,6 +53,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
             "leave_mode",
             "vehicle",
             "hospital",
+            "first_hospital",
             "hospital_arrival_min",
             "definitive_care_min",
             "rpm_at_care",
@@ -72,6 +77,10 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["age"].append(p.age)
         cols["penetrating"].append(p.penetrating)
         cols["needs_surgery"].append(p.needs_surgery)
+        cols["iss"].append(p.iss)
+        cols["haemorrhage"].append(p.haemorrhage)
+        cols["bleed_controlled"].append(p.bleed_controlled)
+        cols["care_need"].append(p.care_need.value)
         cols["rpm0"].append(p.rpm0)
         cols["rr0"].append(v0.rr)
         cols["pulse0"].append(v0.pulse)
@@ -89,6 +98,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["leave_mode"].append(p.leave_mode)
         cols["vehicle"].append(p.vehicle)
         cols["hospital"].append(p.hospital)
+        cols["first_hospital"].append(p.first_hospital)
         cols["hospital_arrival_min"].append(p.hospital_arrival_min)
         cols["definitive_care_min"].append(p.definitive_care_min)
         cols["rpm_at_care"].append(p.rpm_at_care)
@@ -109,6 +119,8 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         "tag",
         "leave_mode",
         "hospital",
+        "first_hospital",
+        "care_need",
         "death_place",
         "outcome",
         "state",
@@ -117,6 +129,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
     for c in (
         "patient",
         "age",
+        "iss",
         "rpm0",
         "rr0",
         "pulse0",
@@ -134,6 +147,8 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         "immediate_survivor",
         "penetrating",
         "needs_surgery",
+        "haemorrhage",
+        "bleed_controlled",
         "walking0",
         "obs_walking",
     ):

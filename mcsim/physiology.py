@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -250,6 +250,57 @@ class PhysiologyParams(StrictModel):
         le=1,
         description="survival of the walking wounded once treated, instead of the RPM curve "
         "(fitted on trauma admissions, not walking wounded) [assumption]",
+    )
+    outcome_model: Literal["triss", "sacco"] = Field(
+        "triss",
+        description="triss: ISS-based severity, haemorrhage time course and TRISS survival at "
+        "definitive care (docs/model.md); sacco: the first model (every casualty on Sacco's "
+        "deterioration table, survival by RPM), kept for comparison",
+    )
+    triss_blunt: tuple[float, float, float, float] = Field(
+        (-0.4499, 0.8085, -0.0835, -1.7430),
+        description="TRISS (b0, b1 RTS, b2 ISS, b3 age index), blunt; MTOS, Champion et al. "
+        "J Trauma 1990",
+    )
+    triss_penetrating: tuple[float, float, float, float] = Field(
+        (-2.5355, 0.9934, -0.0651, -1.1360),
+        description="TRISS coefficients, penetrating; MTOS, Champion et al. 1990",
+    )
+    haemorrhage_death_median_min: float = Field(
+        120.0,
+        gt=0,
+        description="median untreated minutes from injury to death of a bleeding casualty "
+        "(Fox et al. Shock 2017: median 2.0-2.6 h admission to haemorrhagic death)",
+    )
+    haemorrhage_death_sigma: float = Field(
+        1.06,
+        gt=0,
+        description="log-sd of that time: 85 % within 6 h (Fox et al. 2017) with a 2 h median",
+    )
+    haemorrhage_compensated_share: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="share of the time to death a bleeding casualty stays compensated "
+        "(normal vital signs) before the RPM falls [assumption]",
+    )
+    haemorrhage_control_factor: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="clock rate, relative to untreated, once a compressible bleed is "
+        "controlled before shock (tourniquet; Kragh 2009: 96 % vs 4 % survival) [assumption]",
+    )
+    stable_critical_deterioration_factor: float = Field(
+        0.25,
+        ge=0,
+        description="rate on Sacco's table of critical casualties without ongoing "
+        "haemorrhage (head, chest, fractures) [assumption]",
+    )
+    serious_deterioration_factor: float = Field(
+        0.0,
+        ge=0,
+        description="rate on Sacco's table of serious (ISS 9-15) casualties [assumption]",
     )
     rr_obs_sd: float = Field(2.0, ge=0)
     pulse_obs_sd: float = Field(6.0, ge=0)
@@ -509,11 +560,15 @@ class Trajectory:
         penetrating: bool,
         start_min: float = 0.0,
         rate_factor: float = 1.0,
+        curve: Any = None,
     ) -> None:
         """Start the clock at ``start_min`` with no care.
 
         ``rate_factor`` scales the untreated rate for this patient (e.g. the walking wounded's
-        ``minor_deterioration_factor``).
+        ``minor_deterioration_factor``). ``curve`` is the patient's own untreated RPM curve
+        (:class:`~mcsim.outcome.DeclineCurve` for a bleeding casualty); by default the row of
+        Sacco's deterioration table for ``rpm0``, whose clock runs faster for penetrating
+        injuries.
         """
         if not 0 <= rpm0 <= RPM_MAX:
             raise ValueError(f"initial RPM must be within 0..12, got {rpm0}")
@@ -521,9 +576,13 @@ class Trajectory:
         self.penetrating = bool(penetrating)
         self.effective_min = 0.0
         self.since_min = float(start_min)
-        self._base = params.untreated_rate(self.penetrating) * rate_factor
+        if curve is None:
+            self._base = params.untreated_rate(self.penetrating) * rate_factor
+            self._curve = params.curve(self.rpm0)
+        else:
+            self._base = rate_factor
+            self._curve = curve
         self.rate = self._base
-        self._curve = params.curve(self.rpm0)
 
     @property
     def untreated_rate(self) -> float:

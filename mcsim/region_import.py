@@ -45,6 +45,7 @@ import yaml
 
 from mcsim.errors import InputError, echo
 from mcsim.region import great_circle_km
+from mcsim.scenario import SCHEMA_VERSION
 
 #: Default speed (km/h) by OSM ``highway`` type when an edge has neither ``speed_kph`` nor a
 #: usable ``maxspeed`` **[assumption]**: typical urban limits, not what an ambulance under
@@ -770,7 +771,7 @@ def build_scenario(
         stn_specs.append(spec)
 
     scenario = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "name": name,
         "description": "Imported with `mcsim region import`; see the header comments for what "
         "was assumed.",

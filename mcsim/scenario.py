@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from mcsim.region import RegionSpec
 from mcsim.safeio import parse_yaml
 from mcsim.schema_base import StrictModel, error_lines
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Most vehicles of all stations together (each is an agent with its own trips).
 MAX_VEHICLES = 20_000
 
@@ -91,10 +92,35 @@ class HospitalSpec(StrictModel):
     )
     operating_rooms: int = Field(ge=0)
     icu_beds: int = Field(ge=0)
-    teams_on_duty: int = Field(ge=0, description="trauma/surgical teams in the building")
-    teams_on_call: int = Field(default=0, ge=0, description="teams called in from home")
+    teams_on_duty: int = Field(ge=0, description="trauma (resuscitation) teams in the building")
+    teams_on_call: int = Field(default=0, ge=0, description="trauma teams called in from home")
+    surgical_teams_on_duty: int | None = Field(
+        default=None,
+        ge=0,
+        description="theatre teams in the building; default: hospital_care."
+        "surgical_teams_per_or_on_duty x operating rooms, rounded up",
+    )
+    surgical_teams_on_call: int | None = Field(
+        default=None,
+        ge=0,
+        description="theatre teams called in; default: hospital_care."
+        "surgical_teams_per_or_called x operating rooms, rounded, less those on duty",
+    )
     callin_delay_min: float = Field(
-        default=30.0, ge=0, description="from the call to an on-call team leaving home"
+        default=23.0,
+        ge=0,
+        description="median minutes from the call to an on-call trauma team leaving home "
+        "(lognormal with hospital_care.callin_sigma; a mean of 29 +/- 23 min in a call-in "
+        "exercise, Emerg Radiol 2011)",
+    )
+    known_utility: float = Field(
+        default=0.0,
+        description="extra pull of this hospital on self-presenters, in choice-model utility "
+        "units (response.hospital_choice) [assumption]",
+    )
+    resources: dict[str, int] = Field(
+        default_factory=dict,
+        description="further resources by name (e.g. ct_scanners: 2) for study pathways",
     )
     staff_home_nodes: list[str] = Field(
         default_factory=list,
@@ -108,6 +134,19 @@ class HospitalSpec(StrictModel):
     )
     surge_delay_min: float = Field(default=30.0, ge=0)
     accepts_children: bool = True
+
+    def surgical_teams_on_duty_count(self, care: HospitalCareSpec) -> int:
+        """Theatre teams in the building at onset (given, or from the ORs)."""
+        if self.surgical_teams_on_duty is not None:
+            return self.surgical_teams_on_duty
+        return math.ceil(care.surgical_teams_per_or_on_duty * self.operating_rooms - 1e-9)
+
+    def surgical_teams_on_call_count(self, care: HospitalCareSpec) -> int:
+        """Theatre teams that the call-in brings (given, or from the ORs)."""
+        if self.surgical_teams_on_call is not None:
+            return self.surgical_teams_on_call
+        total = round(care.surgical_teams_per_or_called * self.operating_rooms)
+        return max(0, total - self.surgical_teams_on_duty_count(care))
 
     @model_validator(mode="after")
     def _occupied_within_capacity(self) -> HospitalSpec:
@@ -135,6 +174,12 @@ class IncidentSpec(StrictModel):
     casualties: int = Field(ge=1, le=1_000_000)
     injury_profile: str = Field(description="a built-in profile or one under injury_profiles")
     child_share: float = Field(default=0.05, ge=0, le=1)
+    adult_age_range: tuple[int, int] = Field(
+        default=(18, 80),
+        description="youngest and oldest adult casualty, ages uniform between [assumption]; "
+        "TRISS counts 55 and over as older",
+    )
+    child_age_range: tuple[int, int] = Field(default=(1, 17))
     self_transport_share: float = Field(
         default=0.5, ge=0, le=1, description="share of walking casualties who leave on their own"
     )
@@ -157,12 +202,34 @@ class IncidentSpec(StrictModel):
         "instead of being conveyed [assumption per scenario]",
     )
 
-    @field_validator("extraction_min_range")
+    @field_validator("extraction_min_range", "adult_age_range", "child_age_range")
     @classmethod
     def _range_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
         if v[0] < 0 or v[1] < v[0]:
             raise ValueError("must be [low, high] with 0 <= low <= high")
         return v
+
+
+class HospitalChoiceSpec(StrictModel):
+    """Self-presenters' choice of hospital (mcsim.hospital_choice); all [assumption].
+
+    No calibrated model of this choice is published (CALIBRATION.md §3.4); the defaults give
+    the nearest of several similar hospitals 35-60 % of self-presenters, within the 35-80 %
+    that real incidents show.
+    """
+
+    decay_per_min: float = Field(
+        default=0.15, ge=0, le=100, description="utility lost per minute of driving"
+    )
+    trauma_centre_utility: float = Field(
+        default=0.5, ge=-100, le=100, description="pull of a level 1 or 2 trauma centre"
+    )
+    size_utility_per_log_bed: float = Field(
+        default=0.3, ge=-100, le=100, description="pull per log(1 + ED beds)"
+    )
+    candidates: int = Field(
+        default=8, ge=1, le=1000, description="the this-many nearest hospitals are considered"
+    )
 
 
 class ResponseSpec(StrictModel):
@@ -183,7 +250,16 @@ class ResponseSpec(StrictModel):
     handover_min: float = Field(default=10.0, ge=0)
     self_transport_delay_min_range: tuple[float, float] = (5.0, 30.0)
     self_transport_travel_factor: float = Field(
-        default=1.3, gt=0, description="private cars vs the road network's travel times"
+        default=1.0,
+        gt=0,
+        description="private cars vs the region's travel times (which already include the "
+        "detour of the roads) [assumption]",
+    )
+    hospital_choice: HospitalChoiceSpec = Field(default_factory=lambda: HospitalChoiceSpec())
+    tourniquets_at_triage: bool = Field(
+        default=True,
+        description="triage officers control limb bleeds with a tourniquet (SALT's "
+        "life-saving interventions, the UK sieve's catastrophic-haemorrhage step)",
     )
     destination_candidates: int = Field(
         default=25,
@@ -209,10 +285,70 @@ class HospitalCareSpec(StrictModel):
     analytic oracle of the hospital model.
     """
 
-    resus_min: float = Field(default=40.0, gt=0)
+    resus_min: float = Field(
+        default=20.0,
+        gt=0,
+        description="resuscitation before the operating room: the first operation began 35 min "
+        "after the Boston bombs, 24 min after the first hospital arrival (+11 min) [derived, "
+        "CALIBRATION.md §2.1]",
+    )
     surgery_min: float = Field(default=120.0, gt=0)
     ed_serious_min: float = Field(default=90.0, gt=0)
     ed_minor_min: float = Field(default=30.0, gt=0)
+    icu_stay_min: float = Field(
+        default=2880.0, gt=0, description="ICU stay before step-down to a ward [assumption]"
+    )
+    transfer_delay_min: float = Field(
+        default=30.0,
+        ge=0,
+        description="from the decision to transfer to the departure of the transfer vehicle "
+        "[assumption]",
+    )
+    occupied_clear_min: float = Field(
+        default=240.0,
+        ge=0,
+        description="pre-incident ED, resus, minor and theatre occupants are moved out within "
+        "this many minutes of the hospital alert [assumption]",
+    )
+    reverse_triage_icu_share: float = Field(
+        default=0.44,
+        ge=0,
+        le=1,
+        description="share of pre-incident ICU occupants moved out (reverse triage: 44 % of "
+        "inpatients need no critical intervention, Kelen et al. 2009)",
+    )
+    reverse_triage_min: float = Field(
+        default=1440.0,
+        ge=0,
+        description="within this many minutes (most capacity within 24-48 h, Kelen 2009)",
+    )
+    callin_sigma: float = Field(
+        default=0.70,
+        ge=0,
+        le=5,
+        description="log-sd of the trauma-team call-in delay (mean 29 +/- 23 min gives 0.70)",
+    )
+    surgical_teams_per_or_on_duty: float = Field(
+        default=0.24,
+        ge=0,
+        le=10,
+        description="theatre teams at onset per OR (105 teams for 433 theatres at 30 min, "
+        "Blimark et al. SJTREM 2020)",
+    )
+    surgical_teams_per_or_called: float = Field(
+        default=0.92,
+        ge=0,
+        le=10,
+        description="theatre teams per OR once all are in (399 teams for 433 theatres at 8 h, "
+        "Blimark 2020)",
+    )
+    surgical_callin_median_min: float = Field(
+        default=137.0,
+        ge=0,
+        description="median call-in delay of theatre teams: lognormal through Blimark 2020's "
+        "called-in teams, 43 % of them in by 2 h [derived] and 95 % by 8 h [assumption]",
+    )
+    surgical_callin_sigma: float = Field(default=0.76, ge=0, le=5)
     service_distribution: Literal["lognormal", "exponential"] = "lognormal"
     service_cv: float = Field(default=0.3, ge=0, le=2, description="lognormal only")
 
@@ -302,7 +438,18 @@ class PoliciesSpec(StrictModel):
 class Scenario(StrictModel):
     """A complete, validated scenario."""
 
-    schema_version: Literal[1] = Field(description="file format version; this mcsim reads 1")
+    schema_version: Literal[2] = Field(
+        description="file format version; this mcsim reads 2 and migrates 1"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: Any) -> Any:
+        """Schema 1 data (files, sweeps, exercise logs) is migrated before validation."""
+        if isinstance(data, dict) and data.get("schema_version") == 1:
+            return migrate_v1(data)
+        return data
+
     name: str
     description: str = ""
     duration_min: float = Field(default=720.0, gt=0, le=14 * 24 * 60)
@@ -327,14 +474,43 @@ class Scenario(StrictModel):
 # Loading
 
 
+def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Scenario schema 1 → 2 (the ISS-based outcome model), on a copy.
+
+    Version 1 injury profiles gave the initial RPM of critical casualties over RPM 1..8 (the
+    old definition: critical = RPM <= 8) and of serious ones over 9..11. Critical now means
+    ISS > 15, most of whom are compensated at first, so the 8 critical weights are dropped for
+    the new defaults; the 3 serious weights keep their meaning (RPM 12 gets weight 0). Every
+    other version-2 field takes its default.
+    """
+    out = copy.deepcopy(data)
+    out["schema_version"] = 2
+    profiles = out.get("injury_profiles")
+    if isinstance(profiles, dict):
+        for prof in profiles.values():
+            if not isinstance(prof, dict):
+                continue
+            crit = prof.get("critical_rpm_weights")
+            if isinstance(crit, list) and len(crit) == 8:
+                del prof["critical_rpm_weights"]
+            ser = prof.get("serious_rpm_weights")
+            if isinstance(ser, list) and len(ser) == 3:
+                prof["serious_rpm_weights"] = [*ser, 0]
+    return out
+
+
 def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
     """Validate a scenario given as plain data; every problem is one :class:`InputError`."""
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of keys to values", file=file)
     if "schema_version" not in data:
         raise InputError(
-            "missing key; this mcsim reads schema_version 1", file=file, path="schema_version"
+            f"missing key; this mcsim reads schema_version {SCHEMA_VERSION} (and migrates 1)",
+            file=file,
+            path="schema_version",
         )
+    if data["schema_version"] == 1:
+        data = migrate_v1(data)
     if data["schema_version"] != SCHEMA_VERSION:
         raise InputError(
             f"unsupported schema_version {echo(data['schema_version'])}; this mcsim reads "
@@ -552,7 +728,7 @@ def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files (``mcsim schema``)."""
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mcsim scenario (schema_version 1)"
+    schema["title"] = f"mcsim scenario (schema_version {SCHEMA_VERSION})"
     return schema
 
 

@@ -20,13 +20,13 @@ def small_scenario_data(casualties: int = 40, **incident: Any) -> dict[str, Any]
         "node": "site",
         "onset_min": 0,
         "casualties": casualties,
-        "injury_profile": "blast_open_air",
+        "injury_profile": "blast_confined",
         "child_share": 0.1,
         "self_transport_share": 0.5,
     }
     inc.update(incident)
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "name": "small town",
         "duration_min": 480,
         "region": {

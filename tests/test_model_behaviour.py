@@ -109,15 +109,31 @@ def test_without_any_response_everyone_dies_at_their_untreated_time():
 
 
 def test_walking_self_transport_reaches_the_nearest_hospital_before_ambulances():
-    r = mcsim.simulate(small(casualties=80, self_transport_share=1.0), seed=2)
+    """With a steep distance decay every self-presenter picks the nearest hospital ("small",
+    4 blocks from the site; "big" is 5) and gets there before the first ambulance."""
+    data = small_scenario_data(casualties=80, self_transport_share=1.0)
+    data["response"] = {"hospital_choice": {"decay_per_min": 50.0}}
+    r = mcsim.simulate(parse_scenario(data), seed=2)
     p = r.patients
     selfs = p[p["leave_mode"] == "self"]
     amb = p[p["leave_mode"] == "ambulance"]
     assert len(selfs) > 0 and len(amb) > 0
-    assert set(selfs["hospital"].astype(str)) == {"big"} or set(selfs["hospital"].astype(str)) == {
-        "small"
-    }
+    assert set(selfs["hospital"].astype(str)) == {"small"}
     assert selfs["hospital_arrival_min"].min() < amb["hospital_arrival_min"].min()
+
+
+def test_self_presenters_spread_over_nearby_hospitals_by_the_choice_model():
+    """With the default (gentle) decay both hospitals receive self-presenters, the nearer
+    one more of them; making "big" well known moves the majority there."""
+    data = small_scenario_data(casualties=200, self_transport_share=1.0)
+    near = mcsim.simulate(parse_scenario(data), seed=2).patients
+    near = near[near["leave_mode"] == "self"]["hospital"].astype(str).value_counts()
+    assert set(near.index) == {"big", "small"}
+    data["hospitals"][0]["known_utility"] = 3.0  # "big"
+    known = mcsim.simulate(parse_scenario(data), seed=2).patients
+    known = known[known["leave_mode"] == "self"]["hospital"].astype(str).value_counts()
+    assert known["big"] > known["small"]
+    assert known["big"] > near["big"]
 
 
 def test_start_tags_match_observed_vitals_in_the_patients_table():

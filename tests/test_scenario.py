@@ -19,7 +19,7 @@ from tests.conftest import SCENARIOS
 
 def test_default_scenario_loads_with_expected_shape():
     sc = load_scenario(SCENARIOS / "stadium_explosion.yaml")
-    assert sc.schema_version == 1
+    assert sc.schema_version == 2
     assert 5 <= len(sc.hospitals) <= 8
     assert len(sc.stations) >= 3
     assert sc.incidents[0].casualties == 300
@@ -158,9 +158,9 @@ def _mutations():
         ),
         (
             "wrong schema version",
-            set_in("schema_version", 2),
+            set_in("schema_version", 3),
             "schema_version",
-            "unsupported schema_version 2",
+            "unsupported schema_version 3",
         ),
         ("missing schema version", delete("schema_version"), "schema_version", "missing"),
         (

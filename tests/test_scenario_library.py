@@ -32,6 +32,7 @@ LIBRARY = {
     "manchester_arena_bombing",
     "boston_marathon_bombing",
 }
+HISTORICAL = {"orlando_pulse_nightclub_shooting", "paris_november_2015_attacks"}  # issue 11
 
 
 def _tool(name: str):
@@ -43,8 +44,8 @@ def _tool(name: str):
 
 
 def test_library_has_every_scenario_of_the_issue():
-    """The eight scenarios of issue 7 are all in scenarios/."""
-    assert LIBRARY <= {p.stem for p in SCENARIOS}
+    """The eight scenarios of issue 7 and the historical ones of issue 11 are in scenarios/."""
+    assert LIBRARY | HISTORICAL <= {p.stem for p in SCENARIOS}
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -135,7 +136,7 @@ def test_earthquake_is_large_but_bounded_with_damaged_hospitals():
 
 
 def test_real_region_scenarios_match_their_generator():
-    """The three real-region files are exactly what tools/build_region_scenarios.py writes."""
+    """The real-region files are exactly what tools/build_region_scenarios.py writes."""
     tool = _tool("build_region_scenarios")
     for plan in tool.PLANS:
         committed = (REPO / "scenarios" / plan.file).read_text(encoding="utf-8")
@@ -186,3 +187,96 @@ def test_boston_has_two_blasts_seconds_apart():
     assert sum(i.casualties for i in sc.incidents) == 267
     finish = next(s for s in sc.stations if s.id == "finish_line")
     assert sum(v.count for v in finish.vehicles) == 13
+
+
+def test_orlando_has_the_shooting_and_the_hostage_wave_at_one_club():
+    """Pulse: 102 victims in two waves at the club, the second at 05:02 with none killed."""
+    sc = _sc("orlando_pulse_nightclub_shooting")
+    first, hostages = sc.incidents
+    assert (first.onset_min, hostages.onset_min) == (0, 185)  # 01:57 and 05:02
+    assert first.casualties + hostages.casualties == 102
+    assert sc.profile(hostages.injury_profile).immediate_death_share == 0
+    killed = sc.profile(first.injury_profile).immediate_death_share * first.casualties
+    assert killed == pytest.approx(40, abs=0.5)  # killed at the scene (Smith et al. 2020)
+    region = build_region(sc.region)
+    assert region.xy(region.index(first.node)) == region.xy(region.index(hostages.node))
+    ormc = next(h for h in sc.hospitals if h.id == "ormc")
+    assert (ormc.trauma_level, ormc.resus_bays, ormc.teams_on_duty) == (1, 6, 1)
+    km = float(
+        great_circle_km(*region.xy(region.index(first.node)), *region.xy(region.index(ormc.node)))
+    )
+    assert 0.5 < km < 0.9  # 2,112 ft door to door
+    assert all(h.trauma_level == 4 for h in sc.hospitals if h.id != "ormc")
+    assert sc.policies.destination == "quota"
+
+
+def test_paris_has_seven_incidents_over_three_hours_and_the_six_trauma_centres():
+    """13 November: Stade, four terraces, the Bataclan and its assault wave; 467 casualties."""
+    sc = _sc("paris_november_2015_attacks")
+    onsets = {i.id: i.onset_min for i in sc.incidents}
+    assert onsets == {
+        "stade": 0,
+        "carillon": 9,
+        "fontaine_au_roi": 16,
+        "belle_equipe": 20,
+        "comptoir_voltaire": 24,
+        "bataclan": 24,
+        "bataclan_assault": 182,
+    }
+    assert sum(i.casualties for i in sc.incidents) == 130 + 337
+    killed = sum(
+        sc.profile(i.injury_profile).immediate_death_share * i.casualties for i in sc.incidents
+    )
+    assert killed == pytest.approx(126, abs=1)  # 130 minus the 4 who died in hospital
+    level1 = {h.id for h in sc.hospitals if h.trauma_level == 1}
+    assert level1 == {"pitie_salpetriere", "hegp", "bicetre", "beaujon", "henri_mondor", "percy"}
+    fleet = {}
+    for s in sc.stations:
+        for v in s.vehicles:
+            fleet[v.type.value] = fleet.get(v.type.value, 0) + v.count
+    assert fleet == {"als": 44, "bls": 200}
+    assert sc.policies.destination == "balance"
+    result = mcsim.simulate(sc, seed=0)
+    used = [h for h, d in result.metrics["hospitals"].items() if d["patients"]]
+    assert len(used) >= 8  # regulated spread, not one hospital
+
+
+def _record_file(stem: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((REPO / "scenarios" / "records" / f"{stem}.yaml").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("stem", sorted(HISTORICAL))
+def test_historical_record_names_its_scenario_sources_and_hospitals(stem: str):
+    """Each record file cites listed, marked sources and the scenario's own hospital ids."""
+    rec = _record_file(stem)
+    assert rec["schema_version"] == 1 and rec["scenario"] == stem
+    markers = ("[paper]", "[secondary]", "[unverified]", "[derived]")
+    assert all(any(m in c for m in markers) for c in rec["sources"].values())
+    ids = {h.id for h in _sc(stem).hospitals}
+    names = {f["figure"] for f in rec["figures"]}
+    assert {
+        "deaths",
+        "deaths_prehospital",
+        "deaths_in_hospital",
+        "critical_mortality",
+        "hospital_arrivals",
+        "largest_hospital",
+        "largest_hospital_share",
+        "hospitals_receiving",
+        "first_hospital_arrival_min",
+        "hospital_patients",
+    } <= names
+    for f in rec["figures"]:
+        assert {k.strip() for k in f["source"].split(",")} <= set(rec["sources"])
+        assert f["record"] is not None or f["band"] is not None
+        if f.get("hospital"):
+            assert f["hospital"] in ids
+        if f["figure"] == "largest_hospital":
+            assert set(f["band"]) <= ids
+        elif f["band"] is not None:
+            lo, hi = f["band"]
+            assert lo <= hi
+        if f["figure"] == "critical_mortality":
+            assert f["band"] == [0.0, 0.30]

@@ -165,7 +165,8 @@ def test_final_counts_agree_with_the_patients_table(small_run):
     end = rp.end_min
     assert rp.deaths_at(end) == r.metrics["deaths"]
     assert rp.deaths_at(end) == int((r.patients["outcome"].astype(str) == "died").sum())
-    received = r.patients.groupby(r.patients["hospital"].astype(str)).size()
+    arrived = r.patients[r.patients["hospital_arrival_min"].notna()]  # not those who died en route
+    received = arrived.groupby(arrived["hospital"].astype(str)).size()
     c = rp.counts_at(end)
     for h in rp.hospitals:
         inside_or_out = c[hospital_key(h)] + c[f"discharged:{h}"]

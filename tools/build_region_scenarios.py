@@ -1,8 +1,8 @@
-"""Build the real-region scenarios (Las Vegas 2017, Manchester 2017, Boston 2013) from data files.
+"""Build the real-region scenarios (Las Vegas, Manchester, Boston, Orlando, Paris) from data files.
 
-The hospital facts (coordinates, trauma levels, beds) come from the CSVs in tests/data/regions/,
-copies of the project's region data set (its README lists every source; the keys H, LV1…, MA1…,
-BO1… in the scenario headers refer to it). Everything the files do not give is an
+The hospital facts (coordinates, trauma levels, beds) come from the CSVs in tests/data/regions/
+(its README lists every source; the keys H, LV1…, MA1…, BO1…, OR1…, PA1… in the scenario headers
+refer to it). Everything the files do not give is an
 **[assumption]** written into the scenario's header: station places and fleets, hospital sizes
 filled by :class:`mcsim.region_import.HospitalDefaults`, occupancy, injury mixes.
 
@@ -19,6 +19,7 @@ are what it writes::
 
 from __future__ import annotations
 
+import copy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,11 +59,15 @@ class RegionPlan:
     name: str
     description: str
     incidents: list[tuple[Place, dict[str, Any]]]
-    stations: list[tuple[str, str, float, float, int]]  # id, name, lat, lon, ALS
-    profile: tuple[str, dict[str, Any]]
+    # id, name, lat, lon, ALS[, BLS]
+    stations: list[tuple[str, str, float, float, int] | tuple[str, str, float, float, int, int]]
+    profiles: dict[str, dict[str, Any]]  # injury profiles by name
     response: dict[str, Any]
     policies: dict[str, Any] = field(default_factory=dict)
     row_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Replaces the closing "no per-hospital patient counts" lines of the header, for the
+    # scenarios whose real per-hospital counts live in a record file.
+    data_note: list[str] | None = None
 
 
 def _hospitals(plan: RegionPlan) -> list[Place]:
@@ -82,7 +87,14 @@ def _hospitals(plan: RegionPlan) -> list[Place]:
 def build(plan: RegionPlan) -> str:
     """The YAML text of one scenario."""
     stations = [
-        Place(sid, name, lon, lat, {"als": str(n)}) for sid, name, lat, lon, n in plan.stations
+        Place(
+            sid,
+            name,
+            lon,
+            lat,
+            {"als": str(als), **({"bls": str(bls[0])} if bls else {})},
+        )
+        for sid, name, lat, lon, als, *bls in plan.stations
     ]
     built = build_scenario(
         hospitals=_hospitals(plan),
@@ -101,8 +113,10 @@ def build(plan: RegionPlan) -> str:
         }
     for inc, (_, extra) in zip(sc["incidents"], plan.incidents, strict=True):
         inc.update(extra)
+        inc.setdefault("adult_age_range", [18, 65])
     sc["response"] = plan.response
-    sc["injury_profiles"] = {plan.profile[0]: plan.profile[1]}
+    # copies, so that profiles sharing RPM-weight lists do not come out as YAML anchors
+    sc["injury_profiles"] = {k: copy.deepcopy(v) for k, v in plan.profiles.items()}
     sc["policies"] = plan.policies or {
         "triage": "start",
         "dispatch": "priority",
@@ -118,8 +132,16 @@ def build(plan: RegionPlan) -> str:
         "OR per 50 beds, resus bays and teams by trauma level, 200 beds where the CSV has none",
         "(mcsim.region_import.HospitalDefaults) [assumption]. Occupancy at onset: 75 % of ED",
         "beds and 80 % of ICU beds [assumption].",
-        "The data set deliberately holds no per-hospital patient counts of the real incident;",
-        "do not read this scenario's hospital loads as a replay of what happened.",
+    ] + (
+        plan.data_note
+        or [
+            "The data set deliberately holds no per-hospital patient counts of the real incident;",
+            "do not read this scenario's hospital loads as a replay of what happened.",
+        ]
+    )
+    common += [
+        "Ages: adults 18-65, uniform [assumption: an event crowd is mostly of working age; the",
+        "default 18-80 stands for a general population, and TRISS counts 55+ as older].",
     ]
     header = plan.header + common + [""]
     return dump_scenario(sc, header)
@@ -127,16 +149,10 @@ def build(plan: RegionPlan) -> str:
 
 # --------------------------------------------------------------------------------------------
 
-GUNSHOT_RPM = {
-    "critical_rpm_weights": [1, 1, 2, 2, 3, 4, 5, 5],
-    "serious_rpm_weights": [1, 2, 3],
-    "minor_rpm_weights": [1, 3],
-}
-BLAST_RPM = {
-    "critical_rpm_weights": [1, 1, 1, 1, 2, 3, 6, 12],
-    "serious_rpm_weights": [1, 2, 3],
-    "minor_rpm_weights": [1, 3],
-}
+# Initial-RPM and ISS weights are the built-in defaults (mcsim.casualties.InjuryProfile):
+# most critical casualties compensated at first [assumption, docs/model.md].
+GUNSHOT_RPM: dict[str, Any] = {}
+BLAST_RPM: dict[str, Any] = {}
 
 LAS_VEGAS = RegionPlan(
     file="las_vegas_concert_shooting.yaml",
@@ -207,6 +223,7 @@ LAS_VEGAS = RegionPlan(
                 "casualties": 925,
                 "injury_profile": "route91_gunfire",
                 "child_share": 0.02,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.9,
                 "carried_by_bystanders_share": 0.5,
             },
@@ -221,22 +238,24 @@ LAS_VEGAS = RegionPlan(
         ("summerlin_base", "Placeholder base: Summerlin", 36.1860, -115.3040, 4),
         ("spring_valley_base", "Placeholder base: Spring Valley", 36.1080, -115.2450, 5),
     ],
-    profile=(
-        "route91_gunfire",
-        {
+    profiles={
+        "route91_gunfire": {
             "description": "Gunfire into an outdoor crowd, with injuries from the stampede.",
-            "immediate_death_share": 0.06,
-            "critical_share": 0.10,
+            "immediate_death_share": 0.038,
+            "critical_share": 0.08,
             "serious_share": 0.28,
-            **GUNSHOT_RPM,
+            "haemorrhage_share": 0.6,
+            "compressible_share": 0.3,
             "penetrating": True,
             "surgery_share_critical": 0.8,
             "surgery_share_serious": 0.3,
-            "source": "immediate deaths 58 of 925 (LV11); critical and serious shares "
-            "[assumption]; RPM weights and surgery shares as the built-in gunshot profile "
-            "(Raux et al. 2019)",
+            "source": "immediate deaths 35 of 925: the deaths at the scene (about half of 58, "
+            "CALIBRATION.md §5) [derived]; critical 8 % of survivors: 45 critical on day 2 (UMC "
+            "12, Sunrise 33) plus 24 dead at hospitals, of ~870 [derived]; serious share, "
+            "haemorrhage and compressible shares [assumption]; surgery shares as the built-in "
+            "gunshot profile (Raux et al. 2019)",
         },
-    ),
+    },
     response={"triage_officers": 4, "paramedics": 16},
 )
 
@@ -316,6 +335,7 @@ MANCHESTER = RegionPlan(
                 "casualties": 259,
                 "injury_profile": "arena_foyer_blast",
                 "child_share": 0.25,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.5,
                 "treat_and_release_share": 0.5,
             },
@@ -329,22 +349,24 @@ MANCHESTER = RegionPlan(
         ("bolton_base", "Placeholder base: Bolton", 53.5769, -2.4282, 9),
         ("wigan_base", "Placeholder base: Wigan", 53.5450, -2.6325, 9),
     ],
-    profile=(
-        "arena_foyer_blast",
-        {
+    profiles={
+        "arena_foyer_blast": {
             "description": "Shrapnel device in a crowded foyer (semi-confined space).",
-            "immediate_death_share": 0.085,
-            "critical_share": 0.13,
-            "serious_share": 0.34,
-            **BLAST_RPM,
+            "immediate_death_share": 0.073,
+            "critical_share": 0.10,
+            "serious_share": 0.37,
+            "haemorrhage_share": 0.875,
+            "compressible_share": 0.3,
             "penetrating": True,
             "surgery_share_critical": 0.6,
             "surgery_share_serious": 0.2,
-            "source": "immediate deaths 22 of 259 and hospital need 111 of 237 (Manchester "
-            "Arena Inquiry Vol 2, MA2); the critical/serious split, RPM weights and surgery "
-            "shares [assumption]",
+            "source": "immediate deaths 19 of 259 (22 killed less 3 who died in hospital, "
+            "CALIBRATION.md §5) [derived]; hospital need 111 of 237 (Manchester Arena Inquiry "
+            "Vol 2, MA2), of whom 24 needed critical care (Dark et al. 2021) [derived: critical "
+            "10 %, serious 37 %]; haemorrhage 21 damage-control operations of 24 critical "
+            "(Dark 2021) [derived]; compressible and surgery shares [assumption]",
         },
-    ),
+    },
     response={"triage_officers": 2, "paramedics": 8},
     policies={
         "triage": "sieve",
@@ -424,6 +446,7 @@ BOSTON = RegionPlan(
                 "casualties": 160,
                 "injury_profile": "finish_line_blast",
                 "child_share": 0.05,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.4,
             },
         ),
@@ -434,6 +457,7 @@ BOSTON = RegionPlan(
                 "casualties": 107,
                 "injury_profile": "finish_line_blast",
                 "child_share": 0.05,
+                "adult_age_range": [18, 65],
                 "self_transport_share": 0.4,
             },
         ),
@@ -452,26 +476,372 @@ BOSTON = RegionPlan(
         ("charlestown_base", "Placeholder base: Charlestown", 42.3782, -71.0602, 5),
         ("brighton_base", "Placeholder base: Brighton", 42.3501, -71.1565, 6),
     ],
-    profile=(
-        "finish_line_blast",
-        {
+    profiles={
+        "finish_line_blast": {
             "description": "Two shrapnel devices at ground level in an open-air crowd.",
             "immediate_death_share": 0.011,
             "critical_share": 0.12,
-            "serious_share": 0.18,
-            **BLAST_RPM,
+            "serious_share": 0.17,
+            "haemorrhage_share": 0.9,
+            "compressible_share": 0.9,
             "penetrating": True,
-            "surgery_share_critical": 0.7,
-            "surgery_share_serious": 0.3,
-            "source": "immediate deaths 3 of 267 (BO11); critical and serious shares, RPM "
-            "weights and surgery shares [assumption] (at least 16 amputations, BO7)",
+            "surgery_share_critical": 0.5,
+            "surgery_share_serious": 0.5,
+            "source": "immediate deaths 3 of 267 (BO11); critical 12 %: 31 with exsanguinating "
+            "haemorrhage of 264 (Gates et al. 2014) [derived]; serious 17 %: 75 admitted at the "
+            "six trauma centres less those 31 (Gates 2014) [derived]; haemorrhage 29 of 31 from "
+            "limbs, 27 with tourniquets (King et al. 2015) [derived: haemorrhage and "
+            "compressible shares 0.9]; surgery: 54 urgent operations of 75 admitted (Gates "
+            "2014) [derived: half of the serious]",
         },
-    ),
+    },
     response={"alert_delay_min": 1, "triage_officers": 4, "paramedics": 20},
     policies={"triage": "start", "dispatch": "priority", "destination": "balance"},
 )
 
-PLANS = [LAS_VEGAS, MANCHESTER, BOSTON]
+# --------------------------------------------------------------------------------------------
+# Orlando, Pulse nightclub shooting, 12 June 2016. Source keys OR1... are listed in
+# tests/data/regions/README.md.
+
+# ---- Orlando injury profile: every number and what it rests on ------------------------------
+# [carry these over when the injury-profile schema changes; nothing else in the plan is tuned]
+#   victims 102 = 40 killed at the scene + 9 died before or upon arrival at ORMC + 53 survived
+#     [OR1 paper; OR2]; the gunman is not counted.
+#   killed outright: 40, all in the first wave -> 40 / 94 = 0.426 (the 8 hostages brought out
+#     after 05:02 are a second incident with none killed outright) [derived].
+#   immediate survivors 62 = 102 - 40.
+#   hospitalised/admitted 34 = 29 at ORMC + 5 at a community hospital; 19 treated and
+#     discharged the same day [OR1].
+#   critical (ISS > 15 not published): the 9 who died on arrival + 6 still critical on day 4
+#     [OR15] = 15 -> 15 / 62 = 0.24 [derived; assumption that these were the critical].
+#   serious = admitted and not critical: 34 - 6 = 28 -> 28 / 62 = 0.45 [derived];
+#     minor = the 19 discharged the same day, 19 / 62 = 0.31.
+#   emergency surgery: 82 % of the admitted within 24 h [OR1] (26 operated on by noon
+#     [OR18]): 0.9 of critical and 0.8 of serious survivors [assumption] give 0.9 x 6 +
+#     0.8 x 28 = 28 = 82 % of 34.
+#   penetrating: rifle and pistol gunshot wounds [OR3]; RPM weights as the built-in gunshot
+#     profile [assumption].
+ORLANDO_GUNFIRE = {
+    "description": "Rifle and pistol fire inside a crowded nightclub (about 300 inside).",
+    "immediate_death_share": 0.426,
+    "critical_share": 0.24,
+    "serious_share": 0.45,
+    **GUNSHOT_RPM,
+    "penetrating": True,
+    "surgery_share_critical": 0.9,
+    "surgery_share_serious": 0.8,
+    "source": "Smith, Cheatham et al., J Trauma Acute Care Surg 2020;88:372 (OR1): 102 "
+    "victims, 40 killed at the scene, 9 died on arrival, 34 admitted, 19 discharged, 82 % of "
+    "admitted operated on in 24 h; critical = 9 + 6 critical on day 4 (OR15) [derived]; "
+    "surgery split and RPM weights [assumption]",
+}
+ORLANDO_HOSTAGES = {
+    **ORLANDO_GUNFIRE,
+    "description": "Hostages and wounded brought out of the club by SWAT after 05:02.",
+    "immediate_death_share": 0.0,
+}
+
+ORLANDO = RegionPlan(
+    file="orlando_pulse_nightclub_shooting.yaml",
+    csv="orlando_2016.csv",
+    ids=[
+        "ormc",
+        None,  # Arnold Palmer (children): the model cannot keep adults out of it, and it is
+        #        nearer the club than ORMC, so self-transported adults would all go there
+        "florida_hospital",
+        "dr_phillips",
+    ],
+    row_overrides={
+        # 6 trauma resuscitation bays [OR5]; one trauma surgeon on duty, six within an hour
+        # of the first arrival [OR2, OR14].
+        "ormc": {"resus_bays": "6", "teams_on_duty": "1", "teams_on_call": "5"},
+    },
+    name="Nightclub shooting with a hostage phase, Orlando (Pulse, 2016)",
+    description=(
+        "A gunman opened fire inside the Pulse nightclub in Orlando at 01:57 on a Sunday, then "
+        "held hostages until SWAT stormed the club at 05:02. 49 killed and 53 injured; 44 "
+        "victims reached Orlando Regional Medical Center, the Level I trauma centre 2,112 ft "
+        "from the club, most carried there by police and EMS within the first 90 minutes. "
+        "Travel times are straight-line approximations; station places and fleets are "
+        "assumptions (see the file's header)."
+    ),
+    header=[
+        "Nightclub shooting with a hostage phase, Orlando (Pulse nightclub, 12 Jun 2016)",
+        "",
+        "What it represents: shooting inside Pulse, 1912 S Orange Ave, from 01:57 EDT [OR3];",
+        "police entered at 02:07 and the gunman barricaded himself with hostages until SWAT",
+        "stormed the club at 05:02 [OR3]. Site 28.5196, -81.3768 [OR13]. Time 0 = 01:57.",
+        "Victims 102 = 40 killed at the scene + 9 died before or upon arrival at ORMC + 53",
+        "survivors [OR1]. Two incidents at the club: the shooting (94 casualties, onset 0) and",
+        "the hostages brought out after 05:02 (8 casualties, onset 185 min, none killed",
+        "outright) [assumption: ORMC had 38 of its 44 victims in the first ~1.5 h and all",
+        "non-hostage victims by 04:00 [OR2], so 6 there plus ~2 elsewhere in the second wave].",
+        "Injury mix (profiles pulse_gunfire, pulse_hostages): every number and its source is",
+        "in ORLANDO_GUNFIRE in the tool: killed outright 40/94; critical 24 %, serious 45 % of",
+        "immediate survivors [derived from OR1, OR15]; surgery 0.9 / 0.8 [assumption: 82 % of",
+        "admitted operated on in 24 h, OR1]; penetrating.",
+        "Transport: police and EMS carried victims from a casualty collection point across the",
+        "street to ORMC, two blocks away, in patrol vehicles and ambulances [OR17]:",
+        "carried_by_bystanders_share 0.6 [assumption] sends that share of the non-walking",
+        "casualties to the nearest hospital in private vehicles; half the walking wounded leave",
+        "on their own (self_transport_share 0.5 [assumption]).",
+        "Hospitals: ORMC (Level I, 808 beds [OR3, OR4], 6 trauma resuscitation bays [OR5]; one",
+        "trauma surgeon on duty, six within an hour [OR2, OR14]: teams 1 on duty + 5 on call),",
+        "Florida Hospital Orlando (ED 50 rooms [OR10]) and Dr. P. Phillips (237 beds [OR11]).",
+        "Arnold Palmer (children's Level I) is in the data but left out: the model cannot keep",
+        "adults out of a children's hospital, and it is nearer the club than ORMC.",
+        "Policy: destination quota as the EMS plan of the night [OR17]: trauma-alert patients",
+        "(immediate, delayed) to ORMC, others to the non-trauma centres: ORMC immediate 60,",
+        "delayed 60; Florida Hospital minor 40; Dr. P. Phillips minor 40 [assumption: caps].",
+        "Stations [assumption]: 'nearly 100 EMS providers utilizing dozens of vehicles' [OR17]:",
+        "24 ALS, 6 staged at the casualty collection point, 18 at three placeholder bases.",
+        "Response: EMS alerted 5 min after the first shots [assumption]; ORMC's first call at",
+        "02:04 [OR2] = hospital alert after 7 min.",
+        "Check against: scenarios/records/orlando_pulse_nightclub_shooting.yaml (first patient",
+        "at ORMC 02:14 = +17 min, 44 victims at ORMC [OR2]).",
+    ],
+    data_note=[
+        "The hospital rows hold no patient counts; the real per-hospital counts are in",
+        "scenarios/records/orlando_pulse_nightclub_shooting.yaml (mcsim validation).",
+    ],
+    incidents=[
+        (
+            Place("pulse", "Pulse nightclub, 1912 S Orange Ave", -81.3768, 28.5196),
+            {
+                "casualties": 94,
+                "injury_profile": "pulse_gunfire",
+                "child_share": 0.0,
+                "self_transport_share": 0.5,
+                "carried_by_bystanders_share": 0.6,
+            },
+        ),
+        (
+            Place("pulse_hostages", "Pulse nightclub, after the SWAT assault", -81.3768, 28.5196),
+            {
+                "onset_min": 185,
+                "casualties": 8,
+                "injury_profile": "pulse_hostages",
+                "child_share": 0.0,
+                "self_transport_share": 0.0,
+                "carried_by_bystanders_share": 0.6,
+            },
+        ),
+    ],
+    stations=[
+        (
+            "staging",
+            "EMS at the casualty collection point across S Orange Ave",
+            28.5200,
+            -81.3762,
+            6,
+        ),
+        ("downtown_base", "Placeholder base: Downtown Orlando", 28.5421, -81.3790, 6),
+        ("east_base", "Placeholder base: east Orange County", 28.5500, -81.3000, 6),
+        ("south_base", "Placeholder base: south Orlando", 28.4800, -81.4000, 6),
+    ],
+    profiles={"pulse_gunfire": ORLANDO_GUNFIRE, "pulse_hostages": ORLANDO_HOSTAGES},
+    response={
+        "alert_delay_min": 5,
+        "hospital_alert_delay_min": 7,
+        "triage_officers": 2,
+        "paramedics": 6,
+    },
+    policies={
+        "triage": "start",
+        "dispatch": "priority",
+        "destination": "quota",
+        "params": {
+            "destination": {
+                "quota": {
+                    "quotas": {
+                        "ormc": {"immediate": 60, "delayed": 60},
+                        "florida_hospital": {"minor": 40},
+                        "dr_phillips": {"minor": 40},
+                    }
+                }
+            }
+        },
+    },
+)
+
+# --------------------------------------------------------------------------------------------
+# Paris and Saint-Denis, 13 November 2015. Source keys PA1... are listed in
+# tests/data/regions/README.md. Time 0 = 21:16, the first explosion at the Stade de France.
+
+# ---- Paris injury profiles: every number and what it rests on -------------------------------
+# [carry these over when the injury-profile schema changes; nothing else in the plan is tuned]
+#   deaths 130 = Stade de France 1 + Carillon/Petit Cambodge 15 + Bonne Bière/Casa Nostra 5 +
+#     Belle Équipe 19 + Comptoir Voltaire 0 + Bataclan 90 [PA9, PA7]; of these 4 to 7 died
+#     after reaching hospital [PA31, PA3: hospital mortality < 2 %]: killed outright 126 =
+#     the Bataclan's 90 - 4 [assumption: the later deaths were Bataclan victims].
+#   injured who reached hospital: 337 with physical injuries by 14 Nov 23:59 [PA1 paper];
+#     per site: Stade 58 (59 victims [PA4] - 1 killed); terraces 81 (120 victims at five
+#     places [PA4] - 39 killed), split 25 / 15 / 26 / 15 [assumption]; Bataclan the rest,
+#     337 - 58 - 81 = 198 (+ the 4 later deaths = 202 immediate survivors) [derived], of
+#     whom 60 are brought out after the assault at 00:18 [assumption].
+#   critical = "urgence absolue": 99 of 352 wounded [PA32, prosecutor]; terraces 10 + 8 + 14
+#     = 32 [PA8]; Stade 0.10 ("about ten injured" [PA30], 6 of 58) and Comptoir Voltaire 2
+#     [assumption]; Bataclan the rest, 99 - 32 - 6 - 2 = 59 of 202 = 0.29 [derived].
+#   hospitalised (critical + serious) 0.75 of immediate survivors [assumption; 53 of the
+#     300 at AP-HP had left by 13:00 next day, PA6]: serious = 0.75 - critical per site.
+#   emergency surgery: 181 of 337 = 54 % [PA1]: 0.8 of critical [assumption] and 0.65 of
+#     serious, which gives 0.8 x 99 + 0.65 x 157 = 181 [derived].
+#   penetrating: 85 % gunshot [PA1]; the Stade and Comptoir Voltaire suicide belts were
+#     blast with shrapnel [PA9]. RPM weights as the built-in gunshot/blast profiles
+#     [assumption].
+PARIS_HOSPITALISED = 0.75
+PARIS_SURGERY = {"surgery_share_critical": 0.8, "surgery_share_serious": 0.65}
+# fmt: off
+PARIS_SITES = [
+    # id, place, lat, lon, onset_min, killed outright, injured, critical share, blast?,
+    # self_transport_share (clock: onset 0 = 21:16)
+    ("stade", "Stade de France (two entrances, a café nearby)",
+     48.9244, 2.3600, 0, 1, 58, 0.10, True, 0.5),
+    ("carillon", "Le Carillon / Le Petit Cambodge, rue Bichat",
+     48.8722, 2.3664, 9, 15, 25, 0.40, False, 0.3),
+    ("fontaine_au_roi", "À la Bonne Bière / Casa Nostra, rue de la Fontaine-au-Roi",
+     48.8691, 2.3704, 16, 5, 15, 0.53, False, 0.3),
+    ("belle_equipe", "La Belle Équipe, rue de Charonne",
+     48.8537, 2.3815, 20, 19, 26, 0.54, False, 0.3),
+    ("comptoir_voltaire", "Le Comptoir Voltaire, boulevard Voltaire",
+     48.8508, 2.3925, 24, 0, 15, 0.13, True, 0.3),
+    ("bataclan", "Bataclan, 50 boulevard Voltaire",
+     48.8631, 2.3707, 24, 86, 142, 0.29, False, 0.5),
+    ("bataclan_assault", "Bataclan, after the assault",
+     48.8631, 2.3707, 182, 0, 60, 0.29, False, 0.0),
+]
+# fmt: on
+
+
+def _paris_profile(killed: int, injured: int, critical: float, blast: bool) -> dict[str, Any]:
+    """One site's injury profile from the PARIS_SITES row (shares rounded to 3 places)."""
+    return {
+        "description": "Suicide belt with shrapnel." if blast else "Assault-rifle fire.",
+        "immediate_death_share": round(killed / (killed + injured), 3),
+        "critical_share": critical,
+        "serious_share": round(max(0.0, PARIS_HOSPITALISED - critical), 3),
+        **(BLAST_RPM if blast else GUNSHOT_RPM),
+        "penetrating": True,
+        **PARIS_SURGERY,
+        "source": "deaths and victims per site (PA4, PA8, PA9), 337 injured at hospital and "
+        "54 % emergency surgery (Raux et al. 2019, PA1), urgence absolue per site (PA8, "
+        "PA32); the per-site split, hospitalised share and RPM weights [assumption] (see "
+        "tools/build_region_scenarios.py)",
+    }
+
+
+PARIS = RegionPlan(
+    file="paris_november_2015_attacks.yaml",
+    csv="paris_2015.csv",
+    ids=[
+        "pitie_salpetriere",
+        "hegp",
+        "bicetre",
+        "beaujon",
+        "henri_mondor",
+        "percy",
+        "saint_louis",
+        "saint_antoine",
+        "lariboisiere",
+        "bichat",
+        "hotel_dieu",
+        "begin",
+        "avicenne",
+        "delafontaine",
+    ],
+    name="Multi-site attacks, Paris and Saint-Denis (13 November 2015)",
+    description=(
+        "Three suicide bombings at the Stade de France from 21:16, shootings at café terraces "
+        "in the 10th and 11th arrondissements from 21:25, and the massacre and hostage-taking "
+        "at the Bataclan from 21:40 until the assault at 00:18, on a Friday night. 130 killed "
+        "and 337 physically injured who reached hospital; the SAMU spread them over the AP-HP "
+        "and military hospitals. 14 hospitals, the six TRAUMABASE trauma centres as level 1. "
+        "Travel times are straight-line approximations; station places and terrace "
+        "coordinates are assumptions (see the file's header)."
+    ),
+    header=[
+        "Multi-site terrorist attacks, Paris and Saint-Denis (13 Nov 2015)",
+        "",
+        "What it represents: seven incidents, time 0 = 21:16 (first explosion) [PA10]:",
+        "  stade             Stade de France, 3 suicide bombs 21:16-21:53, onset 0 [PA10]",
+        "  carillon          Le Carillon / Le Petit Cambodge, 21:25, onset 9 [PA10]",
+        "  fontaine_au_roi   À la Bonne Bière / Casa Nostra, 21:32, onset 16 [PA10]",
+        "  belle_equipe      La Belle Équipe, ~21:36, onset 20 [unverified time]",
+        "  comptoir_voltaire suicide belt, ~21:40, onset 24 [unverified time]",
+        "  bataclan          shooting from 21:40, onset 24 [PA2, PA7]",
+        "  bataclan_assault  wounded hostages brought out after the assault at 00:18, onset",
+        "                    182 [PA9; the count is an assumption, see below]",
+        "Sites: Stade de France and Bataclan from Wikipedia [PA29]; the terrace coordinates are",
+        "estimated from the street addresses [assumption, within ~150 m].",
+        "Casualties 467 = 130 killed [PA7, PA9] + 337 physically injured who reached hospital",
+        "[PA1]: per site killed outright / injured: 1/58, 15/25, 5/15, 19/26, 0/15, 86/142,",
+        "0/60. Every number, its source and the split assumed are in PARIS_SITES in the tool:",
+        "victims per site [PA4], deaths per site [PA9], 'urgence absolue' per terrace [PA8] and",
+        "overall (99 of 352 [PA32]); 4 of the 90 Bataclan deaths counted as later hospital",
+        "deaths (4-7 died after admission [PA31]) [assumption]; hospitalised 75 % of immediate",
+        "survivors [assumption]; surgery 0.8 / 0.65 of critical / serious so that 54 % of 337",
+        "need emergency surgery [PA1] [derived]; penetrating (85 % gunshot [PA1]).",
+        "Self-transport: half the walking wounded at the Stade and the Bataclan leave on their",
+        "own, 30 % at the terraces (several dozen fled to fire stations [PA4]) [assumption].",
+        "Hospitals: 12 named as receiving casualties or held in reserve for them [PA5, PA6,",
+        "PA13], plus Hôtel-Dieu and Delafontaine (the emergency department nearest the Stade)",
+        "[assumption]. The six TRAUMABASE trauma centres [PA3] (Pitié-Salpêtrière, HEGP,",
+        "Bicêtre, Beaujon, Henri-Mondor, Percy: which six is [unverified]) are level 1, the",
+        "others level 4 (France does not grade trauma centres as the US does). Beds from the",
+        "sources in the CSV; Lariboisière and Delafontaine coordinates estimated [assumption].",
+        "Stations: the normal two-tier system, 200 BLS teams and 44 physician-staffed ALS teams",
+        "[PA4], all committed [assumption: the number engaged was not found]; ALS at the four",
+        "SAMU (Paris at Necker 20, 93 at Avicenne, 94 at Henri-Mondor, 92 at Beaujon, 8 each)",
+        "and BLS at four placeholder BSPP bases (50 each) [assumption: places and split; the",
+        "BSPP has 77 stations [PA4]]; BLS carry 2 (the tool's default) [assumption].",
+        "Response: EMS alerted 3 min after onset (default); AP-HP's White Plan at 22:34 [PA2] =",
+        "hospital alert after 78 min.",
+        "Policy: destination balance: the SAMU regulated every transport and spread the",
+        "patients so that no hospital was overwhelmed [PA5]; Beaujon, Bichat and Avicenne were",
+        "in fact kept in reserve [PA5], which balance does not do.",
+        "Check against: scenarios/records/paris_november_2015_attacks.yaml.",
+    ],
+    data_note=[
+        "The hospital rows hold no patient counts; the published per-hospital counts are in",
+        "scenarios/records/paris_november_2015_attacks.yaml (mcsim validation).",
+    ],
+    incidents=[
+        (
+            Place(sid, name, lon, lat),
+            {
+                **({"onset_min": onset} if onset else {}),
+                "casualties": killed + injured,
+                "injury_profile": f"paris_{sid}",
+                "child_share": 0.02,
+                "self_transport_share": walk,
+            },
+        )
+        for sid, name, lat, lon, onset, killed, injured, _, _, walk in PARIS_SITES
+    ],
+    stations=[
+        ("samu75_necker", "SAMU de Paris (SMUR), Hôpital Necker", 48.8456, 2.3155, 20),
+        ("samu93_avicenne", "SAMU 93 (SMUR), Hôpital Avicenne", 48.9144, 2.4239, 8),
+        ("samu94_mondor", "SAMU 94 (SMUR), Hôpital Henri-Mondor", 48.7959, 2.4523, 8),
+        ("samu92_beaujon", "SAMU 92 antenna (SMUR), Hôpital Beaujon", 48.9082, 2.3103, 8),
+        ("bspp_centre", "Placeholder BSPP base: Paris centre", 48.8566, 2.3522, 0, 50),
+        ("bspp_north", "Placeholder BSPP base: Paris north / Saint-Denis", 48.9000, 2.3600, 0, 50),
+        ("bspp_east", "Placeholder BSPP base: Paris east", 48.8600, 2.4000, 0, 50),
+        ("bspp_south_west", "Placeholder BSPP base: Paris south-west", 48.8350, 2.3000, 0, 50),
+    ],
+    profiles={
+        f"paris_{sid}": _paris_profile(killed, injured, crit, blast)
+        for sid, _, _, _, _, killed, injured, crit, blast, _ in PARIS_SITES
+    },
+    response={
+        "alert_delay_min": 3,
+        "hospital_alert_delay_min": 78,
+        "triage_officers": 2,
+        "paramedics": 8,
+    },
+    policies={"triage": "start", "dispatch": "priority", "destination": "balance"},
+)
+
+PLANS = [LAS_VEGAS, MANCHESTER, BOSTON, ORLANDO, PARIS]
 
 
 def main(argv: list[str]) -> int:

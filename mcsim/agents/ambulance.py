@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from mcsim.agents.travel import Traveller
-from mcsim.enums import EventKind, PatientState, Phase, VehicleState, VehicleType
+from mcsim.enums import EventKind, LeaveMode, PatientState, Phase, VehicleState, VehicleType
 
 if TYPE_CHECKING:
     from mcsim.agents.patient import Patient
@@ -112,7 +112,7 @@ class Ambulance(Traveller, mesa.Agent):
         for p in self.patients:
             if p.state is PatientState.DEAD:
                 continue
-            p.leave_scene("ambulance", hospital.hid)
+            p.leave_scene(LeaveMode.AMBULANCE, hospital.hid)
             p.set_state(
                 PatientState.IN_TRANSPORT,
                 EventKind.DEPART_SCENE,

@@ -1,44 +1,86 @@
-"""The hospital agent: resuscitation bays, ED beds, operating rooms, ICU beds and teams.
+"""The hospital agent: a resource table, one queue per care step, and care pathways run as data.
 
-Capacities are counters with priority queues in front of them (Hirshberg et al. 2005 modelled a
-trauma centre's surge the same way: what limits care is timely access to the resus bay, the
-trauma team, the OR and the ICU). Clinicians at the hospital assess the patient's true state, so
-the pathway follows the true injury class, not the field tag:
+Why it looks like this: what limits hospital care in a mass-casualty incident is timely access
+to a chain of resources (Hirshberg et al. 2005): resuscitation bay with a trauma team, operating
+room with a surgical team, intensive-care bed. Each patient follows the pathway of their true
+care need (:mod:`mcsim.agents.pathways`: clinicians at the hospital see the true injuries, not
+the field tag); the hospital only knows its resource table and runs whichever waiting step has
+all its resources free. A step the hospital can never offer is replaced (resuscitation by ED
+staff in an ED bed where there is no bay or trauma team; minor care in an ED bed) or, for an
+operation, leads to a secondary transfer to the nearest hospital that can operate.
 
-- critical: resus bay + team → (operating room + team, if surgery is needed) → ICU bed;
-  definitive care starts with surgery, or with ICU admission when no surgery is needed;
-- serious: an ED bed; minor (walking wounded): a minor-treatment space, or an ED bed where
-  the hospital has none; definitive care starts when they get one.
+In major-incident mode (the hospital alert) the hospital calls in its on-call trauma and
+surgical teams (each arriving after a lognormal call-in delay and the drive in), opens its surge
+capacity, and frees the beds of patients who were there before the incident: ED, resuscitation,
+minor-injury spaces and theatres within ``occupied_clear_min``, and a share of ICU beds by
+reverse triage within ``reverse_triage_min`` (Kelen et al. 2009).
 
-Within a queue, critical patients go before serious ones and serious before minor, first come
-first served within a class. A freed team goes to the OR queue before the resus queue (finishing
-damage control before starting new resuscitations) [assumption, docs/model.md].
+Within a queue, uncontrolled bleeding goes first, then other critical patients, serious, then
+minor, first come first served within a class.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 
+from mcsim.agents.pathways import PUMP_ORDER, SUBSTITUTES, Step
 from mcsim.enums import EventKind, PatientState, Phase, Resource, Severity
 
 if TYPE_CHECKING:
     from mcsim.agents.patient import Patient
     from mcsim.model import MCIModel
-    from mcsim.scenario import HospitalSpec
+    from mcsim.scenario import HospitalCareSpec, HospitalSpec
+
+#: The resources whose pre-incident occupants move out within ``occupied_clear_min``.
+_CLEARED_FAST = (
+    Resource.RESUS_BAY,
+    Resource.ED_BED,
+    Resource.MINOR_SPACE,
+    Resource.OPERATING_ROOM,
+)
 
 
 def _rank(p: Patient) -> int:
-    """Queue class: critical first, then other non-walking patients, then the walking."""
+    """Queue class, as the hospital's own triage sees the true injuries.
+
+    Uncontrolled bleeding first (it is what delay kills), then other critical patients, then
+    the other non-walking patients, then the walking [assumption].
+    """
     if p.critical:
-        return 0
-    return 2 if p.severity is Severity.MINOR else 1
+        return 0 if p.haemorrhage and not p.bleed_controlled else 1
+    return 3 if p.severity is Severity.MINOR else 2
+
+
+def resource_table(spec: HospitalSpec, care: HospitalCareSpec) -> dict[str, int]:
+    """The hospital's capacities by resource, from its scenario entry (one place for all)."""
+    table: dict[str, int] = {
+        Resource.RESUS_BAY: spec.resus_bays,
+        Resource.ED_BED: spec.ed_beds,
+        Resource.MINOR_SPACE: spec.minor_treatment_spaces,
+        Resource.OPERATING_ROOM: spec.operating_rooms,
+        Resource.ICU_BED: spec.icu_beds,
+        Resource.TEAM: spec.teams_on_duty,
+        Resource.SURGICAL_TEAM: spec.surgical_teams_on_duty_count(care),
+    }
+    for name, count in spec.resources.items():
+        table[name] = count
+    return table
 
 
 class Hospital(mesa.Agent):
-    """A receiving hospital with finite capacities and queues."""
+    """A receiving hospital with finite capacities and queues.
+
+    Attributes:
+        capacity: units of each resource the hospital has now (changed by team arrivals, surge
+            and exercise injects).
+        free: units free now (below zero only while units lost to an inject are in use).
+        occupied: units still held by patients who were there before the incident.
+        queues: one priority queue per care step.
+    """
 
     def __init__(self, model: MCIModel, spec: HospitalSpec, node: int) -> None:
         super().__init__(model)
@@ -46,32 +88,14 @@ class Hospital(mesa.Agent):
         self.hid = spec.id
         self.node = node
         self.trauma_level = spec.trauma_level
-        self.capacity = {
-            Resource.RESUS_BAY: spec.resus_bays,
-            Resource.ED_BED: spec.ed_beds,
-            Resource.MINOR_SPACE: spec.minor_treatment_spaces,
-            Resource.OPERATING_ROOM: spec.operating_rooms,
-            Resource.ICU_BED: spec.icu_beds,
-            Resource.TEAM: spec.teams_on_duty,
-        }
-        occ = spec.occupied
-        self.free = {
-            Resource.RESUS_BAY: spec.resus_bays - occ.resus_bays,
-            Resource.ED_BED: spec.ed_beds - occ.ed_beds,
-            Resource.MINOR_SPACE: spec.minor_treatment_spaces - occ.minor_treatment_spaces,
-            Resource.OPERATING_ROOM: spec.operating_rooms - occ.operating_rooms,
-            Resource.ICU_BED: spec.icu_beds - occ.icu_beds,
-            Resource.TEAM: spec.teams_on_duty,
-        }
-        self.queues: dict[Resource, list[tuple[int, int, Patient]]] = {
-            Resource.RESUS_BAY: [],
-            Resource.OPERATING_ROOM: [],
-            Resource.ICU_BED: [],
-            Resource.ED_BED: [],
-            Resource.MINOR_SPACE: [],
-        }
+        self.capacity: dict[str, int] = resource_table(spec, model.spec.hospital_care)
+        occ = spec.occupied.model_dump()
+        self.occupied: dict[str, int] = {r: int(occ.get(str(r), 0)) for r in self.capacity}
+        self.free: dict[str, int] = {r: self.capacity[r] - self.occupied[r] for r in self.capacity}
+        self.queues: dict[str, list[tuple[int, int, Patient]]] = {n: [] for n in PUMP_ORDER}
+        self._order: list[str] = list(PUMP_ORDER)
         self.on_diversion = False
-        self.capacity_lost: dict[Resource, int] = {}  # units lost to exercise injects
+        self.capacity_lost: dict[str, int] = {}  # units lost to exercise injects
         self.received = 0
         self.en_route = 0
         self._seq = 0
@@ -79,26 +103,24 @@ class Hospital(mesa.Agent):
 
     # ------------------------------------------------------------------ capacity
 
-    def team_arrives(self) -> None:
-        """An on-call team has arrived: one more team on duty."""
-        self.capacity[Resource.TEAM] += 1
-        self.free[Resource.TEAM] += 1
+    def team_arrives(self, resource: Resource = Resource.TEAM) -> None:
+        """An on-call team has arrived: one more trauma (or surgical) team on duty."""
+        self.capacity[resource] += 1
+        self.free[resource] += 1
         self.pump()
 
-    def change_capacity(self, r: Resource, n: int) -> int:
+    def change_capacity(self, r: str, n: int) -> int:
         """Add ``n`` units of ``r`` (surge capacity), or lose ``-n`` (a damaged wing, an OR out).
 
         Free units are lost first; a unit in use is lost when its patient frees it (``free``
-        goes below zero until then, which :meth:`view_free` hides). Units occupied before the
-        incident are never freed in the model, so they cannot be lost: the loss is capped.
+        goes below zero until then, which :meth:`view_free` hides). Units still occupied by
+        patients from before the incident cannot be lost: the loss is capped.
 
         Returns:
             The change actually made (negative for a loss).
         """
         if n < 0:
-            held = sum(1 for _, rr in self._held() if rr is r)
-            occupied = self.capacity[r] - self.free[r] - held  # before the incident
-            n = -min(-n, self.capacity[r] - occupied)
+            n = -min(-n, self.capacity[r] - self.occupied.get(r, 0))
             self.capacity_lost[r] = self.capacity_lost.get(r, 0) - n
         self.capacity[r] += n
         self.free[r] += n
@@ -120,8 +142,58 @@ class Hospital(mesa.Agent):
                     detail=f"{field}+{added}",
                 )
 
-    def _held(self) -> list:
-        return [(h, r) for p in self.model.patients for h, r in p.held if h is self]
+    def clear_occupied_beds(self) -> None:
+        """Major-incident mode: schedule pre-incident patients out of their beds.
+
+        ED, resuscitation, minor-injury and theatre occupants leave at uniform times within
+        ``occupied_clear_min`` [assumption]; a ``reverse_triage_icu_share`` of ICU occupants
+        within ``reverse_triage_min`` (Kelen et al. 2009: 44 % of inpatients need no critical
+        intervention; most capacity within 24-48 h). Drawn from the hospital's own stream.
+        """
+        m = self.model
+        care = m.spec.hospital_care
+        rng = m.streams.stream(f"beds/{self.hid}")
+        for r in self.occupied:
+            k = self.occupied[r]
+            if k <= 0:
+                continue
+            if r in _CLEARED_FAST:
+                times = rng.uniform(0.0, care.occupied_clear_min, k)
+            elif r == Resource.ICU_BED:
+                u = rng.random(k)
+                times = rng.uniform(0.0, care.reverse_triage_min, k)[
+                    u < care.reverse_triage_icu_share
+                ]
+            else:
+                continue
+            for t in sorted(times.tolist()):
+                if m.now + t <= m.horizon_min:
+                    m.schedule(m.now + t, Phase.SERVICE_END, self.free_occupied, r)
+
+    def free_occupied(self, r: str) -> None:
+        """A patient from before the incident leaves a unit of ``r``."""
+        if self.occupied.get(r, 0) <= 0:
+            return
+        m = self.model
+        self.occupied[r] -= 1
+        self.free[r] += 1
+        m.log.add(m.now, EventKind.BED_FREED, hospital=self.hid, node=self.node, detail=str(r))
+        self.pump()
+
+    def can_ever_offer(self, r: str) -> bool:
+        """Whether the hospital has, or will get (surge, call-in), any unit of ``r``."""
+        if self.capacity.get(r, 0) > 0:
+            return True
+        if r == Resource.TEAM:
+            return self.spec.teams_on_call > 0
+        if r == Resource.SURGICAL_TEAM:
+            return self.spec.surgical_teams_on_call_count(self.model.spec.hospital_care) > 0
+        surge = self.spec.surge.model_dump()
+        return surge.get(str(r), 0) > 0 and r not in self.capacity_lost
+
+    def offers(self, step: Step) -> bool:
+        """Whether the hospital can run ``step`` now or later."""
+        return all(self.can_ever_offer(r) for r in step.needs)
 
     def expect(self, n: int) -> None:
         """Patients announced en route (negative when they arrive)."""
@@ -131,15 +203,11 @@ class Hospital(mesa.Agent):
         """Entries in all queues (dead ones, skipped lazily, may still be counted); O(1)."""
         return self._queued
 
-    def _pop(self, q: list) -> None:
-        heapq.heappop(q)
-        self._queued -= 1
-
-    def _take(self, p: Patient, r: Resource) -> None:
+    def _take(self, p: Patient, r: str) -> None:
         self.free[r] -= 1
         p.held.append((self, r))
 
-    def release(self, p: Patient, r: Resource) -> None:
+    def release(self, p: Patient, r: str) -> None:
         """``p`` gives back one unit of ``r``."""
         p.held.remove((self, r))
         self.free[r] += 1
@@ -153,157 +221,143 @@ class Hospital(mesa.Agent):
 
     # ------------------------------------------------------------------ flow
 
-    def admit(self, p: Patient, *, by_vehicle: int = -1) -> None:
-        """A patient arrives (by ambulance or on their own) and joins the right queue."""
+    def admit(self, p: Patient, *, by_vehicle: int = -1, how: str = "") -> None:
+        """A patient arrives (by ambulance, on their own or transferred) and starts a pathway."""
         m = self.model
         self.received += 1
+        if not p.first_hospital:
+            p.first_hospital = self.hid
         p.hospital = self.hid
-        p.hospital_arrival_min = m.now
-        p.set_care(m.spec.physiology.hospital_wait_care_factor)
+        if math.isnan(p.hospital_arrival_min):
+            p.hospital_arrival_min = m.now
+        p.control_haemorrhage(by="hospital")
+        if p.state is not PatientState.DEFINITIVE_CARE:
+            p.set_care(m.spec.physiology.hospital_wait_care_factor)
         p.set_state(
-            PatientState.AWAITING_CARE,
+            PatientState.AWAITING_CARE
+            if p.state is not PatientState.DEFINITIVE_CARE
+            else PatientState.DEFINITIVE_CARE,
             EventKind.HOSPITAL_ARRIVAL,
             hospital=self.hid,
             node=self.node,
             vehicle=by_vehicle,
-            detail="ambulance" if by_vehicle >= 0 else "self",
+            detail=how or ("ambulance" if by_vehicle >= 0 else "self"),
         )
-        self._enqueue(p, self._first_stop(p))
+        steps = p.pending_steps if p.pending_steps is not None else m.pathways[p.care_need]
+        p.pending_steps = None
+        p.pathway, p.pending_after = self._resolve(steps)
+        p.step = 0
+        self._queue_next(p)
         self.pump()
 
-    def _first_stop(self, p: Patient) -> Resource:
-        if p.critical:
-            return Resource.RESUS_BAY
-        if p.severity is Severity.MINOR and self.capacity[Resource.MINOR_SPACE] > 0:
-            return Resource.MINOR_SPACE
-        return Resource.ED_BED
+    def _resolve(self, steps: tuple[Step, ...]) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+        """The steps this hospital runs, and those left for another hospital (a transfer).
 
-    def _enqueue(self, p: Patient, r: Resource) -> None:
+        A step the hospital cannot offer is replaced by its substitute (or skipped where the
+        substitute is ``None``); a step with no substitute at all (an operation) and everything
+        after it is left for the hospital the patient is transferred to.
+        """
+        out: list[Step] = []
+        for i, step in enumerate(steps):
+            if self.offers(step):
+                out.append(step)
+                continue
+            if step.name not in SUBSTITUTES:
+                return tuple(out), steps[i:]
+            alt = SUBSTITUTES[step.name][1 if step.definitive else 0]
+            if alt is not None and self.offers(alt):
+                out.append(alt)
+        return tuple(out), ()
+
+    def _queue_next(self, p: Patient) -> None:
+        if p.step < len(p.pathway):
+            self._enqueue(p, p.pathway[p.step].name)
+        elif p.pending_after:
+            self.model.transfer(p, self, p.pending_after)
+
+    def _enqueue(self, p: Patient, name: str) -> None:
         self._seq += 1
-        p.waiting_for = r
-        heapq.heappush(self.queues[r], (_rank(p), self._seq, p))
+        p.waiting_for = name
+        if name not in self.queues:
+            self.queues[name] = []
+            self._order.append(name)
+        heapq.heappush(self.queues[name], (_rank(p), self._seq, p))
         self._queued += 1
-        p.record(EventKind.QUEUE, hospital=self.hid, node=self.node, detail=r.value)
+        p.record(EventKind.QUEUE, hospital=self.hid, node=self.node, detail=name)
 
-    def _next(self, r: Resource) -> Patient | None:
-        q = self.queues[r]
+    def _next(self, name: str) -> Patient | None:
+        q = self.queues[name]
         while q:
             p = q[0][2]
-            if p.state is PatientState.DEAD or p.waiting_for is not r:
-                self._pop(q)
+            if p.state is PatientState.DEAD or p.waiting_for != name or p.hospital != self.hid:
+                heapq.heappop(q)
+                self._queued -= 1
                 continue
             return p
         return None
 
     def pump(self) -> None:
-        """Start every service that has both a waiting patient and free capacity."""
-        f = self.free
-        while f[Resource.OPERATING_ROOM] > 0 and f[Resource.TEAM] > 0:
-            p = self._next(Resource.OPERATING_ROOM)
-            if p is None:
-                break
-            self._pop(self.queues[Resource.OPERATING_ROOM])
-            self._start_surgery(p)
-        while f[Resource.RESUS_BAY] > 0 and f[Resource.TEAM] > 0:
-            p = self._next(Resource.RESUS_BAY)
-            if p is None:
-                break
-            self._pop(self.queues[Resource.RESUS_BAY])
-            self._start_resus(p)
-        while f[Resource.ICU_BED] > 0:
-            p = self._next(Resource.ICU_BED)
-            if p is None:
-                break
-            self._pop(self.queues[Resource.ICU_BED])
-            self._admit_icu(p)
-        for bed in (Resource.ED_BED, Resource.MINOR_SPACE):
-            while f[bed] > 0:
-                p = self._next(bed)
+        """Start every waiting step whose resources are all free (in :data:`PUMP_ORDER`)."""
+        if self.model.closing:
+            return  # the horizon has passed: no care starts after the end
+        free = self.free
+        for name in self._order:
+            q = self.queues[name]
+            while q:
+                p = self._next(name)
                 if p is None:
                     break
-                self._pop(self.queues[bed])
-                self._start_ed(p, bed)
+                step = p.pathway[p.step]
+                if any(free.get(r, 0) <= 0 for r in step.needs):
+                    break
+                heapq.heappop(q)
+                self._queued -= 1
+                self._start(p, step)
 
-    def _service_min(self, mean: float) -> float:
-        return self.model.service_time(mean)
-
-    def _start_resus(self, p: Patient) -> None:
+    def _start(self, p: Patient, step: Step) -> None:
         m = self.model
         p.waiting_for = None
-        self._take(p, Resource.RESUS_BAY)
-        self._take(p, Resource.TEAM)
-        p.set_care(m.spec.physiology.resus_care_factor)
-        p.set_state(
-            PatientState.IN_RESUSCITATION, EventKind.RESUS_START, hospital=self.hid, node=self.node
-        )
-        m.schedule(
-            m.now + self._service_min(m.spec.hospital_care.resus_min),
-            Phase.SERVICE_END,
-            self._end_resus,
-            p,
-        )
-
-    def _end_resus(self, p: Patient) -> None:
-        if p.state is PatientState.DEAD:
-            return
-        self.release(p, Resource.RESUS_BAY)
-        self.release(p, Resource.TEAM)
-        p.set_state(
-            PatientState.AWAITING_CARE, EventKind.RESUS_END, hospital=self.hid, node=self.node
-        )
-        nxt = Resource.OPERATING_ROOM if p.needs_surgery else Resource.ICU_BED
-        if nxt is Resource.OPERATING_ROOM and self.capacity[Resource.OPERATING_ROOM] == 0:
-            nxt = Resource.ICU_BED  # no theatre here: intensive care is the best on offer
-        self._enqueue(p, nxt)
-        self.pump()
-
-    def _start_surgery(self, p: Patient) -> None:
-        m = self.model
-        p.waiting_for = None
-        self._take(p, Resource.OPERATING_ROOM)
-        self._take(p, Resource.TEAM)
-        p.begin_definitive_care(self.hid, detail="surgery")
-        m.schedule(
-            m.now + self._service_min(m.spec.hospital_care.surgery_min),
-            Phase.SERVICE_END,
-            self._end_surgery,
-            p,
-        )
-
-    def _end_surgery(self, p: Patient) -> None:
-        if p.state is PatientState.DEAD:
-            return
-        self.release(p, Resource.OPERATING_ROOM)
-        self.release(p, Resource.TEAM)
-        p.record(EventKind.OR_END, hospital=self.hid, node=self.node)
-        if self.capacity[Resource.ICU_BED] > 0:
-            self._enqueue(p, Resource.ICU_BED)
-        self.pump()
-
-    def _admit_icu(self, p: Patient) -> None:
-        p.waiting_for = None
-        self._take(p, Resource.ICU_BED)
-        if p.state is PatientState.DEFINITIVE_CARE:
-            p.record(EventKind.ICU_ADMIT, hospital=self.hid, node=self.node)
+        for r in step.needs:
+            self._take(p, r)
+        if step.definitive:
+            if step.start_kind is not EventKind.DEFINITIVE_CARE:
+                p.record(step.start_kind, hospital=self.hid, node=self.node, detail=step.name)
+            p.begin_definitive_care(self.hid, detail=step.name)
+        elif p.state is PatientState.DEFINITIVE_CARE:
+            p.record(step.start_kind, hospital=self.hid, node=self.node, detail=step.name)
         else:
-            p.begin_definitive_care(self.hid, detail="icu")
+            if step.care_factor is not None:
+                p.set_care(getattr(m.spec.physiology, step.care_factor))
+            state = (
+                PatientState.IN_RESUSCITATION
+                if step.start_kind is EventKind.RESUS_START
+                else PatientState.AWAITING_CARE
+            )
+            p.set_state(state, step.start_kind, hospital=self.hid, node=self.node, detail=step.name)
+        mean = getattr(m.spec.hospital_care, step.duration)
+        m.schedule(m.now + m.service_time(mean), Phase.SERVICE_END, self._end, p, step)
 
-    def _start_ed(self, p: Patient, bed: Resource) -> None:
-        m = self.model
-        p.waiting_for = None
-        self._take(p, bed)
-        p.begin_definitive_care(self.hid, detail=bed.value)
-        care = m.spec.hospital_care
-        mean = care.ed_minor_min if p.severity is Severity.MINOR else care.ed_serious_min
-        m.schedule(m.now + self._service_min(mean), Phase.SERVICE_END, self._ed_discharge, p, bed)
-
-    def _ed_discharge(self, p: Patient, bed: Resource) -> None:
-        if p.state is PatientState.DEAD:
+    def _end(self, p: Patient, step: Step) -> None:
+        if p.state is PatientState.DEAD or p.hospital != self.hid:
             return
-        self.release(p, bed)
-        p.record(EventKind.ED_DISCHARGE, hospital=self.hid, node=self.node)
+        m = self.model
+        for r in step.needs:
+            self.release(p, r)
+        if p.state is PatientState.DEFINITIVE_CARE:
+            p.record(step.end_kind, hospital=self.hid, node=self.node, detail=step.name)
+        else:
+            p.set_care(m.spec.physiology.hospital_wait_care_factor)
+            p.set_state(
+                PatientState.AWAITING_CARE,
+                step.end_kind,
+                hospital=self.hid,
+                node=self.node,
+                detail=step.name,
+            )
+        p.step += 1
+        self._queue_next(p)
         self.pump()
 
-    def view_free(self, r: Resource) -> int:
+    def view_free(self, r: str) -> int:
         """Free units of ``r`` now (never below zero)."""
-        return max(0, self.free[r])
+        return max(0, self.free.get(r, 0))

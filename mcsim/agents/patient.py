@@ -14,8 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
+from mcsim import outcome as out
 from mcsim import physiology as phys
-from mcsim.enums import EventKind, Outcome, PatientState, Phase, Severity, TriageTag
+from mcsim.agents.pathways import care_need
+from mcsim.enums import (
+    DeathPlace,
+    EventKind,
+    LeaveMode,
+    Outcome,
+    PatientState,
+    Phase,
+    Severity,
+    TriageTag,
+)
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
@@ -53,35 +64,40 @@ class Patient(mesa.Agent):
         self.walking0: bool = row["walking0"]
         self.penetrating: bool = row["penetrating"]
         self.needs_surgery: bool = row["needs_surgery"]
+        self.iss: int = row["iss"]
+        self.haemorrhage: bool = row["haemorrhage"]
+        self.compressible: bool = row["compressible"]
         self.u_survival: float = row["u_survival"]
         self.triage_service_min: float = row["triage_min"]
         self.critical: bool = row["critical"]
-        params = model.spec.physiology
-        minor = self.severity is Severity.MINOR
-        self.traj = phys.Trajectory(
-            params,
-            self.rpm0,
-            self.penetrating,
-            scene.onset_min,
-            rate_factor=params.minor_deterioration_factor if minor else 1.0,
+        self.care_need = care_need(
+            self.critical, self.severity is Severity.SERIOUS, self.needs_surgery
         )
+        params = model.spec.physiology
+        self.traj = self._trajectory(params, row["z_death"], scene.onset_min)
         self.untreated_death_min = self.traj.death_time()
         self.state: PatientState | None = None  # set by the first set_state
         self.tag = TriageTag.UNTRIAGED
         self.observed: phys.Vitals | None = None
         self.triaged_min = math.nan
         self.left_scene_min = math.nan
-        self.leave_mode = ""
+        self.leave_mode: LeaveMode | str = ""
         self.vehicle = -1
         self.hospital = ""
+        self.first_hospital = ""  # where the patient first arrived (before any transfer)
         self.hospital_arrival_min = math.nan
         self.definitive_care_min = math.nan
         self.rpm_at_care = math.nan
         self.p_survival = math.nan
         self.death_min = math.nan
-        self.death_place = ""
+        self.death_place: DeathPlace | str = ""
         self.outcome = Outcome.UNRESOLVED
         self.care_factor = 1.0
+        self.bleed_controlled = False  # a tourniquet holds a limb bleed
+        self.pathway: tuple = ()  # the care steps at the current hospital (agents.pathways)
+        self.step = 0  # index of the current or next step in ``pathway``
+        self.pending_steps: tuple | None = None  # steps a transfer carries to the next hospital
+        self.pending_after: tuple = ()  # steps this hospital cannot run
         self.caregiver = None
         self.held: list = []  # (hospital, resource) held, released on death or discharge
         self.waiting_for = None  # the hospital resource queued for, if any
@@ -91,6 +107,35 @@ class Patient(mesa.Agent):
         self._death_token = 0
 
     # ---------------------------------------------------------------- physiology
+
+    def _trajectory(
+        self, params: phys.PhysiologyParams, z_death: float, start_min: float
+    ) -> phys.Trajectory:
+        """The untreated course: a bleed's own clock, or a row of Sacco's table at a rate.
+
+        Under ``outcome_model: sacco`` everyone follows Sacco's table (the walking wounded at
+        ``minor_deterioration_factor``), as in the first model.
+        """
+        rpm0, pen = self.rpm0, self.penetrating
+        sev = self.severity
+        if sev is Severity.MINOR:
+            return phys.Trajectory(
+                params, rpm0, pen, start_min, rate_factor=params.minor_deterioration_factor
+            )
+        if params.outcome_model == "sacco":
+            return phys.Trajectory(params, rpm0, pen, start_min)
+        if self.haemorrhage and rpm0 > 0:
+            death = out.lognormal_from_median(
+                params.haemorrhage_death_median_min, params.haemorrhage_death_sigma, z_death
+            )
+            curve = out.DeclineCurve(rpm0, death, params.haemorrhage_compensated_share)
+            return phys.Trajectory(params, rpm0, pen, start_min, curve=curve)
+        factor = (
+            params.stable_critical_deterioration_factor
+            if sev is Severity.CRITICAL
+            else params.serious_deterioration_factor
+        )
+        return phys.Trajectory(params, rpm0, pen, start_min, rate_factor=factor)
 
     def rpm(self, now: float) -> float:
         """True real-valued RPM at ``now``."""
@@ -116,11 +161,30 @@ class Patient(mesa.Agent):
         )
 
     def set_care(self, factor: float) -> None:
-        """Change how fast the patient deteriorates (1 = untreated, 0 = stopped)."""
+        """Change how fast the patient deteriorates (1 = untreated, 0 = stopped).
+
+        A controlled limb bleed keeps the clock at ``haemorrhage_control_factor`` at most.
+        """
         now = self.model.now
         self.care_factor = factor
+        if self.bleed_controlled:
+            factor = min(factor, self.model.spec.physiology.haemorrhage_control_factor)
         self.traj.set_care(now, factor)
         self._schedule_death()
+
+    def control_haemorrhage(self, by: str) -> None:
+        """A responder puts a tourniquet on a limb bleed (nothing to do for other patients).
+
+        The clock slows from now on; what the patient already lost is not given back, so a
+        tourniquet after decompensation saves far fewer than one before (Kragh et al. 2009).
+        """
+        if not self.compressible or self.bleed_controlled or self.state is PatientState.DEAD:
+            return
+        if self.model.spec.physiology.outcome_model == "sacco":
+            return
+        self.bleed_controlled = True
+        self.set_care(self.care_factor)
+        self.record(EventKind.HAEMORRHAGE_CONTROL, detail=by)
 
     def _schedule_death(self) -> None:
         self._death_token += 1
@@ -148,21 +212,20 @@ class Patient(mesa.Agent):
         self.death_min = m.now
         self.outcome = Outcome.DIED
         if prev in AT_SCENE or prev is PatientState.LOADING:
-            self.death_place = "scene"
+            self.death_place = DeathPlace.SCENE
         elif prev in (PatientState.IN_TRANSPORT, PatientState.SELF_TRANSPORT):
-            self.death_place = "transport"
+            self.death_place = DeathPlace.TRANSPORT
         else:
-            self.death_place = "hospital"
+            self.death_place = DeathPlace.HOSPITAL
         self.set_state(PatientState.DEAD, EventKind.DEATH, detail=why)
         m.on_patient_death(self, prev)
 
     # ---------------------------------------------------------------- outcome
 
-    def leave_scene(self, mode: str, hospital: str = "") -> None:
+    def leave_scene(self, mode: LeaveMode, hospital: str = "") -> None:
         """Record that the patient leaves the scene now, bound for ``hospital`` if any.
 
-        ``mode`` is ``ambulance``, ``self``, ``bystander`` or ``released``; the state change
-        is the caller's.
+        The state change is the caller's.
         """
         self.left_scene_min = self.model.now
         self.leave_mode = mode
@@ -170,17 +233,36 @@ class Patient(mesa.Agent):
             self.hospital = hospital
 
     def survival_if_treated_now(self, now: float) -> float:
-        """Probability of surviving definitive care started at ``now`` (Sacco's curve)."""
+        """Probability of surviving definitive care started at ``now``.
+
+        TRISS at the patient's physiology now (``outcome_model: triss``), or Sacco's curve of
+        the RPM now (``sacco``); the walking wounded survive with
+        ``minor_survival_probability``.
+        """
         params = self.model.spec.physiology
         if self.severity is Severity.MINOR:
             return params.minor_survival_probability
-        return float(phys.survival_probability(params, self.rpm(now)))
+        if params.outcome_model == "sacco":
+            return float(phys.survival_probability(params, self.rpm(now)))
+        if self.rpm(now) <= 0.0:
+            return 0.0
+        v = self.vitals(now)
+        rts = out.revised_trauma_score(v.gcs, v.sbp, v.rr)
+        return out.triss_probability(
+            rts,
+            self.iss,
+            self.age,
+            self.penetrating,
+            blunt=params.triss_blunt,
+            penetrating_coef=params.triss_penetrating,
+        )
 
     def begin_definitive_care(self, hospital_id: str, *, detail: str = "") -> None:
         """Definitive care starts: deterioration stops and the outcome is decided.
 
         The patient survives iff their frailty draw ``u_survival`` is below the survival
-        probability at the RPM they have now (Sacco's curve), so earlier care can only help.
+        probability of their physiology now (:meth:`survival_if_treated_now`), which never
+        rises while they wait, so earlier care can only help.
         """
         m = self.model
         now = m.now

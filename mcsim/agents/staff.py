@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from mcsim.agents.travel import Traveller
-from mcsim.enums import EventKind, Phase, StaffRole, StaffState
+from mcsim.enums import EventKind, Phase, Resource, StaffRole, StaffState
 
 if TYPE_CHECKING:
     from mcsim.agents.hospital import Hospital
@@ -35,6 +35,7 @@ class Staff(Traveller, mesa.Agent):
         self.scene: Scene | None = None
         self.hospital: Hospital | None = None
         self.patient: Patient | None = None  # the patient being triaged or cared for
+        self.resource = Resource.TEAM  # what a hospital team adds: a trauma or surgical team
 
     def _record(self, kind: EventKind, **kw) -> None:
         m = self.model
@@ -82,7 +83,7 @@ class Staff(Traveller, mesa.Agent):
         self.state = StaffState.WORKING
         if self.hospital is not None:
             self._record(EventKind.STAFF_ARRIVE, hospital=self.hospital.hid, node=self.node)
-            self.hospital.team_arrives()
+            self.hospital.team_arrives(self.resource)
         elif self.scene is not None:
             self._record(EventKind.STAFF_ARRIVE, incident=self.scene.id, node=self.node)
             m.responder_ready(self)

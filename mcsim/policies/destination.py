@@ -60,14 +60,17 @@ def nearest(patients: Sequence[PatientView], hospitals: Sequence[HospitalView]) 
 
 
 def _has_room(h: HospitalView, tag: TriageTag) -> bool:
-    return (h.free_resus_bays if tag is TriageTag.IMMEDIATE else h.free_ed_beds) > 0
+    """A free resus bay *and* a free trauma team for an immediate patient, else an ED bed."""
+    if tag is TriageTag.IMMEDIATE:
+        return h.free_resus_bays > 0 and h.free_trauma_teams > 0
+    return h.free_ed_beds > 0
 
 
 @register(
     PolicyKind.DESTINATION,
     "nearest_free",
-    "Nearest hospital with a free bed for the lead category (a resus bay for immediate, an ED "
-    "bed otherwise); the nearest when none has one.",
+    "Nearest hospital with a free bed for the lead category (a resus bay and a trauma team for "
+    "immediate, an ED bed otherwise); the nearest when none has one.",
 )
 def nearest_free(patients: Sequence[PatientView], hospitals: Sequence[HospitalView]) -> str:
     """Nearest hospital with free capacity for the most urgent patient on board."""

@@ -106,6 +106,8 @@ class HospitalView:
     patients_received: int
     expected_wait_min: float = 0.0
     assigned_by_tag: dict[str, int] = field(default_factory=dict)
+    free_trauma_teams: int = 1
+    free_surgical_teams: int = 1
 
     def assigned(self, tag: TriageTag | str) -> int:
         """Patients of ``tag`` assigned here so far."""

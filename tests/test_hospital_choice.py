@@ -1,0 +1,277 @@
+"""Tests of the self-presenters' hospital choice (mcsim.hospital_choice): hand-built cases.
+
+Utility is ``-decay * travel + trauma_centre_utility * [level 1-2] + size * ln(1 + beds) +
+known``; probabilities are the multinomial logit over the ``candidates`` nearest reachable
+hospitals. Exact values below are worked out by hand from that formula.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import mcsim
+from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
+from mcsim.scenario import parse_scenario
+from tests.conftest import small_scenario_data
+
+DEFAULTS = dict(
+    decay_per_min=0.15, trauma_centre_utility=0.5, size_utility_per_log_bed=0.3, candidates=8
+)
+
+
+def _probs(options: list[ChoiceOption], **kw) -> list[float]:
+    return choice_probabilities(options, **{**DEFAULTS, **kw})
+
+
+def _same(travel: float, **kw) -> ChoiceOption:
+    """A hospital like every other one but for its travel time (and what ``kw`` changes)."""
+    return ChoiceOption(**{"travel_min": travel, "trauma_level": 3, "beds": 20, **kw})
+
+
+# ---- choice_probabilities -------------------------------------------------------------------
+
+
+def test_two_identical_hospitals_at_5_and_10_min() -> None:
+    # Utilities differ by 0.15 x 5 = 0.75.
+    p = _probs([_same(5.0), _same(10.0)])
+    e = math.exp(-0.75)
+    assert p[0] == pytest.approx(1 / (1 + e), abs=1e-12)
+    assert p[1] == pytest.approx(e / (1 + e), abs=1e-12)
+    assert p[0] == pytest.approx(0.679179, abs=1e-6)
+    assert sum(p) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_order_of_options_does_not_matter() -> None:
+    p = _probs([_same(10.0), _same(5.0)])
+    e = math.exp(-0.75)
+    assert p == pytest.approx([e / (1 + e), 1 / (1 + e)], abs=1e-12)
+
+
+def test_three_hospitals_exact_logit() -> None:
+    p = _probs([_same(2.0), _same(4.0), _same(12.0)], decay_per_min=0.2)
+    w = [math.exp(-0.4), math.exp(-0.8), math.exp(-2.4)]
+    assert p == pytest.approx([x / sum(w) for x in w], abs=1e-12)
+
+
+def test_equal_hospitals_at_equal_times_split_evenly() -> None:
+    assert _probs([_same(7.0)] * 4) == pytest.approx([0.25] * 4, abs=1e-12)
+
+
+def test_no_decay_is_uniform_over_candidates() -> None:
+    p = _probs([_same(1.0), _same(30.0), _same(90.0)], decay_per_min=0.0)
+    assert p == pytest.approx([1 / 3] * 3, abs=1e-12)
+
+
+def test_one_reachable_hospital_takes_everyone() -> None:
+    assert _probs([_same(42.0)]) == [1.0]
+
+
+def test_unreachable_hospitals_get_zero() -> None:
+    p = _probs([_same(math.inf), _same(5.0), _same(math.inf), _same(10.0)])
+    e = math.exp(-0.75)
+    assert p[0] == 0.0 and p[2] == 0.0
+    assert p[1] == pytest.approx(1 / (1 + e), abs=1e-12)
+    assert p[3] == pytest.approx(e / (1 + e), abs=1e-12)
+
+
+def test_unreachable_are_not_counted_as_candidates() -> None:
+    # Two candidates: the unreachable ones do not take a candidate's place.
+    p = _probs([_same(math.inf), _same(math.inf), _same(5.0), _same(10.0)], candidates=2)
+    assert p[0] == p[1] == 0.0
+    assert p[2] + p[3] == pytest.approx(1.0) and p[3] > 0
+
+
+def test_nothing_reachable_gives_all_zero() -> None:
+    assert _probs([_same(math.inf), _same(math.inf)]) == [0.0, 0.0]
+    assert _probs([]) == []
+
+
+def test_candidates_limits_to_the_nearest_k() -> None:
+    options = [_same(20.0), _same(3.0), _same(9.0), _same(6.0)]
+    p = _probs(options, candidates=2)
+    # Nearest two: 3 and 6 min (indices 1 and 3); utilities differ by 0.45.
+    assert p[0] == 0.0 and p[2] == 0.0
+    e = math.exp(-0.45)
+    assert p[1] == pytest.approx(1 / (1 + e), abs=1e-12)
+    assert p[3] == pytest.approx(e / (1 + e), abs=1e-12)
+    assert _probs(options, candidates=1) == [0.0, 1.0, 0.0, 0.0]
+    # candidates at or above the number of options: all of them.
+    assert all(x > 0 for x in _probs(options, candidates=4))
+    assert _probs(options, candidates=4) == _probs(options, candidates=100)
+
+
+def test_candidates_below_one_count_as_one() -> None:
+    assert _probs([_same(9.0), _same(3.0)], candidates=0) == [0.0, 1.0]
+
+
+def test_candidates_ties_broken_by_order() -> None:
+    p = _probs([_same(5.0), _same(5.0), _same(5.0)], candidates=2)
+    assert p == pytest.approx([0.5, 0.5, 0.0], abs=1e-12)
+    assert _probs([_same(5.0), _same(5.0)], candidates=1) == [1.0, 0.0]
+
+
+@pytest.mark.parametrize(("level", "bonus"), [(1, True), (2, True), (3, False), (0, False)])
+def test_trauma_centre_utility_applies_to_levels_1_and_2(level: int, bonus: bool) -> None:
+    p = _probs([_same(5.0, trauma_level=level), _same(5.0)], trauma_centre_utility=0.5)
+    expected = 1 / (1 + math.exp(-0.5)) if bonus else 0.5
+    assert p[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_trauma_centre_utility_moves_the_choice_to_a_farther_centre() -> None:
+    near, centre = _same(5.0), _same(10.0, trauma_level=1)
+    assert _probs([near, centre], trauma_centre_utility=0.0)[1] < 0.5
+    # 1.0 of trauma pull against 0.75 of distance: the centre wins.
+    p = _probs([near, centre], trauma_centre_utility=1.0)
+    assert p[1] == pytest.approx(1 / (1 + math.exp(-0.25)), abs=1e-12)
+    assert p[1] > 0.5
+    # Exactly offset: an even split.
+    assert _probs([near, centre], trauma_centre_utility=0.75) == pytest.approx([0.5, 0.5])
+    # A negative utility pushes away.
+    assert _probs([near, centre], trauma_centre_utility=-1.0)[1] < p[1]
+
+
+def test_known_bonus_moves_the_choice() -> None:
+    near, known = _same(5.0), _same(10.0, known=0.75)
+    assert _probs([near, known]) == pytest.approx([0.5, 0.5], abs=1e-12)
+    p = _probs([near, _same(10.0, known=2.0)])
+    assert p[1] == pytest.approx(1 / (1 + math.exp(-1.25)), abs=1e-12)
+    # A negative bonus: less pull than distance alone gives.
+    e = math.exp(-0.75)
+    assert _probs([near, _same(10.0, known=-1.0)])[1] < e / (1 + e)
+
+
+def test_known_bonus_cannot_reach_beyond_the_candidates() -> None:
+    p = _probs([_same(5.0), _same(10.0, known=100.0)], candidates=1)
+    assert p == [1.0, 0.0]
+
+
+def test_size_utility_per_log_bed() -> None:
+    big, none = _same(5.0, beds=9), _same(5.0, beds=0)
+    p = _probs([big, none], size_utility_per_log_bed=0.3)
+    # 0.3 x ln(10) against 0.3 x ln(1) = 0.
+    assert p[0] == pytest.approx(1 / (1 + math.exp(-0.3 * math.log(10))), abs=1e-12)
+    assert p[0] == pytest.approx(1 / (1 + 10**-0.3), abs=1e-12)
+    assert _probs([big, none], size_utility_per_log_bed=0.0) == pytest.approx([0.5, 0.5])
+    # Negative bed counts count as 0.
+    assert _probs([_same(5.0, beds=-5), none]) == pytest.approx([0.5, 0.5], abs=1e-12)
+
+
+def test_large_utilities_do_not_overflow() -> None:
+    p = _probs([_same(1000.0), _same(1001.0)], decay_per_min=100.0)
+    assert p[0] == pytest.approx(1.0) and 0.0 <= p[1] < 1e-40
+    p = _probs([_same(5.0, known=1000.0), _same(5.0, known=999.0)])
+    assert p[0] == pytest.approx(1 / (1 + math.exp(-1.0)), abs=1e-12)
+
+
+def test_probabilities_always_sum_to_one_or_zero() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        k = int(rng.integers(1, 9))
+        options = [
+            ChoiceOption(
+                float(rng.choice([math.inf, rng.uniform(0, 60)])),
+                int(rng.integers(0, 4)),
+                int(rng.integers(0, 80)),
+                float(rng.normal()),
+            )
+            for _ in range(k)
+        ]
+        p = _probs(options, candidates=int(rng.integers(1, 10)))
+        reachable = any(math.isfinite(o.travel_min) for o in options)
+        assert sum(p) == pytest.approx(1.0 if reachable else 0.0, abs=1e-12)
+        assert all(x >= 0 for x in p)
+        assert all(
+            x == 0 for x, o in zip(p, options, strict=True) if not math.isfinite(o.travel_min)
+        )
+
+
+# ---- choose ---------------------------------------------------------------------------------
+
+
+def test_choose_inverse_cdf_at_the_edges() -> None:
+    probs = [0.25, 0.5, 0.25]
+    assert choose(probs, 0.0) == 0
+    assert choose(probs, math.nextafter(0.25, 0.0)) == 0
+    assert choose(probs, 0.25) == 1
+    assert choose(probs, math.nextafter(0.75, 0.0)) == 1
+    assert choose(probs, 0.75) == 2
+    assert choose(probs, math.nextafter(1.0, 0.0)) == 2
+
+
+def test_choose_skips_zero_probabilities() -> None:
+    probs = [0.0, 0.5, 0.0, 0.5, 0.0]
+    assert choose(probs, 0.0) == 1
+    assert choose(probs, math.nextafter(0.5, 0.0)) == 1
+    assert choose(probs, 0.5) == 3
+    assert choose(probs, math.nextafter(1.0, 0.0)) == 3
+
+
+def test_choose_falls_back_on_the_last_positive_when_rounding_leaves_a_gap() -> None:
+    # Probabilities summing a hair below 1: a uniform above their sum takes the last positive
+    # option, never an option with probability 0.
+    probs = [0.3, 0.7 - 1e-12, 0.0]
+    assert choose(probs, 1.0 - 1e-13) == 1
+    assert choose(probs, 1.0) == 1
+
+
+def test_choose_with_nothing_to_choose_returns_minus_one() -> None:
+    assert choose([0.0, 0.0, 0.0], 0.0) == -1
+    assert choose([0.0, 0.0], 0.99) == -1
+    assert choose([], 0.5) == -1
+
+
+def test_choose_frequencies_follow_the_probabilities() -> None:
+    probs = _probs([_same(5.0), _same(10.0), _same(15.0, trauma_level=1), _same(math.inf)])
+    u = np.random.default_rng(5).random(20_000)
+    picks = np.array([choose(probs, float(x)) for x in u])
+    assert picks.min() >= 0 and not np.any(picks == 3)
+    for i, p in enumerate(probs):
+        assert (picks == i).mean() == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / 20_000))
+
+
+# ---- Through the model ----------------------------------------------------------------------
+
+
+def _model(**hospital_choice) -> mcsim.MCIModel:
+    data = copy.deepcopy(small_scenario_data(casualties=5))
+    data["schema_version"] = 2
+    data["response"] = {"hospital_choice": hospital_choice} if hospital_choice else {}
+    return mcsim.MCIModel(parse_scenario(data), 0)
+
+
+def test_model_self_presenter_choice_uses_the_choice_model() -> None:
+    model = _model(decay_per_min=0.15, trauma_centre_utility=0.5, size_utility_per_log_bed=0.3)
+    origin = model.scenes[0].node
+    travel = model.region.travel_from(origin)
+    big, small = model.hospitals["big"], model.hospitals["small"]
+    options = [
+        ChoiceOption(float(travel[h.node]), h.trauma_level, h.spec.ed_beds, h.spec.known_utility)
+        for h in (big, small)
+    ]
+    p_big = _probs(options)[0]
+    assert 0.0 < p_big < 1.0
+    u = np.random.default_rng(2).random(4000)
+    picks = [model.self_presenter_choice(origin, float(x)).hid for x in u]
+    share = picks.count("big") / len(picks)
+    assert share == pytest.approx(p_big, abs=4 * math.sqrt(p_big * (1 - p_big) / len(picks)))
+
+
+def test_model_known_utility_pulls_self_presenters() -> None:
+    data = copy.deepcopy(small_scenario_data(casualties=5))
+    data["schema_version"] = 2
+    data["hospitals"][1]["known_utility"] = 50.0
+    model = mcsim.MCIModel(parse_scenario(data), 0)
+    origin = model.scenes[0].node
+    # "big" keeps a probability of about exp(-50): only a uniform below it picks "big".
+    assert model.self_presenter_choice(origin, 0.0).hid == "big"
+    for u in (1e-12, 0.3, 0.7, math.nextafter(1.0, 0.0)):
+        assert model.self_presenter_choice(origin, u).hid == "small"
+    near = _model(candidates=1, decay_per_min=1.0)
+    travel = near.region.travel_from(origin)
+    nearest = min(near.hospitals.values(), key=lambda h: travel[h.node]).hid
+    for u in (0.0, 0.5, math.nextafter(1.0, 0.0)):
+        assert near.self_presenter_choice(origin, u).hid == nearest

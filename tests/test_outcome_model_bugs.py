@@ -1,0 +1,130 @@
+"""Each defect found while rebuilding the outcome model (issue 11), as a behaviour that holds now.
+
+Every test here failed on the first model: it states what a planner relies on and checks it
+through a real run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import mcsim
+from mcsim.enums import EventKind, TriageTag
+from mcsim.policies.destination import nearest_free
+from mcsim.policies.views import HospitalView, PatientView
+from mcsim.scenario import load_scenario, parse_scenario
+from mcsim.simulate import scenarios_dir
+from tests.conftest import small_scenario_data
+
+
+def _stadium(*overrides: str):
+    return load_scenario(scenarios_dir() / "stadium_explosion.yaml", list(overrides))
+
+
+def test_critical_patients_at_a_hospital_without_resus_bays_are_still_treated():
+    """No bay: ED staff resuscitate in an ED bed; nobody waits for a bay that never comes."""
+    sc = _stadium(
+        "hospitals[2].resus_bays=0",
+        "hospitals[2].surge.resus_bays=0",
+        "policies.destination=random",
+    )
+    hid = sc.hospitals[2].id
+    r = mcsim.simulate(sc, seed=1)
+    p = r.patients
+    crit = p[(p["hospital"].astype(str) == hid) & p["critical"] & p["hospital_arrival_min"].notna()]
+    assert len(crit) > 0
+    treated = crit["definitive_care_min"].notna() | (crit["outcome"].astype(str) == "died")
+    assert treated.all()
+    ev = r.events
+    resus = ev[(ev["kind"] == EventKind.RESUS_START.value) & (ev["hospital"].astype(str) == hid)]
+    assert set(resus["detail"].astype(str)) <= {"resuscitation_ed"}
+
+
+def test_icu_beds_are_freed_by_step_down_not_only_by_death():
+    data = small_scenario_data(casualties=120, self_transport_share=0.0)
+    data["hospital_care"] = {"icu_stay_min": 60.0}
+    data["duration_min"] = 600
+    ev = mcsim.simulate(parse_scenario(data), seed=3).events
+    admits = ev[ev["kind"] == EventKind.ICU_ADMIT.value]
+    leaves = ev[ev["kind"] == EventKind.ICU_DISCHARGE.value]
+    assert len(leaves) > 0
+    icu_beds = sum(h["icu_beds"] for h in data["hospitals"])
+    assert len(admits) > icu_beds  # beds were reused after step-down
+
+
+def test_two_sites_alerted_together_share_the_fleet_by_need():
+    """Need-based dispatch: with both Boston sites alerted at once, the second (107 casualties)
+    gets about its share of the first wave of ambulances instead of none (the first model
+    filled the first listed scene first)."""
+    sc = load_scenario(
+        scenarios_dir() / "boston_marathon_bombing.yaml", ["incidents[1].onset_min=0"]
+    )
+    ev = mcsim.simulate(sc, seed=1).events
+    disp = ev[(ev["kind"] == EventKind.DISPATCHED.value) & (ev["patient"] < 0)]
+    first_wave = disp[disp["time_min"] <= disp["time_min"].min() + 1e-9]
+    share = (first_wave["incident"].astype(str) == "bomb2").mean()
+    assert 0.3 <= share <= 0.5  # 107 / 267 = 0.40
+
+
+def test_serious_patients_who_need_surgery_get_an_operation():
+    r = mcsim.simulate(_stadium(), seed=2)
+    ev, p = r.events, r.patients
+    need = p[(p["care_need"].astype(str) == "serious_surgical") & p["definitive_care_min"].notna()]
+    assert len(need) > 0
+    operated = set(ev.loc[ev["kind"] == EventKind.OR_START.value, "patient"])
+    assert operated and operated <= set(need["patient"])
+
+
+def test_no_living_casualty_is_tagged_dead_at_first_look():
+    """Living casualties breathe and have a pulse at onset, so START never tags them dead."""
+    for seed in range(3):
+        p = mcsim.simulate(_stadium(), seed=seed).patients
+        alive = p[p["immediate_survivor"]]
+        assert (alive["rr0"] > 0).all() and (alive["pulse0"] > 0).all()
+
+
+def test_self_transport_drive_applies_the_travel_factor_once():
+    sc = _stadium("response.self_transport_travel_factor=1.0")
+    m = mcsim.MCIModel(sc, seed=1)
+    m.run()
+    ev = m.result().events
+    starts = ev[ev["kind"] == EventKind.SELF_TRANSPORT_START.value].head(20)
+    assert len(starts) > 0
+    for _, row in starts.iterrows():
+        minutes = m.region.travel_min(int(row["node"]), int(row["to_node"]))
+        assert np.isclose(row["arrive_min"] - row["time_min"], minutes)
+
+
+def test_nearest_free_needs_a_free_trauma_team_as_well_as_a_bay():
+    def view(hid: str, travel: float, teams: int) -> HospitalView:
+        return HospitalView(hid, 0, travel, 1, True, False, 2, 5, 1, 0, 0, 0.0, {}, teams, 1)
+
+    pt = PatientView(
+        id=0, tag=TriageTag.IMMEDIATE, age=30, walking=False, rr=30, pulse=130, sbp=85,
+        gcs=14, triaged_min=5.0, observed_rpm=9, u_destination=0.5,
+    )  # fmt: skip
+    assert nearest_free([pt], [view("near", 3.0, 0), view("far", 8.0, 1)]) == "far"
+
+
+def test_no_care_starts_after_the_horizon():
+    """Deaths decided before the end are recorded after it, but free no bed for anyone."""
+    data = small_scenario_data(casualties=300, self_transport_share=0.0)
+    data["duration_min"] = 120
+    for h in data["hospitals"]:
+        h.update(icu_beds=1, resus_bays=1, occupied={})
+    ev = mcsim.simulate(parse_scenario(data), seed=4).events
+    end = float(ev.loc[ev["kind"] == EventKind.END.value, "time_min"].iloc[0])
+    late = ev[ev["time_min"] > end]
+    assert set(late["kind"].astype(str)) <= {EventKind.DEATH.value}
+
+
+def test_expected_deaths_count_the_patients_left_waiting():
+    """A run cut short leaves patients unresolved: deaths miss them, expected deaths do not."""
+    sc = _stadium("duration_min=45")
+    m = mcsim.simulate(sc, seed=1).metrics
+    assert m["unresolved"] > 0
+    assert m["expected_deaths"] > m["deaths"]
+    full = mcsim.simulate(_stadium(), seed=1)
+    p = full.patients
+    before_care = (p["outcome"].astype(str) == "died") & p["definitive_care_min"].isna()
+    assert full.metrics["expected_deaths"] >= before_care.sum() - 1e-9
