@@ -189,8 +189,9 @@ def parse_yaml(text: str, *, file: str | None = None) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        if "maximum nesting depth" in problem:  # libyaml's own limit
-            raise InputError(f"{where}nested deeper than {MAX_DEPTH} levels", file=file) from None
+        if "maximum nesting depth" in problem:  # libyaml's own limit (1000)
+            line = f" (line {mark.line + 1})" if mark else ""
+            raise InputError(f"nested deeper than {MAX_DEPTH} levels{line}", file=file) from None
         raise InputError(f"{where}YAML syntax error: {problem}", file=file) from None
     except RecursionError:
         raise InputError(f"nested deeper than {MAX_DEPTH} levels", file=file) from None
