@@ -341,6 +341,10 @@ def write_files(
 ) -> list[Path]:
     """Write several files all or nothing: each to a temporary file first, then renamed.
 
+    Every file is written whole (and flushed to disk) before the first is renamed, so a full
+    disk, a read-only folder or a failing writer leaves every old file as it was; only a rename
+    itself failing (in the same folder, hardly ever) could leave some files new and some old.
+
     Args:
         contents: target path → its content (bytes, text, or a function writing to a binary
             file handle, e.g. ``lambda fh: df.to_parquet(fh)``).
@@ -405,7 +409,7 @@ def _write_temp(target: Path, write: Writer, option: str) -> Path:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, _mode_for(target))
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _write_error(target, exc, option) from None
@@ -415,10 +419,22 @@ def _write_temp(target: Path, write: Writer, option: str) -> Path:
     return tmp
 
 
-def _umask() -> int:
+def _mode_for(target: Path) -> int:
+    """The old file's permissions, else what ``open()`` would give a new file."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def _read_umask() -> int:
+    # Read once, at import: os.umask() sets while it reads, which another thread could see.
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
 
 
 def _fsync_dir(folder: Path) -> None:

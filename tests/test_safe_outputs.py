@@ -286,3 +286,19 @@ def test_a_disk_filling_up_during_a_sweep_keeps_what_is_stored(tmp_path: Path):
     f.set_result(BatchResult(rows=[{"run_id": 0}]))
     with pytest.raises(InputError, match="no space left on the device; the runs stored so far"):
         _store({f}, FullStore(), _Progress(False, "s", 1, 0))  # type: ignore[arg-type]
+
+
+def test_an_overwritten_file_keeps_its_permissions(tmp_path: Path):
+    p = tmp_path / "log.json"
+    p.write_text("old")
+    p.chmod(0o640)
+    write_file(p, "new", force=True)
+    assert p.read_text() == "new" and (p.stat().st_mode & 0o777) == 0o640
+    fresh = write_file(tmp_path / "fresh.json", "x", force=False)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~_umask_now()
+
+
+def _umask_now() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
