@@ -30,6 +30,8 @@ from mcsim.schema_base import StrictModel, error_lines
 SCHEMA_VERSION = 2
 #: Most vehicles of all stations together (each is an agent with its own trips).
 MAX_VEHICLES = 20_000
+#: Most ambulance stations (each vehicle group is placed and dispatched from one).
+MAX_STATIONS = 5_000
 
 
 class VehicleSpec(StrictModel):
@@ -41,12 +43,12 @@ class VehicleSpec(StrictModel):
 
 
 class StationSpec(StrictModel):
-    """An ambulance station and its vehicles."""
+    """An ambulance station and its vehicles (all stations together: at most 20,000 vehicles)."""
 
     id: str
     name: str | None = None
     node: str
-    vehicles: list[VehicleSpec] = Field(min_length=1)
+    vehicles: list[VehicleSpec] = Field(min_length=1, max_length=100)
 
 
 class OccupancySpec(StrictModel):
@@ -455,7 +457,7 @@ class Scenario(StrictModel):
     duration_min: float = Field(default=720.0, gt=0, le=14 * 24 * 60)
     region: RegionSpec
     hospitals: list[HospitalSpec] = Field(min_length=1)
-    stations: list[StationSpec] = Field(min_length=1)
+    stations: list[StationSpec] = Field(min_length=1, max_length=MAX_STATIONS)
     incidents: list[IncidentSpec] = Field(min_length=1)
     response: ResponseSpec = Field(default_factory=ResponseSpec)
     hospital_care: HospitalCareSpec = Field(default_factory=HospitalCareSpec)

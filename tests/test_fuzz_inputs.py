@@ -250,6 +250,13 @@ for _field in _REQUIRED:
         )
     )
 
+def _big_fleet(data: dict[str, Any]) -> None:
+    data["stations"][0]["vehicles"][0]["count"] = 10_000
+    data["stations"][1]["vehicles"][0]["count"] = 10_000
+
+
+CASES.append(Case("scenario-fleet-over-20000", _scenario_data_mutant(_big_fleet, "stations")))
+
 _BAD_VALUES = {
     "response.self_transport_delay_min_range": ([30, 5], "response.self_transport_delay_min_range"),
     "incidents[0].extraction_min_range": ([9, 1], "incidents[0].extraction_min_range"),
