@@ -109,3 +109,45 @@ def test_any_change_to_a_log_is_a_log_or_one_input_error(log_data, data, value: 
         parse_log(doc, file="log.json")
     except InputError as exc:
         _one_line(exc)
+
+
+NUMBER = st.one_of(
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, -1, 1e308, 1e-300, 10_000, 0.5]),
+)
+FACTOR = st.one_of(
+    st.fixed_dictionaries({"start": NUMBER, "stop": NUMBER}, optional={"step": NUMBER}),
+    st.lists(NUMBER | st.text(max_size=5), min_size=0, max_size=4),
+    NUMBER,
+    st.text(max_size=5),
+)
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory):
+    d = tmp_path_factory.mktemp("sweep")
+    (d / "town.yaml").write_text(yaml.safe_dump(small_scenario_data(20)))
+    return d
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    factors=st.dictionaries(st.sampled_from(PATHS[:12] + ["x[", "colour"]), FACTOR, max_size=3),
+    replications=NUMBER,
+)
+def test_any_sweep_factors_are_a_sweep_or_one_input_error(sweep_dir, factors, replications):
+    from mcsim.sweep.spec import parse_sweep
+
+    data = {
+        "sweep_version": 1,
+        "name": "p",
+        "scenarios": ["town.yaml"],
+        "replications": replications,
+        "factors": factors,
+    }
+    try:
+        parse_sweep(data, file="p.yaml", base_dir=sweep_dir)
+    except InputError as exc:
+        _one_line(exc)
+        assert str(exc).startswith(("p.yaml", str(sweep_dir)))
