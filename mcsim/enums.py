@@ -153,6 +153,7 @@ class LeaveMode(StrEnum):
     SELF = "self"  # walked or drove themselves
     BYSTANDER = "bystander"  # driven by bystanders, police or taxis
     RELEASED = "released"  # treated on scene and sent home
+    HOME = "home"  # left on their own and went home, not to a hospital
 
 
 class EventKind(StrEnum):

@@ -450,6 +450,11 @@ class MCIModel(mesa.Model):
         self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
         self.destination_u.extend(self.streams.stream("destination").random(len(table)).tolist())
         self.choice_u.extend(self.streams.stream("hospital_choice").random(len(table)).tolist())
+        if inc.went_home_share > 0:
+            u = self.streams.stream(f"home/{scene.id}").random(len(table))
+            scene.went_home = set(
+                (np.flatnonzero(u < inc.went_home_share) + len(self.patients)).tolist()
+            )
         if inc.treat_and_release_share > 0:
             u = self.streams.stream(f"release/{scene.id}").random(len(table))
             scene.released = set(
@@ -464,8 +469,12 @@ class MCIModel(mesa.Model):
             u = rng.random(len(table))
             carried_delay = rng.uniform(lo, hi, len(table))
             carried = set(np.flatnonzero(u < inc.carried_by_bystanders_share).tolist())
+        access = inc.access_delay_min
         for i in range(len(table)):
             row = table.row(i, params)
+            if access > 0:  # nobody leaves or is reached before the scene is accessible
+                row["extraction_min"] = max(row["extraction_min"], access)
+                row["self_transport_delay_min"] = max(row["self_transport_delay_min"], access)
             p = Patient(self, len(self.patients), scene, row)
             self.patients.append(p)
             scene.patients.append(p)
@@ -491,8 +500,8 @@ class MCIModel(mesa.Model):
                     self.self_transport,
                     p,
                 )
-            elif i in carried and not p.walking0 and row["extraction_min"] <= 0:
-                delay = float(carried_delay[i])
+            elif i in carried and not p.walking0 and row["extraction_min"] <= access:
+                delay = max(float(carried_delay[i]), access)
                 self.schedule(self.now + delay, Phase.DECISION, self.self_transport, p, True)
         self.schedule(self.now + sc.response.alert_delay_min, Phase.DECISION, self.alert_ems, scene)
 
@@ -707,6 +716,17 @@ class MCIModel(mesa.Model):
         p.set_care(0.0)
         p.set_state(PatientState.RELEASED, EventKind.RELEASED, detail="treated on scene")
 
+    def _go_home(self, p: Patient) -> None:
+        """A walking casualty leaves on their own and goes home, not to a hospital."""
+        self._leave_demand(p)
+        self._release_caregiver(p)
+        p.leave_scene(LeaveMode.HOME)
+        p.outcome = Outcome.SURVIVED
+        p.p_survival = self.spec.physiology.minor_survival_probability
+        p.set_care(0.0)
+        p.set_state(PatientState.RELEASED, EventKind.RELEASED, detail="went home")
+        self.scene_changed(p.scene)
+
     def _care_next(self, s: Staff) -> None:
         scene = s.scene
         p = scene.next_needing_care()
@@ -821,6 +841,9 @@ class MCIModel(mesa.Model):
         if not carried and not p.vitals(self.now).walking:
             return
         scene = p.scene
+        if not carried and p.pid in scene.went_home:
+            self._go_home(p)
+            return
         h = self.self_presenter_choice(scene.node, self.choice_u[p.pid])
         if h is None:
             return

@@ -203,6 +203,20 @@ class IncidentSpec(StrictModel):
         description="share of casualties triaged minor who are treated on scene and released "
         "instead of being conveyed [assumption per scenario]",
     )
+    access_delay_min: float = Field(
+        default=0.0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="minutes after onset before anyone can leave or be reached (an active "
+        "shooter, a hostage-taking): casualties wait as if trapped until then",
+    )
+    went_home_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of the walking casualties who leave on their own that go home (or "
+        "to a doctor) instead of to a hospital [per scenario, from the record]",
+    )
 
     @field_validator("extraction_min_range", "adult_age_range", "child_age_range")
     @classmethod
@@ -230,7 +244,11 @@ class HospitalChoiceSpec(StrictModel):
         default=0.3, ge=-100, le=100, description="pull per log(1 + ED beds)"
     )
     candidates: int = Field(
-        default=8, ge=1, le=1000, description="the this-many nearest hospitals are considered"
+        default=25,
+        ge=1,
+        le=1000,
+        description="the this-many nearest hospitals are considered (a bound for speed, like "
+        "destination_candidates: the distance decay already makes far ones rare)",
     )
 
 

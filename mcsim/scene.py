@@ -44,6 +44,7 @@ class Scene:
         self.sorting = False  # the global sort is under way
         self.global_sort_done = False
         self.released: set[int] = set()  # patient ids treated and released here if minor
+        self.went_home: set[int] = set()  # patient ids who go home if they leave on their own
         self.untriaged = 0  # living patients here awaiting triage (not those still trapped)
         self.demand = 0  # patients here who still need a seat in a vehicle
         self.committed_capacity = 0  # seats of vehicles sent here and not yet gone with patients

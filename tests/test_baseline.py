@@ -1,6 +1,7 @@
 """Canonical runs, diffed on every change: optimisations must not change a single event.
 
-The digests in ``tests/baseline/digests.json`` are of the event logs of a few canonical runs.
+The digests in ``tests/baseline/digests.json`` are of the event logs of a few canonical runs,
+with their headline figures beside them in plain numbers; a failure prints what changed.
 When a change is *meant* to change the model's behaviour, refresh them deliberately with
 ``MCSIM_REFRESH_BASELINE=1 .venv/bin/python -m pytest tests/test_baseline.py`` and say why in
 the commit message.
@@ -74,6 +75,32 @@ def events_digest(events: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+#: Readable figures kept beside each digest (as Starsim's baseline files do), so that a
+#: deliberate refresh shows in review what the change did, and a failure says it in words.
+READABLE = (
+    "deaths",
+    "immediate_deaths",
+    "deaths_prehospital",
+    "deaths_in_hospital",
+    "critical",
+    "critical_deaths",
+    "expected_deaths",
+    "unresolved",
+    "first_hospital_arrival_min",
+    "scene_clear_min",
+    "self_transported",
+)
+
+
+def _readable(metrics: dict) -> dict:
+    out = {}
+    for key in READABLE:
+        v = metrics[key]
+        out[key] = round(v, 3) if isinstance(v, float) else v
+    out["patients_by_hospital"] = {h: v["patients"] for h, v in metrics["hospitals"].items()}
+    return out
+
+
 def _current() -> dict[str, dict]:
     out = {}
     for name, make in CANONICAL.items():
@@ -81,10 +108,24 @@ def _current() -> dict[str, dict]:
         r = mcsim.simulate(scenario, seed=seed, **policies)
         out[name] = {
             "events": len(r.events),
-            "deaths": r.metrics["deaths"],
+            "metrics": _readable(r.metrics),
             "digest": events_digest(r.events),
         }
     return out
+
+
+def _diff(expected: dict, current: dict) -> str:
+    """What changed, in words: the readable figures first, then the event count and digest."""
+    lines = []
+    old, new = expected.get("metrics", {}), current["metrics"]
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            lines.append(f"  {key}: {old.get(key)!r} -> {new.get(key)!r}")
+    if expected.get("events") != current["events"]:
+        lines.append(f"  events: {expected.get('events')} -> {current['events']}")
+    if expected.get("digest") != current["digest"] and not lines:
+        lines.append("  same figures, but the event log differs (order or times of events)")
+    return "\n".join(lines)
 
 
 @pytest.mark.skipif(
@@ -97,5 +138,7 @@ def test_canonical_runs_match_the_baseline():
         BASELINE.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
     expected = json.loads(BASELINE.read_text())
     assert set(expected) == set(current)
-    for name in current:
-        assert current[name] == expected[name], f"{name} changed"
+    changed = {n: _diff(expected[n], current[n]) for n in current if current[n] != expected[n]}
+    assert not changed, "canonical runs changed (refresh deliberately if meant):\n" + "\n".join(
+        f"{n}:\n{d}" for n, d in changed.items()
+    )

@@ -128,3 +128,29 @@ def test_expected_deaths_count_the_patients_left_waiting():
     p = full.patients
     before_care = (p["outcome"].astype(str) == "died") & p["definitive_care_min"].isna()
     assert full.metrics["expected_deaths"] >= before_care.sum() - 1e-9
+
+
+def test_nobody_leaves_or_is_triaged_before_the_scene_is_accessible():
+    """An active shooter: casualties wait until access_delay_min, then leave and are triaged."""
+    data = small_scenario_data(
+        casualties=80, access_delay_min=15.0, carried_by_bystanders_share=0.5
+    )
+    p = mcsim.simulate(parse_scenario(data), seed=2).patients
+    left = p["left_scene_min"].dropna()
+    assert len(left) > 0 and (left >= 15.0).all()
+    assert (p["triaged_min"].dropna() >= 15.0).all()
+    open_scene = mcsim.simulate(parse_scenario(small_scenario_data(casualties=80)), seed=2)
+    assert (open_scene.patients["left_scene_min"].dropna() < 15.0).any()
+
+
+def test_walking_wounded_who_go_home_never_reach_a_hospital():
+    data = small_scenario_data(casualties=80, self_transport_share=1.0, went_home_share=1.0)
+    p = mcsim.simulate(parse_scenario(data), seed=2).patients
+    home = p[p["leave_mode"].astype(str) == "home"]
+    assert len(home) > 0
+    assert (home["hospital"].astype(str) == "").all()
+    assert (home["outcome"].astype(str) == "survived").all()
+    assert not (p["leave_mode"].astype(str) == "self").any()
+    none = small_scenario_data(casualties=80, self_transport_share=1.0)
+    q = mcsim.simulate(parse_scenario(none), seed=2).patients
+    assert not (q["leave_mode"].astype(str) == "home").any()

@@ -18,7 +18,17 @@ def test_python_example_runs_and_gives_a_critical_mortality(monkeypatch):
     namespace: dict = {}
     exec(compile(blocks[0], "README.md", "exec"), namespace)  # noqa: S102
     result = namespace["result"]
-    assert 0.0 <= result.metrics["critical_mortality"] <= 1.0
+    # The worked example's prose quotes seed 1's numbers: they must be what the model says.
+    quoted = re.search(
+        r"on seed 1, (\d+) critical casualties \(ISS > 15\), (\d+) of them dead\s+"
+        r"\(critical mortality (\d+) %",
+        README,
+    )
+    assert quoted, "the worked example quotes seed 1's critical casualties and deaths"
+    critical, dead, pct = (int(x) for x in quoted.groups())
+    m = result.metrics
+    assert (m["critical"], m["critical_deaths"]) == (critical, dead)
+    assert round(100 * m["critical_mortality"]) == pct
     assert namespace["model"].finished
 
 

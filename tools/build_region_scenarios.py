@@ -65,6 +65,8 @@ class RegionPlan:
     response: dict[str, Any]
     policies: dict[str, Any] = field(default_factory=dict)
     row_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    # scenario fields of a hospital that the CSV import does not know (e.g. known_utility)
+    hospital_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Replaces the closing "no per-hospital patient counts" lines of the header, for the
     # scenarios whose real per-hospital counts live in a record file.
     data_note: list[str] | None = None
@@ -107,6 +109,7 @@ def build(plan: RegionPlan) -> str:
     sc = built.scenario
     sc["description"] = plan.description
     for h in sc["hospitals"]:
+        h.update(plan.hospital_fields.get(h["id"], {}))
         h["occupied"] = {
             "ed_beds": round(ED_OCCUPIED * h["ed_beds"]),
             "icu_beds": round(ICU_OCCUPIED * h["icu_beds"]),
@@ -181,6 +184,8 @@ LAS_VEGAS = RegionPlan(
         # UMC's 11 are the Trauma Center's resuscitation beds, not its ED [LV2].
         "umc": {"resus_bays": "11", "ed_beds": "", "operating_rooms": "3"},
     },
+    hospital_fields={"sunrise": {"known_utility": 1.0}},
+    policies={"triage": "start", "dispatch": "priority", "destination": "trauma"},
     name="Mass shooting at an outdoor concert, Las Vegas valley (Route 91 Harvest, 2017)",
     description=(
         "Gunfire into a crowd of about 22,000 at an outdoor country-music festival on the Las "
@@ -214,7 +219,15 @@ LAS_VEGAS = RegionPlan(
         "data set found neither the county's 2017 fleet size nor station places.",
         "Response: 4 triage officers and 16 paramedics on scene (Community Ambulance's",
         "special-events staff of 16 [LV17]); other response values are the defaults.",
-        "Try: --destination trauma (Level I/II matching), --destination balance.",
+        "Went home: about 600 of the ~890 surviving casualties reached a hospital",
+        "[CALIBRATION.md §5]; the ~290 others are walking wounded who left on their own, so",
+        "went_home_share 0.55 of the ~520 self-presenters [derived].",
+        "Where casualties went: self-presenters choose by distance, trauma level and size;",
+        "Sunrise gets known_utility 1.0 because bystanders typing 'Vegas hospital' into a phone",
+        "got Sunrise first [CALIBRATION.md §3.1, secondary; the 1.0 is an assumption]. EMS:",
+        "destination trauma (immediate patients to the Level I/II within reach), as the area",
+        "plan assigned the festival site to UMC, the Level I [CALIBRATION.md §3.1, secondary].",
+        "Try: --destination nearest, --destination balance.",
     ],
     incidents=[
         (
@@ -225,6 +238,7 @@ LAS_VEGAS = RegionPlan(
                 "child_share": 0.02,
                 "adult_age_range": [18, 65],
                 "self_transport_share": 0.9,
+                "went_home_share": 0.55,
                 "carried_by_bystanders_share": 0.5,
             },
         )
@@ -584,7 +598,9 @@ ORLANDO = RegionPlan(
         "street to ORMC, two blocks away, in patrol vehicles and ambulances [OR17]:",
         "carried_by_bystanders_share 0.6 [assumption] sends that share of the non-walking",
         "casualties to the nearest hospital in private vehicles; half the walking wounded leave",
-        "on their own (self_transport_share 0.5 [assumption]).",
+        "on their own (self_transport_share 0.5 [assumption]). Nobody left or was reached",
+        "before police entered the club at 02:07, +10 min (access_delay_min 10; CALIBRATION.md",
+        "§4, the ORMC surgeons' report [paper]).",
         "Hospitals: ORMC (Level I, 808 beds [OR3, OR4], 6 trauma resuscitation bays [OR5]; one",
         "trauma surgeon on duty, six within an hour [OR2, OR14]: teams 1 on duty + 5 on call),",
         "Florida Hospital Orlando (ED 50 rooms [OR10]) and Dr. P. Phillips (237 beds [OR11]).",
@@ -611,6 +627,7 @@ ORLANDO = RegionPlan(
                 "casualties": 94,
                 "injury_profile": "pulse_gunfire",
                 "child_share": 0.0,
+                "access_delay_min": 10,
                 "self_transport_share": 0.5,
                 "carried_by_bystanders_share": 0.6,
             },

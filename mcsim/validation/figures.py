@@ -105,8 +105,8 @@ MEANINGS: dict[FigureName, str] = {
     FigureName.AMBULANCE_ARRIVALS: "patients who arrived at a hospital by ambulance",
     FigureName.FIRST_HOSPITAL_ARRIVAL_MIN: "first arrival at any hospital, minutes after onset "
     "(metric `first_hospital_arrival_min`)",
-    FigureName.LAST_CRITICAL_TRANSPORTED_MIN: "latest minute at which a critical patient left the "
-    "scene for a hospital, by any means",
+    FigureName.LAST_CRITICAL_TRANSPORTED_MIN: "latest minute (from the first incident's onset) "
+    "at which a critical patient left the scene for a hospital, by any means",
     FigureName.UNRESOLVED_SHARE: "share of immediate survivors whose outcome is still "
     "unresolved at the horizon",
 }
@@ -145,11 +145,6 @@ def largest_hospital(counts: Mapping[str, int]) -> str | None:
     return best
 
 
-def _minutes_after_onset(patients: pd.DataFrame, column: str, onsets: Mapping[str, float]):
-    onset = patients["incident"].astype(str).map(dict(onsets)).astype(float).fillna(0.0)
-    return patients[column].astype(float) - onset
-
-
 def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else float(num) / float(den)
 
@@ -186,7 +181,10 @@ def compute_figures(
     total = sum(counts.values())
     largest = largest_hospital(counts)
 
-    left = _minutes_after_onset(patients, "left_scene_min", onsets).to_numpy()
+    # Minutes from the first onset: a record's "last casualty left at +4 h" counts from the
+    # first attack, whichever site the casualty was at.
+    first_onset = min(onsets.values()) if onsets else 0.0
+    left = patients["left_scene_min"].astype(float).to_numpy() - first_onset
     to_hospital = (
         np.isin(patients["leave_mode"].astype(str).to_numpy(), TO_HOSPITAL_MODES)
         & (patients["hospital"].astype(str).to_numpy() != "")
