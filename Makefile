@@ -31,7 +31,7 @@ PYTHON312 ?= $(shell \
 	fi)
 
 # Solara, for the app and the browser tests: front-end assets come from the local install
-# (tools/solara_assets.py), production mode (no "check" iframe to solara.dev), no telemetry.
+# (tools/solara_assets.py → viz/assets.py), production mode (no "check" iframe to solara.dev), no telemetry.
 export SOLARA_MODE ?= production
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE ?= false
 
@@ -45,7 +45,7 @@ endif
 venv: $(STAMP)
 
 # Re-installs only when pyproject.toml (or the asset script) changes.
-$(STAMP): pyproject.toml tools/solara_assets.py
+$(STAMP): pyproject.toml tools/solara_assets.py viz/assets.py
 	@if [ -z "$(PYTHON312)" ]; then \
 		echo "error: Python 3.12 not found: neither a working 'python3.12' on PATH nor" \
 		     "/root/.pyenv/versions/3.12*/bin/python3.12 (install it, or: make PYTHON312=/path/to/python3.12)" >&2; \

@@ -322,6 +322,46 @@ def analyze_sweep(
     )
 
 
+def ranking_with_differences(a: SweepAnalysis) -> pd.DataFrame:
+    """The ranking, each cell with its paired difference to the baseline (``analyze --csv``).
+
+    Columns: those of :func:`ranking`, then ``diff_n``, ``diff_mean``, ``diff_ci_low``,
+    ``diff_ci_high`` of ``a.metric`` against cell ``a.baseline``.
+    """
+    d = a.differences[a.differences["metric"] == a.metric]
+    d = d[["cell_id", "n", "mean", "ci_low", "ci_high"]].rename(
+        columns={c: f"diff_{c}" for c in ("n", "mean", "ci_low", "ci_high")}
+    )
+    return a.ranking.merge(d, on="cell_id", how="left")
+
+
+def analysis_json(a: SweepAnalysis) -> dict[str, Any]:
+    """The ranking as one JSON-ready object (``analyze --json``); undefined numbers are None."""
+    table = ranking_with_differences(a)
+    records = [
+        {k: _json_value(v) for k, v in row.items()} for row in table.to_dict(orient="records")
+    ]
+    m = a.manifest
+    return {
+        "sweep_id": m["sweep_id"],
+        "name": m["name"],
+        "n_runs": m["n_runs"],
+        "runs_stored": len(a.runs),
+        "n_cells": m["n_cells"],
+        "metric": a.metric,
+        "baseline": a.baseline,
+        "ranking": records,
+    }
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return None if v is pd.NA else v
+
+
 def _ci_text(mean: float, lo: float, hi: float) -> str:
     if not np.isfinite(mean):
         return "–"

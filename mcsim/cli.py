@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,16 +18,19 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
+from mcsim import __version__
 from mcsim.errors import InputError
+
+# Only light modules above: every command imports what it needs itself, so that `--help`,
+# `validate`, `schema` and `policies` answer without loading Mesa, SciPy or pandas
+# (benchmarks/cli_startup.py measures it).
 
 app = typer.Typer(
     name="mcsim",
     help="Simulate a mass-casualty incident: triage, ambulances, hospitals, outcomes.",
     add_completion=False,
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -33,7 +38,9 @@ app = typer.Typer(
 ScenarioArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Scenario YAML file (default: the shipped stadium explosion).", show_default=False
+        help="Scenario YAML file, or the name of a shipped one (see mcsim scenarios; default: "
+        "stadium_explosion).",
+        show_default=False,
     ),
 ]
 
@@ -43,8 +50,37 @@ ForceOpt = Annotated[
 ]
 
 
+def _help_without_command(ctx: typer.Context) -> None:
+    # A group called without a command shows its help (exit 0), through typer's public API.
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mcsim {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Simulate a mass-casualty incident: triage, ambulances, hospitals, outcomes."""
+    _help_without_command(ctx)
+
+
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # Piped or redirected, tables keep every character (a terminal's width would truncate them).
+    width = None if sys.stdout.isatty() else 100_000
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 @app.command()
@@ -105,6 +141,9 @@ def run(
     if out is not None:
         _check_run_out(out, force)
     result = simulate(sc, seed, triage=triage, dispatch=dispatch, destination=destination)
+    result.provenance["scenario_file"] = str(path)
+    if set_:
+        result.provenance["overrides"] = list(set_)
     written = result.write(out, force=force) if out is not None else []
     if as_json:
         sys.stdout.write(json.dumps(result.metrics) + "\n")
@@ -187,13 +226,16 @@ def _print_summary(con: Console, path: str, name: str, result: Any, written: lis
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files (or shipped scenarios' names) to check.")
+    ],
 ) -> None:
     """Check scenario files; print every problem, one line each."""
+    from mcsim.library import resolve
     from mcsim.scenario import all_problems, read_yaml
 
     problems: list[InputError] = []
-    for path in scenarios:
+    for path in map(resolve, scenarios):
         try:
             data = read_yaml(path)
         except InputError as exc:
@@ -207,6 +249,17 @@ def validate(
         typer.echo(f"error: {p}", err=True)
     if problems:
         raise typer.Exit(2)
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the shipped scenarios; every command takes their name in place of a file."""
+    from mcsim.library import shipped_scenarios
+
+    shipped = shipped_scenarios()
+    width = max(len(s.name) for s in shipped)
+    for s in shipped:
+        typer.echo(f"{s.name:<{width}}  {s.title}" + ("  (default)" if s.default else ""))
 
 
 @app.command()
@@ -232,6 +285,31 @@ def policies() -> None:
             + (escape(f" [params: {params}]") if params else "")
             + (escape(f" [model supplies: {uses}]") if uses else "")
         )
+
+
+@contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback ``(done, total)``: a bar on stderr when it is a terminal, else none."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        f"[bold]{escape(what)}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "runs, ETA",
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -274,40 +352,50 @@ def compare(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object and nothing else.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1: run in this process).", min=1)
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
+    ] = None,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
-    import math
-
-    from mcsim.compare import KEY_METRICS, compare_runs, summarize
+    from mcsim.compare import KEY_METRICS, compare_runs, summarize, summary_records
+    from mcsim.library import default_scenario_path
     from mcsim.scenario import load_scenario
-    from mcsim.simulate import default_scenario_path
 
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     metrics = list(metric) if metric else list(KEY_METRICS)
-    runs = compare_runs(
-        sc,
-        triage=triage,
-        dispatch=dispatch,
-        destination=destination,
-        replications=replications,
-        seed=seed,
-        metrics=metrics,
-    )
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", file=str(out), path="--out")
+    with _progress_bar("compare") as advance:
+        runs = compare_runs(
+            sc,
+            triage=triage,
+            dispatch=dispatch,
+            destination=destination,
+            replications=replications,
+            seed=seed,
+            metrics=metrics,
+            workers=workers,
+            progress=advance,
+        )
     table = summarize(runs, metrics)
+    meta = {
+        "scenario": str(path),
+        "replications": replications,
+        "seed": seed,
+        "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
+    }
+    written = []
+    if out is not None:
+        from mcsim.compare import write_comparison
+
+        written = write_comparison(out, runs, table, meta)
     if as_json:
-        records = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-            for r in table.to_dict(orient="records")
-        ]
-        out = {
-            "scenario": str(path),
-            "replications": replications,
-            "seed": seed,
-            "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
-            "results": records,
-        }
-        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.write(json.dumps({**meta, "results": summary_records(table)}) + "\n")
         return
     con = _out()
     con.print(
@@ -334,11 +422,18 @@ def compare(
                 f"{_num(r['diff_mean'])} [{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]",
             )
         con.print(t)
+    if written:
+        con.print("written: " + ", ".join(str(p) for p in written))
 
 
 @app.command()
 def sweep(
-    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)],
+    sweep_file: Annotated[
+        Path,
+        typer.Argument(
+            help="Sweep YAML file, or a shipped one's name (stadium_fleet).", show_default=False
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Sweep folder (Parquet dataset + manifest).")],
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: every core).", min=1)
@@ -363,7 +458,10 @@ def sweep(
     ] = None,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
+    from mcsim.library import resolve
     from mcsim.sweep import run_sweep
+
+    sweep_file = resolve(sweep_file, sub="sweeps")
 
     show = not quiet and sys.stdout.isatty()
     try:
@@ -406,15 +504,33 @@ def analyze(
     factor: Annotated[
         str | None, typer.Option(help="Factor for the metric-against-factor plot.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the ranking as one JSON object, nothing else.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print the ranking as CSV, nothing else.")
+    ] = False,
     force: ForceOpt = False,
 ) -> None:
     """Summarise a sweep: per-cell means with 95 % CIs, paired differences, a ranking."""
     from mcsim.analysis import analyze_sweep, write_report
     from mcsim.safeio import check_outputs
 
+    if as_json and as_csv:
+        raise InputError("choose one of --json and --csv", path="--csv")
     if out is not None:
         check_outputs([out], force=force)
     a = analyze_sweep(sweep_dir, metric=metric, baseline=baseline)
+    if as_json or as_csv:
+        from mcsim.analysis import analysis_json, ranking_with_differences
+
+        if out is not None:
+            write_report(a, out, factor=factor)
+        if as_json:
+            sys.stdout.write(json.dumps(analysis_json(a)) + "\n")
+        else:
+            ranking_with_differences(a).to_csv(sys.stdout, index=False)
+        return
     con = _out()
     con.print(
         f"[bold]{escape(a.manifest['name'])}[/bold]  (sweep {a.manifest['sweep_id']}: "
@@ -479,16 +595,20 @@ def validation(
 
 exercise_app = typer.Typer(
     help="Tabletop exercises: play a scripted exercise and write its log (see also replay).",
-    no_args_is_help=True,
     rich_markup_mode=None,
 )
+exercise_app.callback(invoke_without_command=True)(_help_without_command)
 app.add_typer(exercise_app, name="exercise")
 
 
 @exercise_app.command("run")
 def exercise_run(
     exercise: Annotated[
-        Path, typer.Argument(help="Exercise script (YAML/JSON) or log (JSON).", show_default=False)
+        Path,
+        typer.Argument(
+            help="Exercise script (YAML/JSON) or log (JSON), or a shipped script's name.",
+            show_default=False,
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option(help="Exercise log to write (default: NAME.log.json here).")
@@ -501,8 +621,10 @@ def exercise_run(
     """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
     from mcsim.exercise.log import is_log, load_log, load_script, read_data
     from mcsim.exercise.runner import run_exercise
+    from mcsim.library import resolve
     from mcsim.safeio import check_outputs
 
+    exercise = resolve(exercise, sub="exercises")
     data = read_data(exercise)
     script = load_log(exercise) if is_log(data) else load_script(exercise)
     name = exercise.name.split(".")[0]
@@ -545,8 +667,9 @@ def replay_log(
     original = None
     if against is not None:
         from mcsim.safeio import read_events
+        from mcsim.tables import EVENTS, from_written
 
-        original = read_events(against / "events.parquet", option="--against")
+        original = from_written(read_events(against / "events.parquet", option="--against"), EVENTS)
 
     ex = load_log(log)
     if out is not None:
@@ -605,9 +728,9 @@ def report(
 
 region_app = typer.Typer(
     help="Bring your own region: import roads, hospitals and stations into a scenario.",
-    no_args_is_help=True,
     rich_markup_mode=None,
 )
+region_app.callback(invoke_without_command=True)(_help_without_command)
 app.add_typer(region_app, name="region")
 
 
@@ -687,6 +810,25 @@ def app_server_argv(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _ensure_solara_assets() -> None:
+    """Make Solara's front-end assets local once per installed Solara (viz/assets.py).
+
+    ``make venv`` does it for a checkout; a pip user has only this command, so the first
+    ``mcsim app`` does it (later ones find the step's stamp and return at once). Run as its own
+    process: the mcsim package never imports viz.
+    """
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "viz.assets", "--if-needed"], check=False)
+    if done.returncode != 0:
+        print(
+            "warning: Solara's front-end assets are incomplete (see above): the app needs "
+            "internet access to render until `python -m viz.assets` succeeds "
+            "(docs/offline-assets.md)",
+            file=sys.stderr,
+        )
+
+
 @app.command("app")
 def serve_app(
     host: Annotated[
@@ -708,6 +850,7 @@ def serve_app(
     for module in ("solara", "viz"):
         if find_spec(module) is None:
             raise InputError(f"the app needs {module} (pip install 'mcsim[app]')")
+    _ensure_solara_assets()
     sys.stdout.write(f"mcsim app: http://{host}:{port}/\n")
     sys.stdout.flush()
     os.execv(argv[0], argv)
@@ -725,9 +868,6 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         print("error: aborted", file=sys.stderr)
         return 1
-    except NoArgsIsHelpError as exc:
-        print(exc.format_message())
-        return 0
     except TyperException as exc:
         # Usage errors (unknown option or command, bad option value): typer's own click.
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)

@@ -18,8 +18,9 @@ than the two separate intervals suggest.
 from __future__ import annotations
 
 import itertools
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,17 +122,33 @@ def compare_runs(
     replications: int = 10,
     seed: int = 0,
     metrics: Sequence[str] = KEY_METRICS,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """One row per (combination, replication): the policies, the seed and the metrics.
 
     Replication ``r`` runs with seed ``seed + r`` for every combination (common random numbers).
     Metrics that are undefined in a run (e.g. critical mortality with no critical casualty)
-    are NaN.
+    are NaN. The rows are the same, in the same order, whatever ``workers`` is.
+
+    Args:
+        scenario: a :class:`Scenario`, a scenario file or shipped name, None for the default.
+        triage: triage policy names (see :func:`compare`).
+        dispatch: dispatch policy names.
+        destination: destination policy names.
+        replications: runs per combination.
+        seed: the base seed.
+        metrics: single-number metrics to keep.
+        workers: processes to run on; 1 runs in this process. Workers know the built-in
+            policies and those that imports or entry points register, not ones registered at
+            run time in this process.
+        progress: called as ``progress(done, total)`` after each run.
     """
     from mcsim.metrics import METRIC_KEYS
-    from mcsim.simulate import simulate
 
     sc = _resolve(scenario)
+    if workers < 1:
+        raise InputError("must be at least 1", path="--workers")
     if replications < 1:
         raise InputError("needs at least 1 replication", path="--replications")
     if seed < 0:
@@ -142,18 +159,65 @@ def compare_runs(
             f"unknown metric {unknown[0]!r}; known: {', '.join(KEY_METRICS)}", path="--metric"
         )
     combos = combinations(sc, triage=triage, dispatch=dispatch, destination=destination)
+    tasks = [(combo, seed + r) for combo in combos for r in range(replications)]
+    found: list[dict[str, Any]] = []
+    for done, values in enumerate(_run_all(sc, tasks, list(metrics), workers), start=1):
+        found.append(values)
+        if progress is not None:
+            progress(done, len(tasks))
     rows: list[dict[str, Any]] = []
-    for c, combo in enumerate(combos):
-        for r in range(replications):
-            res = simulate(sc, seed + r, **combo)
-            row: dict[str, Any] = {"combination": c, **combo, "replication": r, "seed": seed + r}
-            for m in metrics:
-                v = res.metrics.get(m)
-                if isinstance(v, dict):
-                    raise InputError(f"metric {m!r} is not a single number", path="--metric")
-                row[m] = math.nan if v is None else float(v)
-            rows.append(row)
+    for i, values in enumerate(found):
+        c, r = divmod(i, replications)
+        row: dict[str, Any] = {"combination": c, **combos[c], "replication": r, "seed": seed + r}
+        for m in metrics:
+            v = values[m]
+            if isinstance(v, dict):
+                raise InputError(f"metric {m!r} is not a single number", path="--metric")
+            row[m] = math.nan if v is None else float(v)
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _run_all(
+    sc: Scenario, tasks: list[tuple[dict[str, str], int]], metrics: list[str], workers: int
+):
+    """The chosen metrics of each task's run, yielded in task order."""
+    if workers == 1 or len(tasks) == 1:
+        for combo, s in tasks:
+            yield _metrics_of(sc, combo, s, metrics)
+        return
+    from mcsim.parallel import process_pool
+
+    with process_pool(
+        min(workers, len(tasks)), initializer=_init_worker, initargs=(sc,), preload=["mcsim"]
+    ) as pool:
+        futures = [pool.submit(_run_in_worker, combo, s, metrics) for combo, s in tasks]
+        try:
+            for f in futures:  # in order: the rows do not depend on which worker was quick
+                yield f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _metrics_of(sc: Scenario, combo: dict[str, str], seed: int, metrics: list[str]) -> dict:
+    from mcsim.simulate import simulate
+
+    res = simulate(sc, seed, **combo)
+    return {m: res.metrics.get(m) for m in metrics}
+
+
+_WORKER_SCENARIO: list[Scenario] = []
+
+
+def _init_worker(sc: Scenario) -> None:
+    # The scenario crosses to each worker once, not with every task.
+    _WORKER_SCENARIO[:] = [sc]
+
+
+def _run_in_worker(combo: dict[str, str], seed: int, metrics: list[str]) -> dict:
+    return _metrics_of(_WORKER_SCENARIO[0], combo, seed, metrics)
 
 
 def summarize(
@@ -214,6 +278,7 @@ def compare(
     seed: int = 0,
     metrics: Sequence[str] = KEY_METRICS,
     level: float = 0.95,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Run every policy combination on the same casualty sets and summarise (``mcsim compare``).
 
@@ -227,6 +292,7 @@ def compare(
         seed: the base seed.
         metrics: single-number metrics to summarise.
         level: confidence level.
+        workers: processes to run on (1: in this process; see :func:`compare_runs`).
 
     Returns:
         The :func:`summarize` table: one row per (combination, metric) with mean, 95 % t
@@ -244,5 +310,32 @@ def compare(
         replications=replications,
         seed=seed,
         metrics=metrics,
+        workers=workers,
     )
     return summarize(runs, list(metrics), level)
+
+
+def write_comparison(
+    out: str | Path, runs: pd.DataFrame, table: pd.DataFrame, meta: dict
+) -> list[Path]:
+    """Write a comparison into the folder ``out`` (``mcsim compare --out``).
+
+    ``runs.parquet`` (one row per run, :func:`compare_runs`), ``summary.csv`` (the
+    :func:`summarize` table, for a spreadsheet) and ``compare.json`` (``meta`` and the summary
+    as ``mcsim compare --json`` prints it). Columns: docs/data.md.
+    """
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "runs.parquet", folder / "summary.csv", folder / "compare.json"]
+    runs.to_parquet(paths[0], index=False)
+    table.to_csv(paths[1], index=False)
+    paths[2].write_text(json.dumps({**meta, "results": summary_records(table)}, indent=1) + "\n")
+    return paths
+
+
+def summary_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The summary table as JSON-ready records (an undefined value is None, not NaN)."""
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in table.to_dict(orient="records")
+    ]

@@ -147,6 +147,8 @@ class RunResult:
         resources: static facts the metrics need (fleet size, hospital capacities, horizon).
         seed: the run's seed.
         policies: the policy names used, by kind.
+        provenance: what is known of the scenario that ran (name, file, content hash; see
+            :mod:`mcsim.provenance`), written into ``metrics.json``.
     """
 
     metrics: dict[str, Any]
@@ -155,27 +157,36 @@ class RunResult:
     resources: dict[str, Any]
     seed: int
     policies: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def write(
         self, out_dir: str | Path, *, force: bool = True, option: str = "--out"
     ) -> list[Path]:
         """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``.
 
-        All or nothing (:func:`mcsim.safeio.write_files`): on a full disk or a read-only folder
-        the files already there are left as they were.
+        The tables are written in their file form (missing ids as nulls, docs/data.md); read
+        them back into this form with :func:`mcsim.tables.read_table`. ``metrics.json`` is the
+        metrics plus a ``provenance`` key. All or nothing (:func:`mcsim.safeio.write_files`): on
+        a full disk or a read-only folder the files already there are left as they were.
 
         Args:
             out_dir: the folder (created if missing).
             force: overwrite existing files (else they are refused with an InputError).
             option: the command-line option ``out_dir`` came from, for messages.
         """
+        from mcsim.provenance import run_provenance
         from mcsim.safeio import write_files
+        from mcsim.tables import EVENTS, PATIENTS, to_written
 
         events, patients, metrics = output_paths(out_dir)
+        doc = {
+            **self.metrics,
+            "provenance": run_provenance(self.seed, self.policies, self.provenance),
+        }
         contents = {
-            events: lambda fh: self.events.to_parquet(fh, index=False),
-            patients: lambda fh: self.patients.to_parquet(fh, index=False),
-            metrics: json.dumps(self.metrics, indent=2, sort_keys=False) + "\n",
+            events: lambda fh: to_written(self.events, EVENTS).to_parquet(fh, index=False),
+            patients: lambda fh: to_written(self.patients, PATIENTS).to_parquet(fh, index=False),
+            metrics: json.dumps(doc, indent=2, sort_keys=False) + "\n",
         }
         return write_files(contents, force=force, option=option)
 

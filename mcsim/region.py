@@ -46,17 +46,18 @@ import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import networkx as nx
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 
 from mcsim.enums import NodeKind
 from mcsim.errors import InputError, echo
 from mcsim.schema_base import StrictModel
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy.sparse import csr_array
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), used by :func:`great_circle_km`."""
@@ -247,6 +248,8 @@ def build_region(spec: RegionSpec) -> Region:
     if parts.problems:
         path, message = parts.problems[0]
         raise InputError(message, path=path, more=len(parts.problems) - 1)
+    import networkx as nx  # on first use: the schema and its JSON Schema need no graph
+
     graph = nx.DiGraph()
     for i, (name, kind, (x, y)) in enumerate(
         zip(parts.names, parts.kinds, parts.coords, strict=True)
@@ -259,6 +262,50 @@ def build_region(spec: RegionSpec) -> Region:
     for closed in spec.closed:
         region.close_road(number[closed.from_], number[closed.to], directed=closed.oneway)
     return region
+
+
+@dataclass(frozen=True, slots=True)
+class RegionNodes:
+    """A region's node names and kinds, without its graph: what references are checked against.
+
+    It answers :meth:`Region.n_nodes`, ``name``, ``index`` and ``kind`` as the built region
+    would, so that checking a scenario's references (``mcsim validate``) needs neither networkx
+    nor shortest paths.
+    """
+
+    names: list[str]
+    kinds: list[NodeKind]
+    numbers: dict[str, int]
+
+    @property
+    def n_nodes(self) -> int:
+        """How many nodes the region has."""
+        return len(self.names)
+
+    def name(self, i: int) -> str:
+        """The name of node ``i``."""
+        return self.names[i]
+
+    def index(self, name: str) -> int:
+        """The node number of ``name`` (KeyError if there is none)."""
+        return self.numbers[name]
+
+    def kind(self, i: int) -> NodeKind:
+        """What node ``i`` is."""
+        return self.kinds[i]
+
+
+def region_nodes(spec: RegionSpec) -> RegionNodes:
+    """The nodes :func:`build_region` would number, checked as it checks them.
+
+    Raises:
+        InputError: as :func:`build_region`.
+    """
+    parts = _assemble(spec)
+    if parts.problems:
+        path, message = parts.problems[0]
+        raise InputError(message, path=path, more=len(parts.problems) - 1)
+    return RegionNodes(parts.names, parts.kinds, {n: i for i, n in enumerate(parts.names)})
 
 
 def region_problems(spec: RegionSpec) -> list[tuple[str, str]]:
@@ -495,6 +542,8 @@ class Region:
         Raises:
             InputError: a missing or bad attribute, duplicate names, or a loop.
         """
+        import networkx as nx
+
         number = {node: i for i, node in enumerate(graph.nodes)}
         out = nx.DiGraph()
         for node, i in number.items():
@@ -802,6 +851,8 @@ class Region:
     def _matrix(self, reverse: bool) -> csr_array:
         """The CSR matrix of open arcs' travel times (transposed for ``reverse``), built lazily."""
         if self._forward is None:
+            from scipy.sparse import csr_array
+
             n = self._n
             edges = list(self._graph.edges(data="travel_min"))
             u = np.fromiter((e[0] for e in edges), np.int64, len(edges))
@@ -821,6 +872,17 @@ def _positive(value: Any, what: str) -> float:
     if isinstance(value, bool) or not 0.0 < number < math.inf:
         raise InputError(f"{what} must be a positive finite number, got {echo(value)}")
     return number
+
+
+def dijkstra(*args: Any, **kwargs: Any) -> Any:
+    """SciPy's :func:`~scipy.sparse.csgraph.dijkstra`, imported on first use.
+
+    Validating a scenario needs no SciPy; and this is one name the tests can wrap to count the
+    searches.
+    """
+    from scipy.sparse.csgraph import dijkstra as scipy_dijkstra
+
+    return scipy_dijkstra(*args, **kwargs)
 
 
 def _argmin(dist: np.ndarray, candidates: Iterable[int]) -> int | None:

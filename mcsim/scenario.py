@@ -582,12 +582,16 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """Load and validate a scenario file, applying ``PATH=VALUE`` overrides first.
 
     Args:
-        path: the YAML file.
+        path: the YAML file, or the name of a shipped scenario (``"stadium_explosion"``) when
+            no such file exists here (:mod:`mcsim.library`).
         overrides: strings such as ``"hospitals[0].ed_beds=40"`` (values are parsed as YAML).
 
     Raises:
         InputError: naming the file and the field path of the first problem.
     """
+    from mcsim.library import resolve
+
+    path = resolve(path)
     data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
@@ -668,11 +672,11 @@ def _descend(node: Any, part: str | int, so_far: list[str | int], file: str | No
 
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     """(path, message) for every reference that does not resolve, in file order."""
-    from mcsim.region import build_region
+    from mcsim.region import region_nodes  # names and kinds: no graph needed to check them
 
     problems: list[tuple[str, str]] = []
     try:
-        region = build_region(s.region)
+        region = region_nodes(s.region)
     except InputError as exc:
         return [(f"region.{exc.path}" if exc.path else "region", exc.message)]
     names = {region.name(i) for i in range(region.n_nodes)}

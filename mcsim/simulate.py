@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mcsim.library import DEFAULT_SCENARIO, default_scenario_path, scenarios_dir
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
 from mcsim.scenario import Scenario, load_scenario
 
-
-def scenarios_dir() -> Path:
-    """The folder of shipped scenarios (``scenarios/`` in a checkout; installed with mcsim)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "scenarios", here / "scenarios"):
-        if (candidate / DEFAULT_SCENARIO).is_file():
-            return candidate
-    raise FileNotFoundError("the shipped scenarios folder is missing from this installation")
-
-
-DEFAULT_SCENARIO = "stadium_explosion.yaml"
-
-
-def default_scenario_path() -> Path:
-    """The shipped default scenario (a stadium explosion in a synthetic mid-size city)."""
-    return scenarios_dir() / DEFAULT_SCENARIO
+# Where the shipped scenarios are is the library's business; kept importable from here.
+__all__ = ["DEFAULT_SCENARIO", "default_scenario_path", "scenarios_dir", "simulate"]
 
 
 def simulate(
@@ -37,7 +24,8 @@ def simulate(
     """Simulate ``scenario`` to its horizon.
 
     Args:
-        scenario: a :class:`Scenario`, a path to a scenario file, or None for the default.
+        scenario: a :class:`Scenario`, a path to a scenario file, the name of a shipped one
+            (``"stadium_explosion"``, see ``mcsim scenarios``), or None for the default.
         seed: the run's seed (same scenario, seed and policies → the same event log).
         triage: triage policy name overriding the scenario's.
         dispatch: dispatch policy name overriding the scenario's.
@@ -46,10 +34,16 @@ def simulate(
     Returns:
         The run's metrics, event log and patients table.
     """
+    from mcsim.provenance import scenario_provenance
+
     if scenario is None:
         scenario = default_scenario_path()
+    file = None
     if not isinstance(scenario, Scenario):
+        file = str(scenario)
         scenario = load_scenario(scenario)
     model = MCIModel(scenario, seed, triage=triage, dispatch=dispatch, destination=destination)
     model.run()
-    return model.result()
+    result = model.result()
+    result.provenance = scenario_provenance(scenario, file)
+    return result

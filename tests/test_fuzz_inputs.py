@@ -30,6 +30,7 @@ import yaml
 from conftest import small_scenario_data
 
 from mcsim.cli import main
+from mcsim.sweep.store import MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -249,6 +250,7 @@ for _field in _REQUIRED:
             _scenario_data_mutant(lambda d, f=_field: _del(d, f), _field),
         )
     )
+
 
 def _big_fleet(data: dict[str, Any]) -> None:
     data["stations"][0]["vehicles"][0]["count"] = 10_000
@@ -688,7 +690,7 @@ def _(d: Path, s: Shared):
 # ---------------------------------------------------------------- analyze: damaged folders
 
 
-def _damaged(change: Callable[[Path], None], frag: str, *, name: str = "manifest.json") -> Build:
+def _damaged(change: Callable[[Path], None], frag: str, *, name: str = MANIFEST) -> Build:
     def build(d: Path, s: Shared):
         import shutil
 
@@ -702,9 +704,9 @@ def _damaged(change: Callable[[Path], None], frag: str, *, name: str = "manifest
 
 def _manifest_edit(edit: Callable[[dict[str, Any]], Any]) -> Callable[[Path], None]:
     def change(folder: Path) -> None:
-        m = json.loads((folder / "manifest.json").read_text())
+        m = json.loads((folder / MANIFEST).read_text())
         edit(m)
-        (folder / "manifest.json").write_text(json.dumps(m))
+        (folder / MANIFEST).write_text(json.dumps(m))
 
     return change
 
@@ -715,27 +717,23 @@ def _first_batch(folder: Path) -> Path:
 
 DAMAGE: dict[str, Build] = {
     "analyze-no-manifest": _damaged(
-        lambda f: (f / "manifest.json").unlink(), "no manifest.json", name="sweep"
+        lambda f: (f / MANIFEST).unlink(), f"no {MANIFEST}", name="sweep"
     ),
     "analyze-manifest-cut": _damaged(
-        lambda f: (f / "manifest.json").write_text((f / "manifest.json").read_text()[:100]),
+        lambda f: (f / MANIFEST).write_text((f / MANIFEST).read_text()[:100]),
         "not valid JSON",
     ),
-    "analyze-manifest-empty": _damaged(
-        lambda f: (f / "manifest.json").write_text(""), "not valid JSON"
-    ),
-    "analyze-manifest-list": _damaged(
-        lambda f: (f / "manifest.json").write_text("[1, 2]"), "JSON object"
-    ),
+    "analyze-manifest-empty": _damaged(lambda f: (f / MANIFEST).write_text(""), "not valid JSON"),
+    "analyze-manifest-list": _damaged(lambda f: (f / MANIFEST).write_text("[1, 2]"), "JSON object"),
     "analyze-manifest-deep": _damaged(
-        lambda f: (f / "manifest.json").write_text("[" * 100_000 + "]" * 100_000),
+        lambda f: (f / MANIFEST).write_text("[" * 100_000 + "]" * 100_000),
         "nested deeper",
     ),
     "analyze-manifest-a-folder": _damaged(
-        lambda f: ((f / "manifest.json").unlink(), (f / "manifest.json").mkdir()), "folder"
+        lambda f: ((f / MANIFEST).unlink(), (f / MANIFEST).mkdir()), "folder"
     ),
     "analyze-manifest-fifo": _damaged(
-        lambda f: ((f / "manifest.json").unlink(), os.mkfifo(f / "manifest.json")), "regular"
+        lambda f: ((f / MANIFEST).unlink(), os.mkfifo(f / MANIFEST)), "regular"
     ),
     "analyze-manifest-no-cells": _damaged(
         _manifest_edit(lambda m: m.pop("cells")), "cells: missing key"

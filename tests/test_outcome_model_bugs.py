@@ -154,3 +154,38 @@ def test_walking_wounded_who_go_home_never_reach_a_hospital():
     none = small_scenario_data(casualties=80, self_transport_share=1.0)
     q = mcsim.simulate(parse_scenario(none), seed=2).patients
     assert not (q["leave_mode"].astype(str) == "home").any()
+
+
+def test_a_tourniquet_at_triage_buys_a_limb_bleeder_time():
+    """Same casualties, no ambulances: with tourniquets at triage the controlled limb bleeders
+    die later than without (their clock runs at haemorrhage_control_factor), others unchanged."""
+    base = small_scenario_data(casualties=200, injury_profile="limbs", self_transport_share=0.0)
+    base["injury_profiles"] = {
+        "limbs": {
+            "description": "shrapnel to the limbs",
+            "immediate_death_share": 0.0,
+            "critical_share": 0.2,
+            "serious_share": 0.2,
+            "haemorrhage_share": 1.0,
+            "compressible_share": 1.0,
+            "surgery_share_critical": 1.0,
+            "surgery_share_serious": 0.0,
+            "source": "test",
+        }
+    }
+    for s in base["stations"]:
+        for g in s["vehicles"]:
+            g["count"] = 0
+    base["response"] = {"triage_officers": 4, "paramedics": 0, "tourniquets_at_triage": True}
+    without = {**base, "response": {**base["response"], "tourniquets_at_triage": False}}
+    a = mcsim.simulate(parse_scenario(base), seed=3).patients.set_index("patient")
+    b = mcsim.simulate(parse_scenario(without), seed=3).patients.set_index("patient")
+    controlled = a.index[a["bleed_controlled"]]
+    assert len(controlled) > 0 and not b["bleed_controlled"].any()
+    died_without = b.loc[controlled, "death_min"].notna()
+    assert died_without.any()
+    later = a.loc[controlled, "death_min"].fillna(np.inf) > b.loc[controlled, "death_min"]
+    assert later[died_without].all()
+    others = a.index[~a["bleed_controlled"] & a["immediate_survivor"]]
+    pd_equal = a.loc[others, "death_min"].fillna(-1) == b.loc[others, "death_min"].fillna(-1)
+    assert pd_equal.all()

@@ -94,7 +94,7 @@ def test_rows_carry_identity_factors_seeds_and_flattened_metrics(tmp_path: Path)
     assert (runs["casualties"] == 20).all()
     assert man["n_runs"] == 4 and man["n_cells"] == 2
     assert (runs["hospitals.big.patients"] + runs["hospitals.small.patients"]).max() <= 20
-    patients = pd.read_parquet(tmp_path / "out" / "patients")
+    patients = pd.read_parquet(tmp_path / "out" / "_patients")
     assert sorted(patients["run_id"].unique()) == [0, 1, 2, 3]
     assert len(patients) == 4 * 20
 

@@ -78,7 +78,8 @@ EXPECTED = {
     "largest_hospital": "h1",
     "largest_hospital_share": 0.8,
     "first_hospital_arrival_min": 7.0,
-    "last_critical_transported_min": 99.0,  # patient 9: 104 - onset 5 (10 was released)
+    # patient 9 (incident b) left at 104: minutes from the first onset (a, 0), not its own
+    "last_critical_transported_min": 104.0,
     "unresolved_share": 2 / 10,  # 7 and 8 of the 10 immediate survivors
     "hospital_patients:h1": 4,
     "hospital_patients:h2": 1,
@@ -115,9 +116,10 @@ def test_figures_without_any_hospital_arrival_are_undefined_not_zero():
     assert got["hospital_share:h1"] is None and got["first_hospital_arrival_min"] is None
 
 
-def test_onsets_default_to_minute_zero():
-    got = compute_figures(hand_table(), METRICS, HOSPITALS)
-    assert got["last_critical_transported_min"] == 104.0
+def test_last_critical_transport_counts_from_the_first_onset():
+    got = compute_figures(hand_table(), METRICS, HOSPITALS, {"a": 10.0, "b": 15.0})
+    assert got["last_critical_transported_min"] == 94.0
+    assert compute_figures(hand_table(), METRICS, HOSPITALS)["last_critical_transported_min"] == 104
 
 
 def test_largest_hospital_ties_go_to_the_first_listed():

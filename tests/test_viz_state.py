@@ -199,3 +199,31 @@ def test_vehicle_positions_stay_on_the_map_and_move_during_trips(small_run):
 def test_scene_keys_and_dead_key_are_distinct():
     assert scene_key("a", "") == "scene:a:untriaged"
     assert len({scene_key("a", "minor"), hospital_key("a"), DEAD, ROAD}) == 4
+
+
+def test_patients_released_on_scene_or_gone_home_no_longer_wait_at_the_scene():
+    """Issue 13 defect 1: treat-and-release and going home move a patient off the scene."""
+    from viz.state import RELEASED, Replay
+
+    data = small_scenario_data(
+        casualties=80, self_transport_share=0.6, went_home_share=0.5, treat_and_release_share=1.0
+    )
+    m = MCIModel(parse_scenario(data), seed=2)
+    m.run()
+    r = m.result()
+    rp = Replay(
+        r.events,
+        m.region,
+        vehicle_homes=[v.home for v in m.vehicles],
+        staff_count=len(m.staff),
+        hospitals=list(m.hospitals),
+        incidents=[s.id for s in m.scenes],
+    )
+    released = int((r.patients["state"].astype(str) == "released").sum())
+    assert released > 0
+    end = rp.counts_at(rp.end_min)
+    assert end[RELEASED] == released
+    waiting = sum(rp.scene_counts(rp.end_min, "blast").values())
+    at_scene = ["trapped", "awaiting_triage", "awaiting_transport", "loading"]
+    still = r.patients["state"].astype(str).isin(at_scene).sum()
+    assert waiting == still

@@ -183,6 +183,9 @@ LAS_VEGAS = RegionPlan(
     row_overrides={
         # UMC's 11 are the Trauma Center's resuscitation beds, not its ED [LV2].
         "umc": {"resus_bays": "11", "ed_beds": "", "operating_rooms": "3"},
+        # Sunrise opened all 30 ORs; at onset 1 trauma surgeon, ~100 doctors came in
+        # (CALIBRATION.md §2.1 [secondary]); 9 trauma teams on call [assumption from that].
+        "sunrise": {"operating_rooms": "30", "teams_on_duty": "1", "teams_on_call": "9"},
     },
     hospital_fields={"sunrise": {"known_utility": 1.0}},
     policies={"triage": "start", "dispatch": "priority", "destination": "trauma"},
@@ -222,6 +225,9 @@ LAS_VEGAS = RegionPlan(
         "Went home: about 600 of the ~890 surviving casualties reached a hospital",
         "[CALIBRATION.md §5]; the ~290 others are walking wounded who left on their own, so",
         "went_home_share 0.55 of the ~520 self-presenters [derived].",
+        "Sunrise: all 30 operating rooms opened, 1 trauma surgeon at onset and about 100",
+        "doctors called in [CALIBRATION.md §2.1, secondary]: 30 ORs, 1 trauma team on duty, 9",
+        "on call [assumption: from the ~100 doctors].",
         "Where casualties went: self-presenters choose by distance, trauma level and size;",
         "Sunrise gets known_utility 1.0 because bystanders typing 'Vegas hospital' into a phone",
         "got Sunrise first [CALIBRATION.md §3.1, secondary; the 1.0 is an assumption]. EMS:",

@@ -41,8 +41,10 @@ refused with the list of valid ones; every error names the file and the field pa
 - Units are in the field names: `_min` minutes, `_km` kilometres, `_kmh` km/h, `_share` a
   fraction 0-1.
 - Shipped examples: `scenarios/` (each with a header saying what it represents and where its
-  numbers come from). Start a file for your own region with `mcsim region import` (see
-  docs/howto-own-region.md).
+  numbers come from), inside the package for pip users. `mcsim scenarios` lists them; every
+  command, sweep file, exercise script and `mcsim.load_scenario` takes their name in place of a
+  file (`mcsim run nerve_agent_subway`). Start a file for your own region with `mcsim region
+  import` (see docs/howto-own-region.md).
 
 Each section below is one object of the file; *required* fields have no default.
 """

@@ -51,6 +51,8 @@ TAG_ORDER = tuple(t.value for t in TriageTag)
 
 ROAD = "road"
 DEAD = "dead"
+#: Treated on scene and released, or gone home: no longer waiting anywhere.
+RELEASED = "released"
 
 
 def scene_key(incident: str, tag: str) -> str:
@@ -74,6 +76,8 @@ def place_of(kind: str, state: str, tag: str, incident: str, hospital: str) -> s
         return discharged_key(hospital)
     if state == PatientState.DEAD.value:
         return DEAD
+    if state == PatientState.RELEASED.value:
+        return RELEASED
     if state in SCENE_STATES:
         return scene_key(incident, tag)
     if state in ROAD_STATES:
@@ -176,7 +180,7 @@ class Replay:
         hospitals = rows["hospital"].astype(str).to_numpy()
         pids = rows["patient"].to_numpy(int)
         times = rows["time_min"].to_numpy(float)
-        keys: list[str] = [ROAD, DEAD]
+        keys: list[str] = [ROAD, DEAD, RELEASED]
         for inc in self.incidents:
             keys += [scene_key(inc, t) for t in TAG_ORDER]
         for h in self.hospitals:

@@ -46,7 +46,7 @@ HEADLINE_METRICS = (
 def load_sweep(folder: str | Path) -> pd.DataFrame:
     """The run table of a sweep folder (one row per run).
 
-    A folder written by ``mcsim sweep`` (it has a ``manifest.json``) is read with
+    A folder written by ``mcsim sweep`` (it has a ``_manifest.json``) is read with
     :func:`mcsim.sweep.read_runs`, and its declared factors are kept in ``df.attrs["factors"]``;
     any other folder is read as every ``*.parquet`` file under it, concatenated (a file named
     ``runs.parquet`` or ``results.parquet``, if any, is taken as the run table instead).
@@ -59,7 +59,9 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
         raise InputError("type the path of a sweep results folder first")
     if not p.exists():
         raise InputError("no such folder", file=str(folder))
-    if p.is_dir() and (p / "manifest.json").is_file():
+    from mcsim.sweep.store import is_sweep_folder
+
+    if p.is_dir() and is_sweep_folder(p):
         from mcsim.sweep import read_manifest, read_runs
 
         try:

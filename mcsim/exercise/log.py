@@ -116,7 +116,9 @@ class ExerciseScript(StrictModel):
     facilitator: str = ""
     notes: str = ""
     scenario: str | None = Field(
-        default=None, description="scenario file, relative to the script; None: the default"
+        default=None,
+        description="scenario file, relative to the script, or a shipped scenario's name; "
+        "None: the default",
     )
     overrides: list[str] = Field(default_factory=list, description="PATH=VALUE, as --set")
     seed: int = Field(default=0, ge=0)

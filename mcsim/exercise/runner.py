@@ -280,9 +280,10 @@ def session_from_script(script: ExerciseScript, *, base: Path | None = None) -> 
     if script.scenario is None:
         path = default_scenario_path()
     else:
-        path = Path(script.scenario)
-        if not path.is_absolute() and base is not None:
-            path = base / path
+        from mcsim.library import resolve
+
+        # a file (relative to the script), else a shipped scenario's name
+        path = resolve(script.scenario, base_dir=base)
     scenario = _script_scenario(path, script.overrides)
     p = script.policies
     return ExerciseSession(

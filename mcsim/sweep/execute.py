@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mcsim.errors import InputError
+from mcsim.parallel import default_workers, process_pool
 from mcsim.safeio import check_output_folder
 from mcsim.sweep.plan import Plan, Run
 from mcsim.sweep.spec import Sweep, load_sweep
@@ -194,14 +195,6 @@ def _row_value(value: Any, typ: pa.DataType) -> Any:
     return value
 
 
-def default_workers() -> int:
-    """Every core this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover (not Linux)
-        return os.cpu_count() or 1
-
-
 def auto_batch_size(pending: int, workers: int) -> int:
     """Runs per task: about :data:`TASKS_PER_WORKER` tasks per worker, 1..MAX_AUTO_BATCH."""
     return max(1, min(MAX_AUTO_BATCH, math.ceil(pending / (workers * TASKS_PER_WORKER))))
@@ -253,15 +246,12 @@ class _Backend:
 
 
 def _local_backend(workers: int) -> _Backend:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # forkserver: workers start from a clean, single-threaded server with mcsim preloaded, so
-    # they are quick to start and unaffected by the main process's threads (progress bar).
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["mcsim.sweep.execute"])
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    # forkserver where it exists, else spawn (Windows): mcsim.parallel.start_method
+    pool = process_pool(
+        workers,
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+        preload=["mcsim.sweep.execute"],
     )
 
     def close() -> None:

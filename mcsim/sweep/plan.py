@@ -59,13 +59,30 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def lhs_points(factors: list[Factor], points: int, seed: int) -> list[list[float | int]]:
-    """``points`` Latin hypercube draws of the continuous ``factors`` (seeded, reproducible)."""
+def sample_points(
+    factors: list[Factor], points: int, seed: int, method: str = "lhs"
+) -> list[list[float | int]]:
+    """``points`` draws of the continuous ``factors`` by ``method`` (seeded, reproducible).
+
+    ``lhs``: Latin hypercube; ``sobol`` and ``halton``: scrambled low-discrepancy sequences
+    (:mod:`scipy.stats.qmc`), whose points fill the unit cube more evenly than random ones.
+    Every method draws in the unit cube, mapped to each factor's range the same way.
+    """
     from scipy.stats import qmc
 
     if not factors:
         return [[]]
-    u = qmc.LatinHypercube(d=len(factors), rng=np.random.default_rng(seed)).random(points)
+    rng = np.random.default_rng(seed)
+    d = len(factors)
+    if method == "lhs":
+        sampler: qmc.QMCEngine = qmc.LatinHypercube(d=d, rng=rng)
+    elif method == "sobol":
+        sampler = qmc.Sobol(d=d, scramble=True, rng=rng)
+    elif method == "halton":
+        sampler = qmc.Halton(d=d, scramble=True, rng=rng)
+    else:  # the sweep file's schema lists the methods
+        raise ValueError(f"unknown sampling method {method!r}")
+    u = sampler.random(points)
     out: list[list[float | int]] = []
     for row in u:
         vals: list[float | int] = []
@@ -106,7 +123,11 @@ class Plan:
         self.sweep_id = self.hash[:12]
         levels = sweep.level_factors
         sampled = sweep.sampled_factors
-        points = lhs_points(sampled, sweep.sample_points, sweep.sample_seed) if sampled else [[]]
+        points = (
+            sample_points(sampled, sweep.sample_points, sweep.sample_seed, sweep.sample_method)
+            if sampled
+            else [[]]
+        )
         cells: list[Cell] = []
         for si, base in enumerate(sweep.scenarios):
             for combo in itertools.product(*[f.levels for f in levels]):
@@ -158,7 +179,7 @@ class Plan:
                 ) from None
 
     def manifest(self) -> dict[str, Any]:
-        """What ``manifest.json`` records about the sweep (everything needed to redo it)."""
+        """What ``_manifest.json`` records about the sweep (everything needed to redo it)."""
         import mcsim
 
         return {
@@ -176,6 +197,11 @@ class Plan:
             "n_runs": self.n_runs,
             "store_patients": self.sweep.store_patients,
             "factors": [f.model_dump() for f in self.sweep.factors],
+            "sample": {
+                "method": self.sweep.sample_method,
+                "points": self.sweep.sample_points,
+                "seed": self.sweep.sample_seed,
+            },
             "scenarios": [
                 {"label": s.label, "file": s.file, "data": s.data} for s in self.sweep.scenarios
             ],

@@ -4,7 +4,9 @@ A sweep file (YAML, ``sweep_version`` first) names one or more base scenarios, t
 vary (any scenario field path, policies included: ``policies.triage``), how many replications
 each cell gets and the base seed. Discrete factors give a list of values or a range
 ``{start, stop, step}`` (stop included) and are crossed in full; continuous factors under
-``sample`` are drawn by Latin hypercube sampling and crossed with the factorial part.
+``sample`` are drawn by Latin hypercube sampling (``method: lhs``) or from a scrambled Sobol' or
+Halton sequence (``sobol``, ``halton``: low-discrepancy, so fewer points cover the ranges evenly),
+and crossed with the factorial part.
 
 Validation follows the scenario's habits: unknown keys are refused with the valid ones listed,
 and every problem is one :class:`~mcsim.errors.InputError` naming the file and the field path,
@@ -46,17 +48,25 @@ class RangeSpec(StrictModel):
 
 
 class SampledFactor(StrictModel):
-    """A continuous factor drawn by Latin hypercube sampling in ``[low, high]``."""
+    """A continuous factor sampled in ``[low, high]``."""
 
     low: float
     high: float
     integer: bool = Field(default=False, description="round the drawn values to integers")
 
 
-class SampleSpec(StrictModel):
-    """Latin hypercube sampling of continuous factors (``scipy.stats.qmc.LatinHypercube``)."""
+SampleMethod = Literal["lhs", "sobol", "halton"]
 
-    method: Literal["lhs"] = "lhs"
+
+class SampleSpec(StrictModel):
+    """Sampling of continuous factors (:mod:`scipy.stats.qmc`).
+
+    ``lhs``: Latin hypercube (``LatinHypercube``); ``sobol``: a scrambled Sobol' sequence
+    (``Sobol``; ``points`` a power of 2, which its balance needs); ``halton``: a scrambled Halton
+    sequence (``Halton``).
+    """
+
+    method: SampleMethod = "lhs"
     points: int = Field(ge=1, le=100_000, description="how many points to draw")
     seed: int = Field(default=0, ge=0, description="seed of the sampler")
     factors: dict[str, Any] = Field(min_length=1)
@@ -77,7 +87,8 @@ class SweepFile(StrictModel):
     scenarios: list[str] = Field(
         default_factory=lambda: ["default"],
         min_length=1,
-        description="base scenario files, relative to the sweep file; 'default' = shipped one",
+        description="base scenario files, relative to the sweep file, or names of shipped "
+        "scenarios ('default' = the default one; see mcsim scenarios)",
     )
     replications: int = Field(ge=1, le=1_000_000)
     base_seed: int = Field(default=0, ge=0)
@@ -122,6 +133,7 @@ class Sweep(StrictModel):
     factors: list[Factor]
     sample_points: int = 0
     sample_seed: int = 0
+    sample_method: SampleMethod = "lhs"
     imports: list[str] = Field(default_factory=list)
     import_paths: list[str] = Field(default_factory=list)
     store_patients: bool = False
@@ -133,12 +145,16 @@ class Sweep(StrictModel):
 
     @property
     def sampled_factors(self) -> list[Factor]:
-        """The continuous factors drawn by Latin hypercube sampling."""
+        """The continuous factors, drawn by the ``sample`` method (kind ``lhs`` for them all)."""
         return [f for f in self.factors if f.kind == "lhs"]
 
     def normalised(self) -> dict[str, Any]:
-        """What defines the sweep's results (hashed into its id); paths and prose excluded."""
-        return {
+        """What defines the sweep's results (hashed into its id); paths and prose excluded.
+
+        The sampling method is there only when it is not ``lhs``, so that sweeps written before
+        there was a choice keep their ids (and their folders resume).
+        """
+        out = {
             "sweep_version": SWEEP_VERSION,
             "scenarios": [{"label": s.label, "data": s.data} for s in self.scenarios],
             "replications": self.replications,
@@ -149,6 +165,9 @@ class Sweep(StrictModel):
             "imports": self.imports,
             "store_patients": self.store_patients,
         }
+        if self.sample_method != "lhs":
+            out["sample_method"] = self.sample_method
+        return out
 
 
 def expand_range(r: RangeSpec) -> list[int | float]:
@@ -194,13 +213,13 @@ def _check_path(path: str, file: str, where: str) -> None:
 
 
 def _resolve_scenarios(names: list[str], base_dir: Path, file: str) -> list[BaseScenario]:
+    from mcsim.library import resolve
     from mcsim.scenario import parse_scenario
-    from mcsim.simulate import default_scenario_path
 
     out: list[BaseScenario] = []
     labels: set[str] = set()
     for i, name in enumerate(names):
-        p = default_scenario_path() if name == "default" else (base_dir / name)
+        p = resolve(name, base_dir=base_dir)  # a file, else a shipped scenario's name
         if not p.is_file():
             raise InputError(f"no such scenario file: {p}", file=file, path=f"scenarios[{i}]")
         data = read_yaml(p)
@@ -246,6 +265,15 @@ def _parse_factors(raw: SweepFile, file: str) -> list[Factor]:
             )
         factors.append(Factor(path=path, kind="levels", levels=levels))
     if raw.sample is not None:
+        n = raw.sample.points
+        if raw.sample.method == "sobol" and n & (n - 1):
+            lower = 1 << (n.bit_length() - 1)
+            raise InputError(
+                f"a Sobol' sample needs a power of 2 points (its balance depends on it), "
+                f"e.g. {lower} or {2 * lower}; or use method lhs or halton",
+                file=file,
+                path="sample.points",
+            )
         for path, value in raw.sample.factors.items():
             where = f"sample.factors.{path}"
             _check_path(path, file, where)
@@ -429,6 +457,7 @@ def parse_sweep(data: Any, *, file: str, base_dir: Path, max_runs: int | None = 
         factors=factors,
         sample_points=raw.sample.points if raw.sample else 0,
         sample_seed=raw.sample.seed if raw.sample else 0,
+        sample_method=raw.sample.method if raw.sample else "lhs",
         imports=raw.imports,
         import_paths=import_paths,
         store_patients=raw.store.patients,

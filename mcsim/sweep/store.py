@@ -2,20 +2,30 @@
 
 Layout of ``DIR``::
 
-    manifest.json                 what the sweep is (hash of its normalised content, cells, ...)
+    _manifest.json                what the sweep is (hash of its normalised content, cells, ...)
     runs/batch-00000040.parquet   one row per run of a finished batch (named by its first run)
-    patients/batch-00000040.parquet   the batch's patients tables, when the sweep stores them
+    _patients/batch-00000040.parquet   the batch's patients tables, when the sweep stores them
+
+The runs table is the sweep's result, so the folder reads as that one table:
+``pd.read_parquet(DIR)`` (or pyarrow, DuckDB, Polars) returns it, because dataset readers skip
+names that start with ``_`` or ``.``, and every batch file has the same columns (a batch that
+brings a new metric column widens the files before it, with nulls). Folders written before this
+layout (``manifest.json``, ``patients/``) are read as they are and renamed when a sweep is
+resumed in them.
 
 Every file is written under a temporary name and then renamed (``os.replace`` is atomic), and a
 batch's patients file is renamed before its runs file, so the runs files are the commit record:
 a run is stored if and only if its row is in ``runs/``. Killing the process at any moment
 therefore loses at most the runs in flight, and ``--resume`` reruns exactly the missing ones.
-A lock file keeps two sweeps from writing into one folder at once.
+A lock file keeps two sweeps from writing into one folder at once. It is an operating-system
+lock (:mod:`filelock`: ``flock`` on Linux and macOS, ``msvcrt`` on Windows), which the system
+drops when its process dies, so the lock of a killed sweep is taken over by the next one; what
+a killed process leaves half-written (a ``.NAME.tmp-PID`` file, even a temporary manifest with no
+manifest beside it) is removed when the folder is opened again.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -24,13 +34,17 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from mcsim.errors import InputError, echo
 from mcsim.metrics import METRIC_KEYS
 
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"
+LOCK = ".lock"
 RUNS = "runs"
-PATIENTS = "patients"
+PATIENTS = "_patients"
+#: The names of the first layout, which readers still open: new name → old name.
+LEGACY_NAMES = {MANIFEST: "manifest.json", PATIENTS: "patients"}
 
 #: The identity columns every row starts with, and their Arrow types.
 ID_COLUMNS: dict[str, pa.DataType] = {
@@ -91,7 +105,8 @@ class SweepStore:
         self.out = out
         self.manifest = manifest
         self.factor_types = factor_types
-        self._lock_fh: Any = None
+        self._lock: FileLock | None = None
+        self._metrics: list[str] | None = None  # metric columns every batch file has
 
     # ----------------------------------------------------------------------------------------
     @classmethod
@@ -111,30 +126,32 @@ class SweepStore:
         out.mkdir(parents=True, exist_ok=True)
         types = {f["path"]: _factor_type(f) for f in manifest["factors"]}
         store = cls(out, manifest, types)
-        store._lock()
+        store._acquire()
         try:
+            _migrate(out)
             store._check_and_init(resume)
         except BaseException:
             store.close()
             raise
         return store
 
-    def _lock(self) -> None:
-        fh = open(self.out / ".lock", "a+b")  # noqa: SIM115 (held until close)
+    def _acquire(self) -> None:
+        # Not blocking (timeout 0): a second sweep into a busy folder is a mistake to report.
+        # Not thread-local: the sweep's main thread opens and closes it, whatever ran between.
+        lock = FileLock(self.out / LOCK, timeout=0, thread_local=False)
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+            lock.acquire()
+        except Timeout:
             raise InputError(
                 "another mcsim sweep is writing to this folder", file=str(self.out), path="--out"
             ) from None
-        self._lock_fh = fh
+        self._lock = lock
 
     def close(self) -> None:
         """Release the folder's lock."""
-        if self._lock_fh is not None:
-            self._lock_fh.close()
-            self._lock_fh = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _check_and_init(self, resume: bool) -> None:
         mpath = self.out / MANIFEST
@@ -163,7 +180,10 @@ class SweepStore:
                     path="--out",
                 )
             return
-        others = [p.name for p in self.out.iterdir() if p.name != ".lock"]
+        # What a process killed while writing the first manifest leaves is not "something else".
+        for p in self.out.glob(".*.tmp-*"):
+            p.unlink()
+        others = [p.name for p in self.out.iterdir() if p.name != LOCK]
         if others:
             raise InputError(
                 "is not empty and holds no sweep manifest; choose an empty or new folder",
@@ -207,28 +227,74 @@ class SweepStore:
             done.update(ids)
         return done
 
-    def table(self, rows: list[dict[str, Any]]) -> pa.Table:
-        """Rows → an Arrow table with fixed types (identity, factors, policies, metrics)."""
-        seen: dict[str, None] = {}
-        for row in rows:
-            for k in row:
-                seen.setdefault(k, None)
-        fixed = [*ID_COLUMNS, *self.factor_types, *POLICY_COLUMNS]
-        metrics = sorted((k for k in seen if k not in fixed), key=metric_sort_key)
+    def schema(self, metrics: list[str]) -> pa.Schema:
+        """The runs table's schema: identity, factors, policies, then ``metrics`` (float64)."""
         fields = [pa.field(k, t) for k, t in ID_COLUMNS.items()]
         fields += [pa.field(k, t) for k, t in self.factor_types.items()]
         fields += [pa.field(k, pa.string()) for k in POLICY_COLUMNS]
         fields += [pa.field(k, pa.float64()) for k in metrics]
-        schema = pa.schema(fields)
-        cols = {f.name: [row.get(f.name) for row in rows] for f in fields}
+        return pa.schema(fields)
+
+    def table(self, rows: list[dict[str, Any]]) -> pa.Table:
+        """Rows → an Arrow table with fixed types and every metric column the folder has.
+
+        A row's metric that no stored batch has yet widens the stored files first (see
+        :meth:`_widen`), so that every batch file keeps the same columns.
+        """
+        fixed = {*ID_COLUMNS, *self.factor_types, *POLICY_COLUMNS}
+        known = self._stored_metrics()
+        new = {k for row in rows for k in row if k not in fixed} - set(known)
+        if new:
+            self._metrics = sorted([*known, *new], key=metric_sort_key)
+            self._widen()
+        schema = self.schema(self._stored_metrics())
+        cols = {f.name: [row.get(f.name) for row in rows] for f in schema}
         return pa.Table.from_pydict(cols, schema=schema)
+
+    def _stored_metrics(self) -> list[str]:
+        """The metric columns of the stored batch files (their union, read once)."""
+        if self._metrics is None:
+            fixed = {*ID_COLUMNS, *self.factor_types, *POLICY_COLUMNS}
+            names: set[str] = set()
+            for p in (self.out / RUNS).glob("batch-*.parquet"):
+                try:
+                    names.update(n for n in pq.read_schema(p).names if n not in fixed)
+                except (OSError, pa.ArrowException):
+                    continue  # cut short by a crash: done_run_ids drops it
+            self._metrics = sorted(names, key=metric_sort_key)
+            self._widen()  # a crash may have stopped an earlier widening half-way
+        return self._metrics
+
+    def _widen(self) -> None:
+        """Rewrite every stored batch file that lacks some metric column (nulls there)."""
+        assert self._metrics is not None
+        schema = self.schema(self._metrics)
+        for p in sorted((self.out / RUNS).glob("batch-*.parquet")):
+            try:
+                if pq.read_schema(p).names == schema.names:
+                    continue
+                old = pq.read_table(p)
+            except (OSError, pa.ArrowException):
+                continue
+            cols = [
+                old.column(f.name).cast(f.type)
+                if f.name in old.column_names
+                else pa.nulls(old.num_rows, f.type)
+                for f in schema
+            ]
+            widened = pa.Table.from_arrays(cols, schema=schema)
+            _write_atomic(p, lambda fh, t=widened: pq.write_table(t, fh))
 
     def write_batch(self, rows: list[dict[str, Any]], patients: pd.DataFrame | None) -> Path:
         """Store a finished batch atomically (patients first, then the committing runs file)."""
+        from mcsim.tables import PATIENTS as PATIENTS_TABLE
+        from mcsim.tables import to_written
+
         first = min(int(r["run_id"]) for r in rows)
         name = batch_name(first)
         if patients is not None:
-            ptable = pa.Table.from_pandas(patients, preserve_index=False)
+            written = to_written(patients, PATIENTS_TABLE)  # missing ids as nulls
+            ptable = pa.Table.from_pandas(written, preserve_index=False)
             _write_atomic(self.out / PATIENTS / name, lambda fh: pq.write_table(ptable, fh))
         table = self.table(rows)
         path = self.out / RUNS / name
@@ -246,6 +312,25 @@ def _factor_type(f: dict[str, Any]) -> pa.DataType:
 # Reading
 
 
+def _migrate(out: Path) -> None:
+    """Rename a folder of the first layout (``manifest.json``, ``patients/``) to this one."""
+    for new, old in LEGACY_NAMES.items():
+        if (out / old).exists() and not (out / new).exists():
+            os.replace(out / old, out / new)
+
+
+def _part(out: str | Path, name: str) -> Path:
+    """``out/name``, or its name in the first layout if only that exists."""
+    p = Path(out) / name
+    old = Path(out) / LEGACY_NAMES.get(name, name)
+    return old if not p.exists() and old.exists() else p
+
+
+def is_sweep_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder written by ``mcsim sweep`` (either layout)."""
+    return _part(path, MANIFEST).is_file()
+
+
 def read_manifest(out: str | Path) -> dict[str, Any]:
     """The manifest of the sweep folder ``out``, its shape checked.
 
@@ -258,9 +343,9 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
     if not folder.is_dir():
         what = "no such folder" if not folder.exists() else "not a folder"
         raise InputError(f"{what}; give a sweep folder", file=str(out))
-    p = folder / MANIFEST
+    p = _part(out, MANIFEST)
     if not p.exists():
-        raise InputError("not a sweep folder (no manifest.json)", file=str(out))
+        raise InputError(f"not a sweep folder (no {MANIFEST})", file=str(out))
     data = read_json(p, what="sweep manifest")
     _check_manifest(data, str(p))
     return data
@@ -378,9 +463,16 @@ def read_runs(out: str | Path) -> pd.DataFrame:
 
 
 def read_patients(out: str | Path) -> pd.DataFrame:
-    """Every stored patients table (with ``run_id``), for sweeps that store them."""
-    files = sorted((Path(out) / PATIENTS).glob("batch-*.parquet"))
+    """Every stored patients table (with ``run_id``), for sweeps that store them.
+
+    In the file form (missing ids as nulls, docs/data.md), also for folders written before it.
+    """
+    from mcsim.tables import PATIENTS as PATIENTS_TABLE
+    from mcsim.tables import to_written
+
+    files = sorted(_part(out, PATIENTS).glob("batch-*.parquet"))
     if not files:
         return pd.DataFrame()
     df = pd.concat([_read_batch(p) for p in files], ignore_index=True)
-    return df.sort_values(["run_id", "patient"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(["run_id", "patient"], kind="stable").reset_index(drop=True)
+    return to_written(df, PATIENTS_TABLE)

@@ -163,18 +163,13 @@ def _ignore_sigint() -> None:
 
 def map_in_order(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int | None) -> list:
     """``[fn(t) for t in tasks]``, on a process pool unless ``workers`` is 1 (order kept)."""
-    from mcsim.sweep.execute import default_workers
+    from mcsim.parallel import default_workers, process_pool
 
     n = min(workers or default_workers(), len(tasks))
     if n <= 1:
         return [fn(t) for t in tasks]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # forkserver: clean, single-threaded workers with mcsim preloaded (as sweeps do).
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["mcsim.validation.runner"])
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint) as pool:
+    # forkserver where it exists (clean workers with mcsim preloaded, as sweeps do), else spawn
+    with process_pool(n, initializer=_ignore_sigint, preload=["mcsim.validation.runner"]) as pool:
         return list(pool.map(fn, tasks, chunksize=1))
 
 
