@@ -36,7 +36,13 @@ import pandas as pd
 
 from mcsim.errors import InputError, echo
 from mcsim.stats import is_rate, rate_interval, t_interval
-from mcsim.sweep.store import ID_COLUMNS, POLICY_COLUMNS, read_manifest, read_runs
+from mcsim.sweep.store import (
+    ANALYSIS_KEYS,
+    ID_COLUMNS,
+    POLICY_COLUMNS,
+    read_manifest,
+    read_runs,
+)
 
 #: Metrics the HTML report's summary table shows (when the runs have them).
 REPORT_METRICS = (
@@ -305,7 +311,7 @@ def analyze_sweep(
     sweep_dir: str | Path, metric: str = "critical_mortality", baseline: int | None = None
 ) -> SweepAnalysis:
     """Read a sweep folder and compute its summary, paired differences and ranking."""
-    manifest = read_manifest(sweep_dir)
+    manifest = read_manifest(sweep_dir, require=ANALYSIS_KEYS)
     runs = read_runs(sweep_dir)
     if runs.empty:
         raise InputError("holds no finished run yet", file=str(sweep_dir))

@@ -359,6 +359,7 @@ def compare(
         Path | None,
         typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
     from mcsim.compare import KEY_METRICS, compare_runs, summarize, summary_records
@@ -368,8 +369,12 @@ def compare(
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     metrics = list(metric) if metric else list(KEY_METRICS)
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", file=str(out), path="--out")
+    if out is not None:
+        from mcsim.compare import comparison_paths
+        from mcsim.safeio import check_output_folder, check_outputs
+
+        check_output_folder(out)
+        check_outputs(comparison_paths(out), force=force)
     with _progress_bar("compare") as advance:
         runs = compare_runs(
             sc,
@@ -393,7 +398,7 @@ def compare(
     if out is not None:
         from mcsim.compare import write_comparison
 
-        written = write_comparison(out, runs, table, meta)
+        written = write_comparison(out, runs, table, meta, force=force)
     if as_json:
         sys.stdout.write(json.dumps({**meta, "results": summary_records(table)}) + "\n")
         return

@@ -482,6 +482,21 @@ def _(d: Path, s: Shared):
     return ["run", str(s.scenario), "--out", str(d / "out")], ("metrics.json", "folder")
 
 
+@case("compare-out-exists")
+def _(d: Path, s: Shared):
+    (d / "cmp").mkdir()
+    _dump(d / "cmp" / "summary.csv", "old")
+    argv = ["compare", str(s.scenario), "--replications", "1", "--out", str(d / "cmp")]
+    return argv, ("summary.csv", "--out", "--force")
+
+
+@case("compare-out-is-a-file")
+def _(d: Path, s: Shared):
+    p = _dump(d / "cmp", "x")
+    argv = ["compare", str(s.scenario), "--replications", "1", "--out", str(p)]
+    return argv, ("cmp", "--out", "not a folder")
+
+
 @case("run-unknown-policy")
 def _(d: Path, s: Shared):
     return ["run", str(s.scenario), "--triage", "coin"], ("--triage", "coin")

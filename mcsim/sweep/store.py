@@ -331,11 +331,18 @@ def is_sweep_folder(path: str | Path) -> bool:
     return _part(path, MANIFEST).is_file()
 
 
-def read_manifest(out: str | Path) -> dict[str, Any]:
+def read_manifest(
+    out: str | Path, *, require: tuple[str, ...] = ("sweep_id", "factors")
+) -> dict[str, Any]:
     """The manifest of the sweep folder ``out``, its shape checked.
 
     A damaged folder (a manifest cut short, hand-edited, of another format) is an
     :class:`InputError` naming the manifest and the field, never a traceback further on.
+
+    Args:
+        out: the sweep folder.
+        require: keys that must be there (:data:`ANALYSIS_KEYS` for an analysis); the others
+            of :data:`MANIFEST_KEYS` are checked when present.
     """
     from mcsim.safeio import read_json
 
@@ -347,12 +354,12 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
     if not p.exists():
         raise InputError(f"not a sweep folder (no {MANIFEST})", file=str(out))
     data = read_json(p, what="sweep manifest")
-    _check_manifest(data, str(p))
+    _check_manifest(data, str(p), require)
     return data
 
 
-#: What a manifest must hold for the folder to be read: key → expected types.
-_MANIFEST_KEYS: dict[str, tuple[type, ...]] = {
+#: The keys of a manifest that readers use, and their types.
+MANIFEST_KEYS: dict[str, tuple[type, ...]] = {
     "sweep_id": (str,),
     "name": (str,),
     "n_runs": (int,),
@@ -363,9 +370,11 @@ _MANIFEST_KEYS: dict[str, tuple[type, ...]] = {
     "scenarios": (list,),
     "cells": (list,),
 }
+#: What ``mcsim analyze`` needs of a manifest.
+ANALYSIS_KEYS = tuple(MANIFEST_KEYS)
 
 
-def _check_manifest(data: Any, file: str) -> None:
+def _check_manifest(data: Any, file: str, require: tuple[str, ...]) -> None:
     def bad(path: str, msg: str) -> InputError:
         return InputError(
             f"{msg} (a damaged sweep folder? run the sweep again)", file=file, path=path
@@ -375,13 +384,15 @@ def _check_manifest(data: Any, file: str) -> None:
         raise bad("", "a sweep manifest must be a JSON object")
     if data.get("format", "mcsim-sweep") != "mcsim-sweep":
         raise bad("format", f"not an mcsim sweep manifest: {echo(data.get('format'))}")
-    for key, types in _MANIFEST_KEYS.items():
+    for key, types in MANIFEST_KEYS.items():
         if key not in data:
-            raise bad(key, "missing key")
+            if key in require:
+                raise bad(key, "missing key")
+            continue
         value = data[key]
         if not isinstance(value, types) or isinstance(value, bool):
             raise bad(key, f"must be {types[0].__name__}, got {echo(value)}")
-    for i, f in enumerate(data["factors"]):
+    for i, f in enumerate(data.get("factors", [])):
         where = f"factors[{i}]"
         if not isinstance(f, dict) or not isinstance(f.get("path"), str):
             raise bad(where, "a factor must be an object with a path")
@@ -389,12 +400,12 @@ def _check_manifest(data: Any, file: str) -> None:
             raise bad(f"{where}.kind", f"must be levels or lhs, got {echo(f.get('kind'))}")
         if not isinstance(f.get("levels", []), list):
             raise bad(f"{where}.levels", "must be a list")
-    if not data["scenarios"]:
+    if "scenarios" in require and not data["scenarios"]:
         raise bad("scenarios", "no base scenario")
-    if not data["cells"]:
+    if "cells" in require and not data["cells"]:
         raise bad("cells", "no cell")
     ids: set[int] = set()
-    for i, c in enumerate(data["cells"]):
+    for i, c in enumerate(data.get("cells", [])):
         where = f"cells[{i}]"
         if not isinstance(c, dict):
             raise bad(where, "a cell must be an object")
@@ -436,7 +447,7 @@ def read_runs(out: str | Path) -> pd.DataFrame:
     factors = [f["path"] for f in manifest["factors"]]
     if not frames:
         return pd.DataFrame(columns=[*ID_COLUMNS, *factors, *POLICY_COLUMNS])
-    cells = {int(c["cell_id"]) for c in manifest["cells"]}
+    cells = {int(c["cell_id"]) for c in manifest["cells"]} if "cells" in manifest else None
     for p, f in zip(files, frames, strict=True):
         missing = [c for c in ("sweep_id", "run_id", "cell_id", "replication") if c not in f]
         if missing:
@@ -448,7 +459,7 @@ def read_runs(out: str | Path) -> pd.DataFrame:
                 f"is {manifest['sweep_id']}",
                 file=str(p),
             )
-        unknown = set(f["cell_id"].tolist()) - cells
+        unknown = set(f["cell_id"].tolist()) - cells if cells is not None else set()
         if unknown:
             raise InputError(f"runs of cell {min(unknown)}, not in the manifest", file=str(p))
     df = pd.concat(frames, ignore_index=True, sort=False)
