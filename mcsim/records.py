@@ -34,12 +34,15 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mcsim.enums import EventKind
+
+if TYPE_CHECKING:
+    from mcsim.model import MCIModel
 
 EVENT_COLUMNS = (
     "time_min",
@@ -158,6 +161,46 @@ class RunResult:
     seed: int
     policies: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_model(cls, model: MCIModel) -> RunResult:
+        """The records and metrics of ``model``'s run so far (``MCIModel.result`` calls this).
+
+        The tables are built and the metrics computed with automatic garbage collection paused
+        (:mod:`mcsim.gcpause`).
+        """
+        from mcsim.gcpause import gc_paused
+        from mcsim.metrics import compute_metrics
+        from mcsim.patients_table import patients_frame
+
+        with gc_paused():
+            events = model.log.to_frame()
+            patients = patients_frame(model)
+        resources = {
+            "horizon_min": model.horizon_min,
+            "vehicles": len(model.vehicles),
+            "hospitals": {
+                h.hid: {
+                    "node": h.node,
+                    "trauma_level": h.trauma_level,
+                    "resus_bays": h.spec.resus_bays,
+                    "ed_beds": h.spec.ed_beds,
+                }
+                for h in model.hospital_list
+            },
+            "onset_min": min(s.onset_min for s in model.scenes),
+            "onsets": {s.id: s.onset_min for s in model.scenes},
+        }
+        with gc_paused():
+            metrics = compute_metrics(events, patients, resources)
+        return cls(
+            metrics=metrics,
+            events=events,
+            patients=patients,
+            resources=resources,
+            seed=model.seed,
+            policies=dict(model.policy_names),
+        )
 
     def write(
         self, out_dir: str | Path, *, force: bool = True, option: str = "--out"

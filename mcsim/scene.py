@@ -2,8 +2,9 @@
 
 The scene is bookkeeping, not an agent: queues of patients waiting for triage, for care and for
 transport (one queue per triage tag, in the order they were tagged), the vehicles waiting to load
-and the responders on site. Queues are lazy: a patient who died or left stays in the deque and is
-skipped when reached, which keeps every operation O(1) amortised however large the incident.
+and the responders on site; what the responders do is :mod:`mcsim.scene_work`. Queues are lazy:
+a patient who died or left stays in the deque and is skipped when reached, which keeps every
+operation O(1) amortised however large the incident.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 TRANSPORT_ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED, TriageTag.MINOR, TriageTag.EXPECTANT)
 CARE_ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED)
+
+#: How many waiting patients per tag a dispatch policy is shown when a vehicle loads.
+LOADING_LOOKAHEAD = 8
 
 
 class Scene:

@@ -189,3 +189,32 @@ def test_a_tourniquet_at_triage_buys_a_limb_bleeder_time():
     others = a.index[~a["bleed_controlled"] & a["immediate_survivor"]]
     pd_equal = a.loc[others, "death_min"].fillna(-1) == b.loc[others, "death_min"].fillna(-1)
     assert pd_equal.all()
+
+
+def test_a_hospital_that_cannot_operate_transfers_the_patients_who_need_surgery():
+    data = small_scenario_data(casualties=120, self_transport_share=0.0)
+    for h in data["hospitals"]:
+        if h["id"] == "small":
+            h.update(operating_rooms=0, surge={})
+    data["policies"] = {"destination": "nearest"}
+    r = mcsim.simulate(parse_scenario(data), seed=3)
+    p, ev = r.patients, r.events
+    moved = p[p["first_hospital"].astype(str) == "small"]
+    moved = moved[moved["hospital"].astype(str) == "big"]
+    assert len(moved) > 0
+    assert moved["needs_surgery"].all()
+    transfers = ev[ev["kind"] == EventKind.TRANSFER.value]
+    assert set(moved["patient"]) <= set(transfers["patient"])
+    operated = ev[
+        ev["kind"].isin([EventKind.DEFINITIVE_CARE.value, EventKind.OR_START.value])
+        & (ev["detail"].astype(str) == "surgery")
+    ]
+    at_big = operated[operated["patient"].isin(moved["patient"])]
+    assert (at_big["hospital"].astype(str) == "big").all() and len(at_big) > 0
+    assert not (
+        (p["hospital"].astype(str) == "small")
+        & p["needs_surgery"]
+        & p["critical"]
+        & p["definitive_care_min"].notna()
+        & (p["care_need"].astype(str) == "critical_surgical")
+    ).any()

@@ -104,7 +104,7 @@ MUTANTS = [
     ),
     Mutant(
         "dispatch-first-scene",
-        "mcsim/model.py",
+        "mcsim/dispatch_centre.py",
         "                claim = scene.demand / (scene.committed_capacity + 1)",
         "                claim = 1.0 / (i + 1)",
         "dispatch fills the first listed scene first (the old defect)",

@@ -4,7 +4,8 @@ An ambulance's life is a cycle of trips — station → scene → hospital → (
 the station) — with loading at the scene and handover at the hospital between them. Each trip is
 recorded with its origin, destination and arrival time, so its position at any instant can be
 interpolated along the shortest path for display. Decisions (which vehicle, whom to load, which
-hospital) are the model's policies; the ambulance only carries them out.
+hospital) are the model's policies, applied by :mod:`mcsim.dispatch_centre` and
+:mod:`mcsim.scene_work`; the ambulance only carries them out.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class Ambulance(Traveller, mesa.Agent):
         self.state = VehicleState.AT_SCENE
         self._record(EventKind.VEHICLE_AT_SCENE, node=self.node, incident=self.scene.id)
         self.scene.vehicles_waiting.append(self)
-        self.model.try_loading(self.scene)
+        self.model.scene_work.try_loading(self.scene)
 
     def load(self, patients: list[Patient]) -> None:
         """Load ``patients`` (loading takes ``loading_min`` each), then leave."""
@@ -104,7 +105,7 @@ class Ambulance(Traveller, mesa.Agent):
         scene = self.scene
         assert scene is not None
         scene.committed_capacity -= self.capacity
-        hospital = m.choose_destination(self.patients, self.node)
+        hospital = m.dispatch_centre.choose_destination(self.patients, self.node)
         self.destination = hospital.hid
         minutes = m.region.travel_min(self.node, hospital.node)
         arrive = m.now + minutes
@@ -133,7 +134,7 @@ class Ambulance(Traveller, mesa.Agent):
         )
         self.scene = None
         self.set_trip(self.node, hospital.node, m.now, arrive, self.arrive_at_hospital, hospital)
-        m.scene_changed(scene)
+        m.scene_work.scene_changed(scene)
 
     def arrive_at_hospital(self, hospital) -> None:
         """Hand the patients over (``handover_min``), then become free."""
@@ -154,7 +155,7 @@ class Ambulance(Traveller, mesa.Agent):
         m = self.model
         self.state = VehicleState.AT_HOSPITAL
         self._record(EventKind.HANDOVER_DONE, node=self.node, hospital=hospital.hid)
-        m.vehicle_free(self)
+        m.dispatch_centre.vehicle_free(self)
 
     def return_to_station(self) -> None:
         """Drive home."""
@@ -167,4 +168,4 @@ class Ambulance(Traveller, mesa.Agent):
         m = self.model
         self.state = VehicleState.AT_STATION
         self._record(EventKind.VEHICLE_AT_STATION, node=self.node)
-        m.vehicle_free(self)
+        m.dispatch_centre.vehicle_free(self)

@@ -203,6 +203,44 @@ class Hospital(mesa.Agent):
         """Entries in all queues (dead ones, skipped lazily, may still be counted); O(1)."""
         return self._queued
 
+    def expected_wait_min(self) -> float:
+        """A crude estimate of the wait for a bed on arrival here [assumption].
+
+        Patients queueing or en route beyond the free resus bays and ED beds, times the mean
+        serious-ED service time, shared among the bays and beds that turn over (those not still
+        held by patients from before the incident).
+        """
+        free = self.view_free(Resource.RESUS_BAY) + self.view_free(Resource.ED_BED)
+        ahead = self.queue_length() + self.en_route - free
+        if ahead <= 0:
+            return 0.0
+        servers = sum(
+            self.capacity[r] - self.occupied[r] for r in (Resource.RESUS_BAY, Resource.ED_BED)
+        )
+        return ahead * self.model.spec.hospital_care.ed_serious_min / max(1, servers)
+
+    def update_diversion(self, on_at: int, off_below: int) -> None:
+        """Go on diversion when full with ``on_at`` waiting or coming; off below ``off_below``.
+
+        The thresholds are the scenario's ``policies.diversion`` (hysteresis: on and off differ).
+        """
+        load = self.queue_length() + self.en_route
+        if not self.on_diversion:
+            full = self.view_free(Resource.RESUS_BAY) == 0 and self.view_free(Resource.ED_BED) == 0
+            if not (full and load >= on_at):
+                return
+        elif load >= off_below:
+            return
+        self.on_diversion = not self.on_diversion
+        m = self.model
+        m.log.add(
+            m.now,
+            EventKind.DECISION,
+            hospital=self.hid,
+            node=self.node,
+            detail=f"diversion {'on' if self.on_diversion else 'off'} (load {load})",
+        )
+
     def _take(self, p: Patient, r: str) -> None:
         self.free[r] -= 1
         p.held.append((self, r))
@@ -273,7 +311,7 @@ class Hospital(mesa.Agent):
         if p.step < len(p.pathway):
             self._enqueue(p, p.pathway[p.step].name)
         elif p.pending_after:
-            self.model.transfer(p, self, p.pending_after)
+            self.model.hospital_system.transfer(p, self, p.pending_after)
 
     def _enqueue(self, p: Patient, name: str) -> None:
         self._seq += 1

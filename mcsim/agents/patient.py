@@ -43,6 +43,42 @@ UNTRIAGED = frozenset({PatientState.AWAITING_TRIAGE})
 class Patient(mesa.Agent):
     """One casualty.
 
+    A patient's story, event by event (each a row of the event log, ``kind`` in brackets):
+
+    1. Appears at onset (``casualty``), :meth:`MCIModel.start_incident
+       <mcsim.model.MCIModel.start_incident>`: killed outright (:meth:`die`), trapped, or
+       awaiting triage; :meth:`start_clock` schedules the untreated death
+       (:meth:`die_of_injuries`). Trapped patients are freed later (``extracted``,
+       :meth:`SceneWork.extracted <mcsim.scene_work.SceneWork.extracted>`).
+    2. Triage (``triaged``): in the global sort if walking, else by an officer one by one
+       (``SceneWork._triage``); a tourniquet may go on (``haemorrhage_control``,
+       :meth:`control_haemorrhage`). A minor casualty may be treated and released there, or go
+       home (``released``).
+    3. Care on scene (``scene_care_start``): a paramedic slows the deterioration
+       (``SceneWork._care_next``, :meth:`set_care`).
+    4. Loading (``load_start``): the dispatch policy picks them for a waiting vehicle
+       (:meth:`SceneWork.try_loading <mcsim.scene_work.SceneWork.try_loading>`; with stay
+       and play, stabilised first), :meth:`Ambulance.load
+       <mcsim.agents.ambulance.Ambulance.load>`.
+    5. Transport (``depart_scene``): the destination policy picks the hospital
+       (:meth:`DispatchCentre.choose_destination
+       <mcsim.dispatch_centre.DispatchCentre.choose_destination>`,
+       :meth:`Ambulance.depart_scene <mcsim.agents.ambulance.Ambulance.depart_scene>`,
+       :meth:`leave_scene`). Or self-transport instead (``self_transport_start``, on their
+       own or driven by bystanders): :meth:`SceneWork.self_transport
+       <mcsim.scene_work.SceneWork.self_transport>`, arriving by ``SceneWork.self_arrival``.
+    6. Hospital (``hospital_arrival``, then ``queue`` and the start and end of each step of
+       their pathway): :meth:`Hospital.admit <mcsim.agents.hospital.Hospital.admit>` and
+       ``Hospital.pump``; the definitive step calls :meth:`begin_definitive_care`, which
+       decides the outcome. A step the hospital cannot run leads to a transfer
+       (``transfer``, :meth:`HospitalSystem.transfer
+       <mcsim.agents.hospital_system.HospitalSystem.transfer>`).
+    7. Death (``death``, :meth:`die`) from deterioration before definitive care, or
+       ``postcare_death_delay_min`` after care they do not survive (:meth:`die_after_care`,
+       via ``MCIModel.schedule_or_defer_death``); what they held is given back. Survivors are
+       discharged at the end of their pathway's last step (``ed_discharge``, ``icu_discharge``,
+       ``Hospital._end``), its resources released.
+
     Attributes:
         pid: the casualty's number (stable across policies for the same seed).
         severity: the true injury class.
@@ -101,7 +137,7 @@ class Patient(mesa.Agent):
         self.caregiver = None
         self.held: list = []  # (hospital, resource) held, released on death or discharge
         self.waiting_for = None  # the hospital resource queued for, if any
-        self.view_cache = None  # the PatientView policies last saw (see MCIModel.patient_view)
+        self.view_cache = None  # the PatientView policies last saw (DispatchCentre.patient_view)
         self.view_observed = None
         self.in_demand = False  # counted in its scene's demand for transport
         self._death_token = 0
@@ -218,7 +254,22 @@ class Patient(mesa.Agent):
         else:
             self.death_place = DeathPlace.HOSPITAL
         self.set_state(PatientState.DEAD, EventKind.DEATH, detail=why)
-        m.on_patient_death(self, prev)
+        self._tidy_up_after_death(prev)
+
+    def _tidy_up_after_death(self, prev: PatientState) -> None:
+        """Give back what the patient held: a seat in demand, a care giver, hospital resources.
+
+        Then, if they died at an alerted scene, the scene moves on (care, loading, dispatch).
+        """
+        work = self.model.scene_work
+        work.leave_demand(self)
+        if self.caregiver is not None:
+            work.release_caregiver(self)
+        if self.held:
+            for h in {id(h): h for h, _ in self.held}.values():
+                h.release_all(self)
+        if prev in AT_SCENE and self.scene.alerted:
+            work.scene_changed(self.scene)
 
     # ---------------------------------------------------------------- outcome
 

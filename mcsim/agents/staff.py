@@ -86,4 +86,4 @@ class Staff(Traveller, mesa.Agent):
             self.hospital.team_arrives(self.resource)
         elif self.scene is not None:
             self._record(EventKind.STAFF_ARRIVE, incident=self.scene.id, node=self.node)
-            m.responder_ready(self)
+            m.scene_work.responder_ready(self)

@@ -1,0 +1,261 @@
+"""The dispatch centre: the EMS alert, which vehicle goes where, which hospital receives whom.
+
+Why a module of its own: dispatch and destination decisions are where the policies meet the
+live model, and the views they are shown (:mod:`mcsim.policies.views`) are built here from the
+agents, so that what a policy may see and how its answer is checked sit side by side.
+:class:`DispatchCentre` is one per model (``MCIModel.dispatch_centre``); the fleet, the
+receiving hospitals and the policies themselves stay on the model, where exercise injects change
+them. Its events are phases 2, 5 and 6 of the order listed in :mod:`mcsim.model`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mcsim import physiology as phys
+from mcsim.agents.staff import Staff
+from mcsim.enums import Phase, Resource, StaffRole, VehicleState
+from mcsim.policies.views import DestinationContext, HospitalView, PatientView, VehicleView
+from mcsim.scene import LOADING_LOOKAHEAD, Scene
+
+if TYPE_CHECKING:
+    from mcsim.agents.ambulance import Ambulance
+    from mcsim.agents.hospital import Hospital
+    from mcsim.agents.patient import Patient
+    from mcsim.model import MCIModel
+
+
+class DispatchCentre:
+    """Sends vehicles and scene staff, and chooses destinations, by the model's policies.
+
+    Args:
+        model: the model whose fleet, hospitals and policies this works with.
+    """
+
+    def __init__(self, model: MCIModel) -> None:
+        self.model = model
+        self._candidate_list: list[Hospital] | None = None  # see destination_candidates
+        self._candidate_nodes = np.empty(0, dtype=np.intp)
+
+    # ================================================================ vehicles
+
+    def alert_ems(self, scene: Scene) -> None:
+        """EMS is alerted: scene staff leave the nearest station; ambulances are dispatched."""
+        m = self.model
+        resp = m.spec.response
+        to_scene = m.region.travel_to(scene.node)
+        station_ids = list(m.station_nodes)
+        nearest = min(
+            station_ids, key=lambda s: (to_scene[m.station_nodes[s]], station_ids.index(s))
+        )
+        home = m.station_nodes[nearest]
+        roles = [StaffRole.TRIAGE_OFFICER] * resp.triage_officers
+        roles += [StaffRole.PARAMEDIC] * resp.paramedics
+        for role in roles:
+            s = Staff(m, len(m.staff), role, home)
+            m.staff.append(s)
+            s.send_to_scene(scene)
+        scene.alerted = True
+        # After every alert of this minute: scenes alerted together share the fleet by need.
+        m.schedule(m.now, Phase.DECISION, self.dispatch_round)
+
+    def dispatch_round(self) -> None:
+        """Send free vehicles to the scenes in proportion to their need, one at a time.
+
+        Each vehicle goes to the alerted scene with unmet need whose patients needing a seat,
+        per seat already sent there plus one, are most (D'Hondt's rule; ties by scene order), so
+        that two bomb sites share the fleet by need instead of the first listed taking it all.
+        Within a scene, the dispatch policy chooses which vehicle.
+        """
+        m = self.model
+        select = m.dispatch_rule.select_vehicle
+        scenes = [s for s in m.scenes if s.alerted]
+        if not scenes or not m.free_vehicles:
+            return
+        views: dict[int, dict[int, VehicleView]] = {}
+        refused: set[int] = set()
+        while m.free_vehicles:
+            best = None
+            best_claim = 0.0
+            for i, scene in enumerate(scenes):
+                if scene.demand - scene.committed_capacity <= 0 or i in refused:
+                    continue
+                # Proportional to need (D'Hondt): patients waiting per seat already sent + 1.
+                claim = scene.demand / (scene.committed_capacity + 1)
+                if claim > best_claim:
+                    best, best_claim = i, claim
+            if best is None:
+                return
+            scene = scenes[best]
+            cand = views.get(best)
+            if not cand:
+                cand = views[best] = self._vehicle_candidates(scene)
+            vid = select(list(cand.values()))
+            if vid is None:
+                refused.add(best)
+                continue
+            if vid not in cand:
+                raise RuntimeError(
+                    f"dispatch policy {m.policy_names['dispatch']!r} chose vehicle "
+                    f"{vid}, which is not free"
+                )
+            for c in views.values():
+                c.pop(vid, None)
+            v = m.free_vehicles.pop(vid)
+            v.dispatch(scene)
+
+    def _vehicle_candidates(self, scene: Scene) -> dict[int, VehicleView]:
+        """Views of the free vehicles nearest to ``scene`` (by travel time, then id).
+
+        At most ``response.dispatch_candidates`` of them, in the order the free vehicles are
+        kept, so that a dispatch decision does not cost a view of every vehicle in the region.
+        """
+        m = self.model
+        free = m.free_vehicles
+        k = m.spec.response.dispatch_candidates
+        if len(free) > k:
+            to_scene = m.region.travel_to(scene.node)
+            vids = np.fromiter(free.keys(), dtype=np.int64, count=len(free))
+            nodes = np.fromiter((v.node for v in free.values()), dtype=np.intp, count=len(free))
+            order = np.lexsort((vids, to_scene[nodes]))[:k]
+            chosen = set(vids[order].tolist())
+            vehicles = [v for v in free.values() if v.vid in chosen]
+        else:
+            vehicles = list(free.values())
+        return {v.vid: self.vehicle_view(v, scene) for v in vehicles}
+
+    def vehicle_free(self, v: Ambulance) -> None:
+        """A vehicle finished its handover or reached its station."""
+        m = self.model
+        m.free_vehicles[v.vid] = v
+        self.dispatch_round()
+        if v.vid in m.free_vehicles and v.state is VehicleState.AT_HOSPITAL:
+            del m.free_vehicles[v.vid]
+            v.return_to_station()
+
+    # ================================================================ destinations
+
+    def choose_destination(self, patients: list[Patient], origin: int) -> Hospital:
+        """Apply the destination policy for ``patients`` leaving ``origin``."""
+        m = self.model
+        self._update_diversion()
+        from_origin = m.region.travel_from(origin)
+        views = [
+            self.hospital_view(h, float(from_origin[h.node]))
+            for h in self.destination_candidates(from_origin)
+        ]
+        pviews = [self.patient_view(p) for p in patients]
+        kw = m.destination_params
+        if "context" in m._destination_needs:
+            scene = patients[0].scene if patients else None
+            waiting = scene.waiting_heads(LOADING_LOOKAHEAD) if scene is not None else []
+            physio = m.spec.physiology
+            kw = dict(
+                kw,
+                context=DestinationContext(
+                    now_min=m.now,
+                    waiting=tuple(self.patient_view(p) for p in waiting),
+                    care_factor_transport=physio.transport_care_factor,
+                    care_factor_wait=physio.hospital_wait_care_factor,
+                ),
+            )
+        hid = m.destination_policy(pviews, views, **kw)
+        if hid not in m.hospitals:
+            raise RuntimeError(
+                f"destination policy {m.policy_names['destination']!r} chose unknown "
+                f"hospital {hid!r}"
+            )
+        counts = m.assigned_by_tag[hid]
+        for p in patients:
+            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
+        return m.hospitals[hid]
+
+    def destination_candidates(self, from_origin: np.ndarray) -> list[Hospital]:
+        """The receiving hospitals nearest to the origin, in scenario order.
+
+        At most ``response.destination_candidates`` of them (ties by scenario order), so that a
+        decision costs the same in a region with a hundred hospitals as with ten.
+        """
+        hospitals = self.model.receiving_hospitals
+        k = self.model.spec.response.destination_candidates
+        if k <= 0 or len(hospitals) <= k:
+            return hospitals
+        if self._candidate_list is not hospitals:
+            self._candidate_list = hospitals
+            self._candidate_nodes = np.array([h.node for h in hospitals], dtype=np.intp)
+        nearest = np.argsort(from_origin[self._candidate_nodes], kind="stable")[:k]
+        return [hospitals[i] for i in sorted(nearest.tolist())]
+
+    def _update_diversion(self) -> None:
+        """Hospitals go on (or come off) diversion by the scenario's thresholds (hysteresis)."""
+        m = self.model
+        on_at = m.diversion_on_at
+        if on_at is None:
+            return
+        for h in m.hospital_list:
+            h.update_diversion(on_at, m.diversion_off_below)
+
+    # ================================================================ what policies see
+
+    def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
+        """What a destination policy knows of ``h``.
+
+        Built for every candidate hospital of every departure, hence positional arguments.
+        """
+        free = h.free
+        icu = free[Resource.ICU_BED]
+        return HospitalView(
+            h.hid,
+            h.node,
+            travel_min,
+            h.trauma_level,
+            h.spec.accepts_children,
+            h.on_diversion,
+            max(0, free[Resource.RESUS_BAY]),
+            max(0, free[Resource.ED_BED]),
+            icu if icu > 0 else 0,
+            h.queue_length(),
+            h.received + h.en_route,
+            h.expected_wait_min(),
+            dict(self.model.assigned_by_tag[h.hid]),
+            h.view_free(Resource.TEAM),
+            h.view_free(Resource.SURGICAL_TEAM),
+        )
+
+    def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
+        """What the dispatcher knows of ``v`` for ``scene``."""
+        return VehicleView(
+            id=v.vid,
+            type=v.vtype,
+            capacity=v.capacity,
+            node=v.node,
+            travel_min_to_scene=float(self.model.region.travel_to(scene.node)[v.node]),
+            station=v.station,
+            untriaged_at_scene=scene.untriaged,
+            minor_seats=self.model.strategy.minor_seats,
+        )
+
+    def patient_view(self, p: Patient) -> PatientView:
+        """What responders know of ``p`` (cached until the patient is triaged again)."""
+        o = p.observed
+        cached = p.view_cache
+        if cached is not None and cached.tag is p.tag and p.view_observed is o:
+            return cached
+        m = self.model
+        p.view_observed = o
+        p.view_cache = PatientView(
+            id=p.pid,
+            tag=p.tag,
+            age=p.age,
+            walking=o.walking if o else p.walking0,
+            rr=o.rr if o else -1,
+            pulse=o.pulse if o else -1,
+            sbp=o.sbp if o else -1,
+            gcs=o.gcs if o else -1,
+            triaged_min=p.triaged_min,
+            observed_rpm=phys.observed_rpm(o, m.spec.physiology) if o else -1,
+            u_destination=m.destination_u[p.pid],
+        )
+        return p.view_cache
