@@ -7,7 +7,9 @@ report with the plots embedded as PNG.
 Statistics (simulation practice, see Law, *Simulation Modeling and Analysis*, ch. 9-10):
 
 - per cell, the mean of each metric over its replications and a 95 % Student-t confidence
-  interval ``mean ± t(0.975, n-1) · s / √n`` (undefined for fewer than two replications);
+  interval ``mean ± t(0.975, n-1) · s / √n`` (undefined for fewer than two replications); for
+  rates (mortality, shares, utilization: values in [0, 1]) a Wilson score interval on the
+  effective sample size instead, which stays inside [0, 1] (:func:`mcsim.stats.rate_interval`);
 - paired differences against a baseline cell: replication ``r`` of every cell shares its seed
   (common random numbers), so ``metric(cell, r) − metric(baseline, r)`` is formed per
   replication and the t-interval is taken over those differences, which is much narrower than
@@ -32,9 +34,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mcsim.errors import InputError
-from mcsim.stats import t_interval
-from mcsim.sweep.store import ID_COLUMNS, POLICY_COLUMNS, read_manifest, read_runs
+from mcsim.errors import InputError, echo
+from mcsim.stats import is_rate, rate_interval, t_interval
+from mcsim.sweep.store import (
+    ANALYSIS_KEYS,
+    ID_COLUMNS,
+    POLICY_COLUMNS,
+    read_manifest,
+    read_runs,
+)
 
 #: Metrics the HTML report's summary table shows (when the runs have them).
 REPORT_METRICS = (
@@ -62,7 +70,9 @@ def factor_columns(runs: pd.DataFrame, manifest: dict[str, Any]) -> list[str]:
 def metric_columns(runs: pd.DataFrame, manifest: dict[str, Any]) -> list[str]:
     """The metric columns of the runs table (everything numeric after the identity columns)."""
     fixed = {*ID_COLUMNS, *POLICY_COLUMNS, *(f["path"] for f in manifest["factors"])}
-    return [c for c in runs.columns if c not in fixed]
+    return [
+        c for c in runs.columns if c not in fixed and pd.api.types.is_numeric_dtype(runs[c].dtype)
+    ]
 
 
 def cell_labels(manifest: dict[str, Any]) -> dict[int, str]:
@@ -95,7 +105,7 @@ def _check_metric(runs: pd.DataFrame, manifest: dict[str, Any], metric: str) -> 
     metrics = metric_columns(runs, manifest)
     if metric not in metrics:
         top = ", ".join(m for m in metrics if "." not in m)
-        raise InputError(f"unknown metric {metric!r}; known: {top}, ...", path="--metric")
+        raise InputError(f"unknown metric {echo(metric)}; known: {top}, ...", path="--metric")
 
 
 def cell_summary(
@@ -107,7 +117,7 @@ def cell_summary(
     rows = []
     for cell_id, g in runs.groupby("cell_id", sort=True):
         for m in metrics:
-            n, mean, sd, lo, hi = t_interval(g[m])
+            n, mean, sd, lo, hi = (rate_interval if is_rate(m) else t_interval)(g[m])
             rows.append(
                 {
                     "cell_id": int(cell_id),
@@ -301,7 +311,7 @@ def analyze_sweep(
     sweep_dir: str | Path, metric: str = "critical_mortality", baseline: int | None = None
 ) -> SweepAnalysis:
     """Read a sweep folder and compute its summary, paired differences and ranking."""
-    manifest = read_manifest(sweep_dir)
+    manifest = read_manifest(sweep_dir, require=ANALYSIS_KEYS)
     runs = read_runs(sweep_dir)
     if runs.empty:
         raise InputError("holds no finished run yet", file=str(sweep_dir))
@@ -376,7 +386,7 @@ def report_html(a: SweepAnalysis, factor: str | None = None) -> str:
     factor = factor or default_factor(a.runs, m)
     if factor is not None and factor not in a.runs.columns:
         known = ", ".join(factor_columns(a.runs, m)) or "none"
-        raise InputError(f"unknown factor {factor!r}; factors: {known}", path="--factor")
+        raise InputError(f"unknown factor {echo(factor)}; factors: {known}", path="--factor")
     plots = [("by policy", plot_by_policy(a.runs, "critical_mortality"))]
     if factor is not None:
         plots.append(
@@ -419,7 +429,8 @@ figure {{ display: inline-block; margin: 0 1em 1em 0; }}
 <p>Sweep id <code>{e(m["sweep_id"])}</code>; {len(a.runs)} of {m["n_runs"]} runs stored;
 {m["n_cells"]} cells × {m["replications"]} replications (seeds {m["base_seed"]}…
 {m["base_seed"] + m["replications"] - 1}, common to every cell); factors: {e(factors)}.
-Intervals are 95 % Student-t intervals over replications; differences are paired by
+Intervals are 95 % Student-t intervals over replications (Wilson score intervals for rates,
+which stay inside [0, 1]); differences are paired by
 replication against cell {a.baseline}.</p>
 <h2>Plots</h2>
 {imgs}
@@ -433,10 +444,11 @@ replication against cell {a.baseline}.</p>
 """
 
 
-def write_report(a: SweepAnalysis, out: str | Path, factor: str | None = None) -> Path:
-    """Write the HTML report of an analysis to ``out``."""
-    p = Path(out)
-    text = report_html(a, factor=factor)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
+def write_report(
+    a: SweepAnalysis, out: str | Path, factor: str | None = None, *, force: bool = True
+) -> Path:
+    """Write the HTML report of an analysis to ``out`` (atomically; see :mod:`mcsim.safeio`)."""
+    from mcsim.safeio import check_outputs, write_file
+
+    check_outputs([out], force=force, option="--out")
+    return write_file(out, report_html(a, factor=factor), force=force, option="--out")

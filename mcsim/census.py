@@ -34,12 +34,13 @@ future or zone-less timestamps, duplicates.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mcsim.enums import VehicleType
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.scenario import Scenario
 
 COLUMNS = ("as_of", "kind", "id", "resource", "count")
@@ -92,17 +93,15 @@ def read_census(
     Raises:
         InputError: naming the file, and the row and column of the first bad value.
     """
+    from mcsim.safeio import read_text
+
     file = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file" if not p.exists() else "not a file", file=file)
-    if max_age_h <= 0:
-        raise InputError(f"must be > 0, got {max_age_h}", path="--census-max-age-h")
+    if not 0 < max_age_h < math.inf:  # NaN too: it would reach timedelta()
+        raise InputError(
+            f"must be a finite number of hours > 0, got {max_age_h}", path="--census-max-age-h"
+        )
     now = now or datetime.now(UTC)
-    try:
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=file) from None
+    lines = read_text(path, what="census file", encoding="utf-8-sig").splitlines()
     reader = csv.reader(lines)
     header = next(reader, None)
     if not header:
@@ -118,7 +117,7 @@ def read_census(
     extra = [n for n in names if n not in COLUMNS]
     if extra:
         raise InputError(
-            f"unknown column {extra[0]!r}; the columns are " + ",".join(COLUMNS),
+            f"unknown column {echo(extra[0])}; the columns are " + ",".join(COLUMNS),
             file=file,
             path="row 1",
         )
@@ -156,7 +155,9 @@ def read_census(
         kind = cell["kind"].lower()
         if kind not in ("hospital", "station"):
             raise InputError(
-                f"must be hospital or station, got {cell['kind']!r}", file=file, path=where("kind")
+                f"must be hospital or station, got {echo(cell['kind'])}",
+                file=file,
+                path=where("kind"),
             )
         if not cell["id"]:
             raise InputError("empty id", file=file, path=where("id"))
@@ -164,7 +165,7 @@ def read_census(
         valid = HOSPITAL_RESOURCES if kind == "hospital" else tuple(v.value for v in VehicleType)
         if resource not in valid:
             raise InputError(
-                f"unknown {kind} resource {cell['resource']!r}; valid: {', '.join(valid)}",
+                f"unknown {kind} resource {echo(cell['resource'])}; valid: {', '.join(valid)}",
                 file=file,
                 path=where("resource"),
             )
@@ -172,7 +173,7 @@ def read_census(
             count = int(cell["count"])
         except ValueError:
             raise InputError(
-                f"must be a whole number, got {cell['count']!r}", file=file, path=where("count")
+                f"must be a whole number, got {echo(cell['count'])}", file=file, path=where("count")
             ) from None
         if count < 0:
             raise InputError(f"must be >= 0, got {count}", file=file, path=where("count"))
@@ -187,13 +188,13 @@ def _timestamp(text: str, file: str, where: str) -> datetime:
         t = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise InputError(
-            f"not an ISO 8601 timestamp: {text!r} (e.g. 2026-11-29T07:45:00Z)",
+            f"not an ISO 8601 timestamp: {echo(text)} (e.g. 2026-11-29T07:45:00Z)",
             file=file,
             path=where,
         ) from None
     if t.tzinfo is None or t.utcoffset() is None:
         raise InputError(
-            f"{text!r} has no time zone; add Z (UTC) or an offset such as +01:00",
+            f"{echo(text)} has no time zone; add Z (UTC) or an offset such as +01:00",
             file=file,
             path=where,
         )
@@ -219,7 +220,7 @@ def apply_census(scenario: Scenario, rows: list[CensusRow], *, file: str) -> Sce
         key = (r.kind, r.id, r.resource)
         if key in seen:
             raise InputError(
-                f"{r.kind} {r.id!r} {r.resource} already given in row {seen[key]}",
+                f"{r.kind} {echo(r.id)} {r.resource} already given in row {seen[key]}",
                 file=file,
                 path=f"row {r.row}, column resource",
             )
@@ -228,14 +229,14 @@ def apply_census(scenario: Scenario, rows: list[CensusRow], *, file: str) -> Sce
             h = hospitals.get(r.id)
             if h is None:
                 raise InputError(
-                    f"unknown hospital id {r.id!r}; the scenario has: {', '.join(hospitals)}",
+                    f"unknown hospital id {echo(r.id)}; the scenario has: {', '.join(hospitals)}",
                     file=file,
                     path=f"row {r.row}, column id",
                 )
             capacity = getattr(h, r.resource)
             if r.count > capacity:
                 raise InputError(
-                    f"{r.count} {r.resource} occupied at {r.id!r}, which has {capacity}",
+                    f"{r.count} {r.resource} occupied at {echo(r.id)}, which has {capacity}",
                     file=file,
                     path=f"row {r.row}, column count",
                 )
@@ -244,7 +245,7 @@ def apply_census(scenario: Scenario, rows: list[CensusRow], *, file: str) -> Sce
             s = stations.get(r.id)
             if s is None:
                 raise InputError(
-                    f"unknown station id {r.id!r}; the scenario has: {', '.join(stations)}",
+                    f"unknown station id {echo(r.id)}; the scenario has: {', '.join(stations)}",
                     file=file,
                     path=f"row {r.row}, column id",
                 )
@@ -252,7 +253,7 @@ def apply_census(scenario: Scenario, rows: list[CensusRow], *, file: str) -> Sce
             fleet = sum(v.count for v in groups)
             if r.count > fleet:
                 raise InputError(
-                    f"{r.count} {r.resource} available at station {r.id!r}, whose fleet has "
+                    f"{r.count} {r.resource} available at station {echo(r.id)}, whose fleet has "
                     f"{fleet}; add the vehicles to the scenario first",
                     file=file,
                     path=f"row {r.row}, column count",

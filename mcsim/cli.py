@@ -45,6 +45,11 @@ ScenarioArg = Annotated[
 ]
 
 
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Overwrite existing output files (else refused).")
+]
+
+
 def _help_without_command(ctx: typer.Context) -> None:
     # A group called without a command shows its help (exit 0), through typer's public API.
     if ctx.invoked_subcommand is None:
@@ -113,6 +118,7 @@ def run(
     census_max_age_h: Annotated[
         float, typer.Option(help="Refuse census rows older than this many hours.")
     ] = 24.0,
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario and print its results."""
     from mcsim.policies import default_registry
@@ -132,17 +138,26 @@ def run(
                 registry.get(kind, name)
             except InputError as exc:
                 raise InputError(exc.message, path=f"--{kind}") from None
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", file=str(out), path="--out")
+    if out is not None:
+        _check_run_out(out, force)
     result = simulate(sc, seed, triage=triage, dispatch=dispatch, destination=destination)
     result.provenance["scenario_file"] = str(path)
     if set_:
         result.provenance["overrides"] = list(set_)
-    written = result.write(out) if out is not None else []
+    written = result.write(out, force=force) if out is not None else []
     if as_json:
         sys.stdout.write(json.dumps(result.metrics) + "\n")
         return
     _print_summary(_out(), str(path), sc.name, result, written)
+
+
+def _check_run_out(out: Path, force: bool, option: str = "--out") -> None:
+    """Refuse a run folder that is a file, or that holds a run's files (unless ``force``)."""
+    from mcsim.records import output_paths
+    from mcsim.safeio import check_output_folder, check_outputs
+
+    check_output_folder(out, option=option)
+    check_outputs(output_paths(out), force=force, option=option)
 
 
 def _fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
@@ -344,6 +359,7 @@ def compare(
         Path | None,
         typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
     from mcsim.compare import KEY_METRICS, compare_runs, summarize, summary_records
@@ -353,8 +369,12 @@ def compare(
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     metrics = list(metric) if metric else list(KEY_METRICS)
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", file=str(out), path="--out")
+    if out is not None:
+        from mcsim.compare import comparison_paths
+        from mcsim.safeio import check_output_folder, check_outputs
+
+        check_output_folder(out)
+        check_outputs(comparison_paths(out), force=force)
     with _progress_bar("compare") as advance:
         runs = compare_runs(
             sc,
@@ -378,7 +398,7 @@ def compare(
     if out is not None:
         from mcsim.compare import write_comparison
 
-        written = write_comparison(out, runs, table, meta)
+        written = write_comparison(out, runs, table, meta, force=force)
     if as_json:
         sys.stdout.write(json.dumps({**meta, "results": summary_records(table)}) + "\n")
         return
@@ -437,6 +457,10 @@ def sweep(
         int | None, typer.Option(help="Runs per task (default: automatic).", min=1)
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
+    max_runs: Annotated[
+        int | None,
+        typer.Option(help="Refuse sweeps of more runs (default 1,000,000).", min=1),
+    ] = None,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
     from mcsim.library import resolve
@@ -455,6 +479,7 @@ def sweep(
             resume=resume,
             batch_size=batch_size,
             progress=show,
+            max_runs=max_runs,
         )
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
@@ -490,12 +515,16 @@ def analyze(
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print the ranking as CSV, nothing else.")
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Summarise a sweep: per-cell means with 95 % CIs, paired differences, a ranking."""
     from mcsim.analysis import analyze_sweep, write_report
+    from mcsim.safeio import check_outputs
 
     if as_json and as_csv:
         raise InputError("choose one of --json and --csv", path="--csv")
+    if out is not None:
+        check_outputs([out], force=force)
     a = analyze_sweep(sweep_dir, metric=metric, baseline=baseline)
     if as_json or as_csv:
         from mcsim.analysis import analysis_json, ranking_with_differences
@@ -532,7 +561,7 @@ def analyze(
         )
     con.print(t)
     if out is not None:
-        write_report(a, out, factor=factor)
+        write_report(a, out, factor=factor, force=force)
         con.print(f"written: {out}")
 
 
@@ -592,22 +621,27 @@ def exercise_run(
     events: Annotated[
         Path | None, typer.Option(help="Also write the run's events/patients/metrics here.")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
     from mcsim.exercise.log import is_log, load_log, load_script, read_data
     from mcsim.exercise.runner import run_exercise
     from mcsim.library import resolve
+    from mcsim.safeio import check_outputs
 
     exercise = resolve(exercise, sub="exercises")
     data = read_data(exercise)
     script = load_log(exercise) if is_log(data) else load_script(exercise)
+    name = exercise.name.split(".")[0]
+    out = out if out is not None else Path(f"{name}.log.json")
+    check_outputs([out], force=force)
+    if events is not None:
+        _check_run_out(events, force, "--events")
     try:
         log, result = run_exercise(script, base=exercise.resolve().parent)
     except InputError as exc:
         raise (exc if exc.file else exc.with_file(str(exercise))) from None
-    name = exercise.name.split(".")[0]
-    out = out if out is not None else Path(f"{name}.log.json")
-    log.write(out)
+    log.write(out, force=force)
     m = result.metrics
     typer.echo(
         f"{log.title or name}: {len(log.actions)} actions, {m['deaths']} deaths, critical "
@@ -615,7 +649,7 @@ def exercise_run(
         f"(digest {log.result_digest[:12]})"
     )
     if events is not None:
-        result.write(events)
+        result.write(events, force=force, option="--events")
         typer.echo(f"events written: {events}")
 
 
@@ -629,38 +663,47 @@ def replay_log(
         Path | None,
         typer.Option(help="The original run's folder (exercise run --events): exact first row."),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
-    """Replay an exercise log and check that the event log is identical (exit 1 if not)."""
-    from mcsim.exercise.log import first_differing_row, load_log
+    """Replay an exercise log; check it is unchanged and replays identically (exit 2 if not)."""
+    from mcsim.exercise.log import first_differing_row, load_log, verification
     from mcsim.exercise.runner import ReplayMismatch, replay
 
     original = None
     if against is not None:
-        from mcsim.tables import EVENTS, read_table
+        from mcsim.safeio import read_events
+        from mcsim.tables import EVENTS, from_written
 
-        if not (against / "events.parquet").is_file():
-            raise InputError("no events.parquet here", file=str(against), path="--against")
-        original = read_table(against / "events.parquet", EVENTS)
+        original = from_written(read_events(against / "events.parquet", option="--against"), EVENTS)
 
     ex = load_log(log)
+    if out is not None:
+        _check_run_out(out, force)
     try:
         result = replay(ex)
     except InputError as exc:
         raise (exc if exc.file else exc.with_file(str(log))) from None
     except ReplayMismatch as exc:
         if out is not None:
-            exc.result.write(out)
+            exc.result.write(out, force=force)
         detail = exc.detail
         if original is not None:
             detail = first_differing_row(original, exc.result.events)[1]
-        print(f"replay differs: {log}: {detail}", file=sys.stderr)
-        raise typer.Exit(1) from None
+        raise _replay_differs(log, detail) from None
     if out is not None:
-        result.write(out)
+        result.write(out, force=force)
+    unverified = verification(ex)
     if ex.result_digest is None:
-        typer.echo(f"replay done: {len(result.events)} events (the log has no digest to check)")
+        typer.echo(f"replay done: {len(result.events)} events; {unverified}")
     else:
         typer.echo(f"replay identical: {len(result.events)} events, digest {ex.result_digest[:12]}")
+    if unverified is not None:
+        print(f"warning: {log}: {unverified}", file=sys.stderr)
+
+
+def _replay_differs(log: Path, detail: str) -> InputError:
+    """A replay that differs from its log: bad input (a tampered log or another model), exit 2."""
+    return InputError(f"replay differs from the log: {detail}", file=str(log), path="result_digest")
 
 
 @app.command("report")
@@ -670,6 +713,7 @@ def report(
     png: Annotated[
         Path | None, typer.Option(help="Also write the main figure as a PNG here.")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """After-action report of an exercise: time line, outcomes against baselines, hospitals."""
     from mcsim.exercise.log import load_log
@@ -678,12 +722,11 @@ def report(
 
     ex = load_log(log)
     try:
-        written = write_exercise_report(ex, out, png=png)
+        written = write_exercise_report(ex, out, png=png, force=force)
     except InputError as exc:
         raise (exc if exc.file else exc.with_file(str(log))) from None
     except ReplayMismatch as exc:
-        print(f"replay differs: {log}: {exc.detail}", file=sys.stderr)
-        raise typer.Exit(1) from None
+        raise _replay_differs(log, exc.detail) from None
     for path in written:
         typer.echo(f"written: {path}")
 
@@ -719,6 +762,7 @@ def region_import(
         float, typer.Option(help="Speed on straight-line roads when there is no graph.")
     ] = 40.0,
     name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a scenario skeleton from a road graph and hospital/station files; it validates."""
     from mcsim.region_import import ImportParams, import_region
@@ -732,6 +776,7 @@ def region_import(
         incident=incident,
         params=params,
         name=name,
+        force=force,
     )
     sc = result.scenario
     typer.echo(

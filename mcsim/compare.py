@@ -315,22 +315,31 @@ def compare(
     return summarize(runs, list(metrics), level)
 
 
+def comparison_paths(out: str | Path) -> list[Path]:
+    """The files :func:`write_comparison` writes into the folder ``out``."""
+    folder = Path(out)
+    return [folder / "runs.parquet", folder / "summary.csv", folder / "compare.json"]
+
+
 def write_comparison(
-    out: str | Path, runs: pd.DataFrame, table: pd.DataFrame, meta: dict
+    out: str | Path, runs: pd.DataFrame, table: pd.DataFrame, meta: dict, *, force: bool = True
 ) -> list[Path]:
     """Write a comparison into the folder ``out`` (``mcsim compare --out``).
 
     ``runs.parquet`` (one row per run, :func:`compare_runs`), ``summary.csv`` (the
     :func:`summarize` table, for a spreadsheet) and ``compare.json`` (``meta`` and the summary
-    as ``mcsim compare --json`` prints it). Columns: docs/data.md.
+    as ``mcsim compare --json`` prints it). Columns: docs/data.md. All or nothing, existing
+    files refused unless ``force`` (:func:`mcsim.safeio.write_files`).
     """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "runs.parquet", folder / "summary.csv", folder / "compare.json"]
-    runs.to_parquet(paths[0], index=False)
-    table.to_csv(paths[1], index=False)
-    paths[2].write_text(json.dumps({**meta, "results": summary_records(table)}, indent=1) + "\n")
-    return paths
+    from mcsim.safeio import write_files
+
+    runs_path, summary_path, json_path = comparison_paths(out)
+    contents = {
+        runs_path: lambda fh: runs.to_parquet(fh, index=False),
+        summary_path: table.to_csv(index=False),
+        json_path: json.dumps({**meta, "results": summary_records(table)}, indent=1) + "\n",
+    }
+    return write_files(contents, force=force)
 
 
 def summary_records(table: pd.DataFrame) -> list[dict[str, Any]]:

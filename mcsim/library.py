@@ -54,8 +54,11 @@ def shipped_path(name: str, sub: str = "") -> Path | None:
     except FileNotFoundError:
         return None
     for candidate in (folder / name, folder / f"{name}.yaml", folder / f"{name}.yml"):
-        if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
-            return candidate
+        try:
+            if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+                return candidate
+        except OSError:  # a name longer than the file system allows: not a shipped one
+            return None
     return None
 
 
@@ -74,7 +77,10 @@ def resolve(ref: str | Path, *, base_dir: Path | None = None, sub: str = "") -> 
     """
     path = Path(ref)
     local = base_dir / path if base_dir is not None else path
-    if local.is_file():
+    try:
+        if local.is_file():
+            return local
+    except OSError:  # a name too long, say: the caller's read says what is wrong with it
         return local
     shipped = shipped_path(str(ref), sub)
     return shipped if shipped is not None else local

@@ -202,24 +202,39 @@ class RunResult:
             policies=dict(model.policy_names),
         )
 
-    def write(self, out_dir: str | Path) -> list[Path]:
+    def write(
+        self, out_dir: str | Path, *, force: bool = True, option: str = "--out"
+    ) -> list[Path]:
         """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``.
 
         The tables are written in their file form (missing ids as nulls, docs/data.md); read
         them back into this form with :func:`mcsim.tables.read_table`. ``metrics.json`` is the
-        metrics plus a ``provenance`` key.
+        metrics plus a ``provenance`` key. All or nothing (:func:`mcsim.safeio.write_files`): on
+        a full disk or a read-only folder the files already there are left as they were.
+
+        Args:
+            out_dir: the folder (created if missing).
+            force: overwrite existing files (else they are refused with an InputError).
+            option: the command-line option ``out_dir`` came from, for messages.
         """
         from mcsim.provenance import run_provenance
-        from mcsim.tables import EVENTS, PATIENTS, write_table
+        from mcsim.safeio import write_files
+        from mcsim.tables import EVENTS, PATIENTS, to_written
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]
-        write_table(self.events, EVENTS, paths[0])
-        write_table(self.patients, PATIENTS, paths[1])
+        events, patients, metrics = output_paths(out_dir)
         doc = {
             **self.metrics,
             "provenance": run_provenance(self.seed, self.policies, self.provenance),
         }
-        paths[2].write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
-        return paths
+        contents = {
+            events: lambda fh: to_written(self.events, EVENTS).to_parquet(fh, index=False),
+            patients: lambda fh: to_written(self.patients, PATIENTS).to_parquet(fh, index=False),
+            metrics: json.dumps(doc, indent=2, sort_keys=False) + "\n",
+        }
+        return write_files(contents, force=force, option=option)
+
+
+def output_paths(out_dir: str | Path) -> list[Path]:
+    """The files :meth:`RunResult.write` writes into ``out_dir``."""
+    out = Path(out_dir)
+    return [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]

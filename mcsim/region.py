@@ -52,7 +52,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from mcsim.enums import NodeKind
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.schema_base import StrictModel
 
 if TYPE_CHECKING:
@@ -61,6 +61,10 @@ if TYPE_CHECKING:
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), used by :func:`great_circle_km`."""
+
+#: Most rows (and columns) of a generated grid city: 300 × 300 junctions validate in about 7 s
+#: and 400 MB; a 2000 × 2000 grid would need tens of GB.
+MAX_GRID_SIDE = 300
 
 _Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 _Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -151,8 +155,8 @@ class GridCitySpec(StrictModel):
     """
 
     kind: Literal["grid_city"]
-    rows: int = Field(ge=2)
-    cols: int = Field(ge=2)
+    rows: int = Field(ge=2, le=MAX_GRID_SIDE)
+    cols: int = Field(ge=2, le=MAX_GRID_SIDE)
     block_km: _Positive
     speed_kmh: _Positive
     arterial_every: int = Field(default=0, ge=0)
@@ -351,7 +355,7 @@ def _assemble(spec: RegionSpec) -> _Parts:
         if node.id in declared_at:
             first = declared_at[node.id]
             also = "a junction made by the generator" if first == "generator" else first
-            problems.append((f"{where}.id", f"duplicate node id {node.id!r} (also {also})"))
+            problems.append((f"{where}.id", f"duplicate node id {echo(node.id)} (also {also})"))
             continue
         declared_at[node.id] = where
         names.append(node.id)
@@ -372,7 +376,7 @@ def _assemble(spec: RegionSpec) -> _Parts:
         if u is None or v is None:
             continue
         if u == v:
-            problems.append((f"roads[{i}].to", f"road from {road.from_!r} to itself"))
+            problems.append((f"roads[{i}].to", f"road from {echo(road.from_)} to itself"))
             continue
         minutes = road.resolved_travel_min
         arcs.append(_Arc(u, v, minutes, road.length_km, road.name))
@@ -383,7 +387,9 @@ def _assemble(spec: RegionSpec) -> _Parts:
     seen: set[tuple[str, str]] = set()
     for i, closed in enumerate(spec.closed):
         if (closed.from_, closed.to) in seen:
-            problems.append((f"closed[{i}]", f"{closed.from_!r} to {closed.to!r} closed twice"))
+            problems.append(
+                (f"closed[{i}]", f"{echo(closed.from_)} to {echo(closed.to)} closed twice")
+            )
             continue
         seen.add((closed.from_, closed.to))
         ends = []
@@ -394,7 +400,7 @@ def _assemble(spec: RegionSpec) -> _Parts:
         u, v = ends
         if u is not None and v is not None and (u, v) not in declared:
             problems.append(
-                (f"closed[{i}]", f"there is no road from {closed.from_!r} to {closed.to!r}")
+                (f"closed[{i}]", f"there is no road from {echo(closed.from_)} to {echo(closed.to)}")
             )
 
     return _Parts(problems, names, kinds, coords, arcs)
@@ -438,9 +444,9 @@ def _add_faster(graph: nx.DiGraph, arc: _Arc) -> None:
 
 
 def _unknown_node(name: str, known: Sequence[str]) -> str:
-    message = f"unknown node {name!r}"
+    message = f"unknown node {echo(name)}"
     close = difflib.get_close_matches(name, known, n=1)
-    return message + (f"; did you mean {close[0]!r}?" if close else "")
+    return message + (f"; did you mean {echo(close[0])}?" if close else "")
 
 
 def great_circle_km(
@@ -547,18 +553,18 @@ class Region:
                 kind = NodeKind(attrs.get("kind", NodeKind.JUNCTION))
             except (KeyError, TypeError, ValueError) as exc:
                 raise InputError(
-                    f"node {node!r}: needs numeric x and y and a valid kind ({exc})"
+                    f"node {echo(node)}: needs numeric x and y and a valid kind ({exc})"
                 ) from None
             if not (math.isfinite(x) and math.isfinite(y)):
-                raise InputError(f"node {node!r}: x and y must be finite")
+                raise InputError(f"node {echo(node)}: x and y must be finite")
             out.add_node(i, name=str(attrs.get("name", node)), kind=kind, x=x, y=y)
         for a, b, attrs in graph.edges(data=True):
             if a == b:
-                raise InputError(f"edge {a!r} -> {b!r}: a road from a node to itself")
-            minutes = _positive(attrs.get("travel_min"), f"edge {a!r} -> {b!r}: travel_min")
+                raise InputError(f"edge {echo(a)} -> {echo(b)}: a road from a node to itself")
+            minutes = _positive(attrs.get("travel_min"), f"edge {echo(a)} -> {echo(b)}: travel_min")
             length = attrs.get("length_km")
             if length is not None:
-                length = _positive(length, f"edge {a!r} -> {b!r}: length_km")
+                length = _positive(length, f"edge {echo(a)} -> {echo(b)}: length_km")
             pairs = [(a, b)] if graph.is_directed() else [(a, b), (b, a)]
             for u, v in pairs:
                 arc = _Arc(number[u], number[v], minutes, length, attrs.get("name"))
@@ -566,7 +572,7 @@ class Region:
         names = [out.nodes[i]["name"] for i in range(len(number))]
         if len(set(names)) != len(names):
             dup = next(name for name in names if names.count(name) > 1)
-            raise InputError(f"duplicate node name {dup!r}")
+            raise InputError(f"duplicate node name {echo(dup)}")
         return cls(out, crs=crs)
 
     # --- nodes ---------------------------------------------------------------------------
@@ -684,7 +690,7 @@ class Region:
         a, b = self._node(a), self._node(b)
         dist = self.travel_from(a)
         if not math.isfinite(dist[b]):
-            raise ValueError(f"no route from {self._names[a]!r} to {self._names[b]!r}")
+            raise ValueError(f"no route from {echo(self._names[a])} to {echo(self._names[b])}")
         fallback: np.ndarray | None = None
         nodes = [b]
         v = b
@@ -745,8 +751,8 @@ class Region:
         open_arcs = [arc for arc in arcs if self._graph.has_edge(*arc)]
         if not open_arcs:
             raise InputError(
-                f"no open road from {self._names[arcs[0][0]]!r} to "
-                f"{self._names[arcs[0][1]]!r} to close"
+                f"no open road from {echo(self._names[arcs[0][0]])} to "
+                f"{echo(self._names[arcs[0][1]])} to close"
             )
         for u, v in open_arcs:
             self._closed[(u, v)] = dict(self._graph.edges[u, v])
@@ -765,8 +771,8 @@ class Region:
         closed = [arc for arc in arcs if arc in self._closed]
         if not closed:
             raise InputError(
-                f"no closed road from {self._names[arcs[0][0]]!r} to "
-                f"{self._names[arcs[0][1]]!r} to reopen"
+                f"no closed road from {echo(self._names[arcs[0][0]])} to "
+                f"{echo(self._names[arcs[0][1]])} to reopen"
             )
         for u, v in closed:
             self._graph.add_edge(u, v, **self._closed.pop((u, v)))
@@ -864,7 +870,7 @@ def _positive(value: Any, what: str) -> float:
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, bool) or not 0.0 < number < math.inf:
-        raise InputError(f"{what} must be a positive finite number, got {value!r}")
+        raise InputError(f"{what} must be a positive finite number, got {echo(value)}")
     return number
 
 

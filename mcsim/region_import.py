@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import json
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -44,7 +43,7 @@ from typing import Any
 import networkx as nx
 import yaml
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.region import great_circle_km
 from mcsim.scenario import SCHEMA_VERSION
 
@@ -68,6 +67,10 @@ DEFAULT_SPEED_KMH_BY_HIGHWAY: dict[str, float] = {
     "service": 20.0,
     "road": 30.0,
 }
+
+#: Largest count (beds, bays, vehicles) read from a facilities file; the scenario's own limits
+#: are checked afterwards, naming the row too.
+MAX_COUNT = 1_000_000
 
 MPH_KMH = 1.609344
 """Kilometres per mile (a ``maxspeed`` of ``"30 mph"`` is 48.28 km/h)."""
@@ -101,7 +104,7 @@ class ImportParams:
         for name in ("detour_factor", "speed_kmh", "access_speed_kmh", "fallback_speed_kmh"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 < value < math.inf):
-                raise InputError(f"{name} must be a positive number, got {value!r}")
+                raise InputError(f"{name} must be a positive number, got {echo(value)}")
         if self.detour_factor < 1:
             raise InputError(
                 f"detour_factor must be >= 1 (roads are not shorter than the "
@@ -196,10 +199,10 @@ def _number(value: Any, what: str, file: str, *, positive: bool = False) -> floa
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number, got {value!r}", file=file) from None
+        raise InputError(f"{what} must be a number, got {echo(value)}", file=file) from None
     if not math.isfinite(x) or (positive and x <= 0) or (not positive and x < 0):
         sign = "positive" if positive else "non-negative"
-        raise InputError(f"{what} must be a {sign} finite number, got {value!r}", file=file)
+        raise InputError(f"{what} must be a {sign} finite number, got {echo(value)}", file=file)
     return x
 
 
@@ -259,10 +262,10 @@ def read_graphml(path: str | Path, params: ImportParams | None = None) -> RoadNe
             without length or travel time; each names the file.
     """
     params = params or ImportParams()
+    from mcsim.safeio import MAX_BINARY_BYTES, check_input
+
     file = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file" if not p.exists() else "not a file", file=file)
+    p = check_input(path, what="GraphML file", max_bytes=MAX_BINARY_BYTES)
     try:
         g = nx.read_graphml(p, force_multigraph=True)
     except (ET.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
@@ -374,6 +377,7 @@ class Place:
         lon: longitude in degrees.
         lat: latitude in degrees.
         props: the other columns (strings as read).
+        where: where it is in its file (``row 3``, ``features[2]``), for messages.
     """
 
     id: str
@@ -381,6 +385,7 @@ class Place:
     lon: float
     lat: float
     props: dict[str, Any] = field(default_factory=dict)
+    where: str = ""
 
 
 _LON_KEYS = ("lon", "longitude", "lng", "x")
@@ -408,14 +413,11 @@ def read_places(path: str | Path, what: str) -> list[Place]:
     Raises:
         InputError: naming the file, and the row and column of the first bad value.
     """
+    from mcsim.safeio import read_text
+
     file = str(path)
     p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file" if not p.exists() else "not a file", file=file)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=file) from None
+    text = read_text(p, what=f"{what}s file", encoding="utf-8-sig")
     if p.suffix.lower() in (".geojson", ".json"):
         rows = _geojson_rows(text, file)
     else:
@@ -445,7 +447,7 @@ def read_places(path: str | Path, what: str) -> list[Place]:
             pid, k = f"{base}_{k}", k + 1
         seen.add(pid)
         props = {k: v for k, v in lowered.items() if k not in (lon_key, lat_key, "id", "name")}
-        places.append(Place(pid, name or pid, lon, lat, props))
+        places.append(Place(pid, name or pid, lon, lat, props, where))
     return places
 
 
@@ -453,7 +455,7 @@ def _coord(value: Any, limit: float, file: str | None, where: str) -> float:
     try:
         x = float(str(value).strip())
     except ValueError:
-        raise InputError(f"not a number: {value!r}", file=file, path=where) from None
+        raise InputError(f"not a number: {echo(value)}", file=file, path=where) from None
     if not (math.isfinite(x) and -limit <= x <= limit):
         raise InputError(f"{x} is outside -{limit:g}..{limit:g} degrees", file=file, path=where)
     return x
@@ -474,20 +476,32 @@ def _csv_rows(text: str, file: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _geojson_rows(text: str, file: str) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno})", file=file) from None
+    from mcsim.safeio import parse_json
+
+    doc = parse_json(text, file=file)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError("GeoJSON must be a FeatureCollection", file=file)
+    features = doc.get("features") or []
+    if not isinstance(features, list):
+        raise InputError("must be a list of features", file=file, path="features")
     rows = []
-    for i, feat in enumerate(doc.get("features") or []):
+    for i, feat in enumerate(features):
         where = f"features[{i}]"
-        geom = (feat or {}).get("geometry") or {}
-        coords = geom.get("coordinates")
-        if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
+        if not isinstance(feat, dict):
+            raise InputError("a feature must be a JSON object", file=file, path=where)
+        geom = feat.get("geometry") or {}
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if (
+            not isinstance(geom, dict)
+            or geom.get("type") != "Point"
+            or not isinstance(coords, list)
+            or len(coords) < 2
+        ):
             raise InputError("needs a Point geometry [lon, lat]", file=file, path=where)
-        props = dict(feat.get("properties") or {})
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            raise InputError("must be a JSON object", file=file, path=f"{where}.properties")
+        props = dict(props)
         props["lon"], props["lat"] = coords[0], coords[1]
         rows.append((where, props))
     return rows
@@ -515,7 +529,7 @@ def parse_trauma_level(value: Any) -> int:
     if m:
         return {"i": 1, "ii": 2, "iii": 3, "iv": 4}.get(m.group(1)) or int(m.group(1))
     raise ValueError(
-        f"unknown trauma level {value!r}; use 1-4, 'Level I'..'Level IV', "
+        f"unknown trauma level {echo(value)}; use 1-4, 'Level I'..'Level IV', "
         "'Major Trauma Centre', 'Trauma Unit' or 'none'"
     )
 
@@ -529,11 +543,13 @@ def _count(props: Mapping[str, Any], key: str, file: str, where: str) -> int | N
         x = float(s)
     except ValueError:
         raise InputError(
-            f"not a number: {raw!r}", file=file, path=f"{where}, column {key}"
+            f"not a number: {echo(raw)}", file=file, path=f"{where}, column {key}"
         ) from None
-    if x < 0 or x != int(x):
+    if not math.isfinite(x) or x < 0 or x != int(x) or x > MAX_COUNT:
         raise InputError(
-            f"must be a whole number >= 0, got {raw!r}", file=file, path=f"{where}, column {key}"
+            f"must be a whole number in 0..{MAX_COUNT:,}, got {echo(raw)}",
+            file=file,
+            path=f"{where}, column {key}",
         )
     return int(x)
 
@@ -604,7 +620,7 @@ def parse_incident(text: str) -> Place:
     """``NAME@LON,LAT`` → a :class:`Place` (``--incident``)."""
     m = re.fullmatch(r"\s*([^@]+?)\s*@\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*", text or "")
     if not m:
-        raise InputError(f"--incident needs NAME@LON,LAT, got {text!r}", path="--incident")
+        raise InputError(f"--incident needs NAME@LON,LAT, got {echo(text)}", path="--incident")
     lon = _coord(m.group(2), 180, None, "--incident longitude")
     lat = _coord(m.group(3), 90, None, "--incident latitude")
     return Place(slug(m.group(1)), m.group(1), lon, lat)
@@ -734,7 +750,7 @@ def build_scenario(
     defaulted_any: set[str] = set()
     for i, h in enumerate(hospitals):
         spec, defaulted = hospital_spec(
-            h, node_of[id(h)], defaults, file=hospitals_file, where=f"hospital {i + 1} ({h.id})"
+            h, node_of[id(h)], defaults, file=hospitals_file, where=_where(h, "hospital", i)
         )
         defaulted_any.update(defaulted)
         hosp_specs.append(spec)
@@ -746,7 +762,7 @@ def build_scenario(
     stn_specs = []
     for i, s in enumerate(stations):
         spec, defaulted = station_spec(
-            s, node_of[id(s)], defaults, file=stations_file, where=f"station {i + 1} ({s.id})"
+            s, node_of[id(s)], defaults, file=stations_file, where=_where(s, "station", i)
         )
         if defaulted:
             notes.append(
@@ -777,6 +793,29 @@ def build_scenario(
     return ImportedRegion(scenario=scenario, notes=notes)
 
 
+def _where(place: Place, what: str, i: int) -> str:
+    return place.where or f"{what} {i + 1} ({place.id})"
+
+
+def _blame_source(
+    exc: InputError, hospitals: list[Place], stations: list[Place], files: tuple[str, str]
+) -> InputError:
+    """A skeleton's validation error moved to the file row it came from, where it has one.
+
+    A count that passes the import but not the scenario's limits (``resus_bays: 100000``) is
+    the facilities file's fault, not the ``--out`` file's, which does not exist yet.
+    """
+    m = re.match(r"(hospitals|stations)\[(\d+)\](?:\.(\w+))?", exc.path or "")
+    if m is None:
+        return exc
+    places, file = (hospitals, files[0]) if m.group(1) == "hospitals" else (stations, files[1])
+    i = int(m.group(2))
+    if i >= len(places) or not places[i].where:
+        return exc
+    column = f", column {m.group(3)}" if m.group(3) else ""
+    return InputError(exc.message, file=file, path=f"{places[i].where}{column}", more=exc.more)
+
+
 def dump_scenario(scenario: Mapping[str, Any], header: Iterable[str] = ()) -> str:
     """YAML text of a scenario: ``#`` header lines, then the body, roads and nodes one a line."""
     head = "".join(f"# {line}\n" if line else "#\n" for line in header)
@@ -795,14 +834,19 @@ def import_region(
     incident: str | None = None,
     params: ImportParams | None = None,
     name: str | None = None,
+    force: bool = True,
 ) -> ImportedRegion:
     """``mcsim region import``: read the files, build a skeleton, validate it, write it.
+
+    The scenario is written atomically; an existing ``out`` is refused unless ``force``.
 
     Raises:
         InputError: a bad input file (naming it), or a skeleton that does not validate.
     """
+    from mcsim.safeio import check_outputs, write_file
     from mcsim.scenario import parse_scenario
 
+    check_outputs([out], force=force, option="--out")
     params = params or ImportParams()
     if hospitals is None:
         raise InputError(
@@ -822,7 +866,10 @@ def import_region(
         hospitals_file=str(hospitals),
         stations_file=str(stations or "stations"),
     )
-    parse_scenario(result.scenario, file=str(out))
+    try:
+        parse_scenario(result.scenario, file=str(out))
+    except InputError as exc:
+        raise _blame_source(exc, hosp, stns or [], (str(hospitals), str(stations))) from None
     sources = [f"road graph: {graphml}" if graphml else "road graph: none (coordinates only)"]
     sources.append(f"hospitals: {hospitals}")
     if stations:
@@ -836,5 +883,5 @@ def import_region(
         "- incident: 100 casualties, blast_open_air profile [placeholder; edit]",
         "",
     ]
-    Path(out).write_text(dump_scenario(result.scenario, header), encoding="utf-8")
+    write_file(out, dump_scenario(result.scenario, header), force=force, option="--out")
     return result

@@ -440,18 +440,21 @@ def report_html(rep: ExerciseReport, *, main_png: bytes | None = None) -> str:
 
 
 def write_exercise_report(
-    log: ExerciseLog, out: str | Path, *, png: str | Path | None = None
+    log: ExerciseLog, out: str | Path, *, png: str | Path | None = None, force: bool = True
 ) -> list[Path]:
-    """Write the HTML report (and the main figure as PNG if ``png``); the paths written."""
+    """Write the HTML report (and the main figure as PNG if ``png``); the paths written.
+
+    Both files are written all or nothing (:func:`mcsim.safeio.write_files`); existing ones
+    are refused unless ``force``, before the report's replays run.
+    """
+    from mcsim.safeio import check_outputs, write_files
+
+    check_outputs([out], force=force, option="--out")
+    if png is not None:
+        check_outputs([png], force=force, option="--png")
     rep = build_report(log)
     main = plot_timeline(rep)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report_html(rep, main_png=main), encoding="utf-8")
-    written = [out]
+    written = write_files({out: report_html(rep, main_png=main)}, force=force, option="--out")
     if png is not None:
-        png = Path(png)
-        png.parent.mkdir(parents=True, exist_ok=True)
-        png.write_bytes(main)
-        written.append(png)
+        written += write_files({png: main}, force=force, option="--png")
     return written

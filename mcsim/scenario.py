@@ -17,17 +17,21 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mcsim.casualties import InjuryProfile, builtin_profiles
 from mcsim.enums import NodeKind, VehicleType
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.physiology import PhysiologyParams
 from mcsim.region import RegionSpec
+from mcsim.safeio import parse_yaml
 from mcsim.schema_base import StrictModel, error_lines
 
 SCHEMA_VERSION = 2
+#: Most vehicles of all stations together (each is an agent with its own trips).
+MAX_VEHICLES = 20_000
+#: Most ambulance stations (each vehicle group is placed and dispatched from one).
+MAX_STATIONS = 5_000
 
 
 class VehicleSpec(StrictModel):
@@ -39,12 +43,12 @@ class VehicleSpec(StrictModel):
 
 
 class StationSpec(StrictModel):
-    """An ambulance station and its vehicles."""
+    """An ambulance station and its vehicles (all stations together: at most 20,000 vehicles)."""
 
     id: str
     name: str | None = None
     node: str
-    vehicles: list[VehicleSpec] = Field(min_length=1)
+    vehicles: list[VehicleSpec] = Field(min_length=1, max_length=100)
 
 
 class OccupancySpec(StrictModel):
@@ -255,8 +259,10 @@ class ResponseSpec(StrictModel):
     hospital_alert_delay_min: float = Field(
         default=10.0, ge=0, description="onset → hospitals declare a major incident"
     )
-    triage_officers: int = Field(default=2, ge=0, description="per incident")
-    paramedics: int = Field(default=4, ge=0, description="on-scene care givers per incident")
+    triage_officers: int = Field(default=2, ge=0, le=1_000, description="per incident")
+    paramedics: int = Field(
+        default=4, ge=0, le=10_000, description="on-scene care givers per incident"
+    )
     global_sort_min: float = Field(
         default=2.0, ge=0, description="the first officer's 'everyone who can walk, go there'"
     )
@@ -278,12 +284,14 @@ class ResponseSpec(StrictModel):
     destination_candidates: int = Field(
         default=25,
         ge=0,
+        le=10_000,
         description="destination policies see the this-many hospitals nearest to the vehicle "
         "(0 = all); keeps a decision cheap in regions with a hundred hospitals",
     )
     dispatch_candidates: int = Field(
         default=25,
         ge=1,
+        le=10_000,
         description="dispatch policies choose among the this-many free vehicles nearest to the "
         "scene at a time (more are offered when those run out)",
     )
@@ -467,7 +475,7 @@ class Scenario(StrictModel):
     duration_min: float = Field(default=720.0, gt=0, le=14 * 24 * 60)
     region: RegionSpec
     hospitals: list[HospitalSpec] = Field(min_length=1)
-    stations: list[StationSpec] = Field(min_length=1)
+    stations: list[StationSpec] = Field(min_length=1, max_length=MAX_STATIONS)
     incidents: list[IncidentSpec] = Field(min_length=1)
     response: ResponseSpec = Field(default_factory=ResponseSpec)
     hospital_care: HospitalCareSpec = Field(default_factory=HospitalCareSpec)
@@ -525,7 +533,7 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
         data = migrate_v1(data)
     if data["schema_version"] != SCHEMA_VERSION:
         raise InputError(
-            f"unsupported schema_version {data['schema_version']!r}; this mcsim reads "
+            f"unsupported schema_version {echo(data['schema_version'])}; this mcsim reads "
             f"{SCHEMA_VERSION}",
             file=file,
             path="schema_version",
@@ -560,23 +568,14 @@ def all_problems(data: Any, *, file: str | None = None) -> list[InputError]:
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Read a YAML file safely; a missing file or a syntax error is an :class:`InputError`."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a scenario file", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=str(path)) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"{where}YAML syntax error: {problem}", file=str(path)) from None
+    """Read a YAML file safely; a missing, odd or malformed file is an :class:`InputError`.
+
+    Only a regular file of bounded size is read, and data nested too deep or too large is
+    refused (:mod:`mcsim.safeio`).
+    """
+    from mcsim.safeio import read_yaml as safe_read_yaml
+
+    return safe_read_yaml(path, what="scenario file")
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -609,11 +608,11 @@ def split_path(path: str) -> list[str | int]:
     for m in _PATH_PART.finditer(path):
         gap = path[pos : m.start()]
         if gap not in ("", "."):
-            raise ValueError(f"malformed field path {path!r}")
+            raise ValueError(f"malformed field path {echo(path)}")
         parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
         pos = m.end()
     if pos != len(path) or not parts:
-        raise ValueError(f"malformed field path {path!r}")
+        raise ValueError(f"malformed field path {echo(path)}")
     return parts
 
 
@@ -622,14 +621,19 @@ def apply_overrides(data: Any, overrides: list[str], *, file: str | None = None)
     out = copy.deepcopy(data)
     for item in overrides:
         if "=" not in item:
-            raise InputError(f"--set needs PATH=VALUE, got {item!r}", file=file)
+            raise InputError(f"--set needs PATH=VALUE, got {echo(item)}", file=file)
         path, raw = item.split("=", 1)
         path = path.strip()
         try:
             parts = split_path(path)
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except (ValueError, yaml.YAMLError) as exc:
-            raise InputError(f"--set {item!r}: {exc}", file=file) from None
+        except ValueError as exc:
+            raise InputError(f"--set {echo(item)}: {exc}", file=file) from None
+        try:
+            value = parse_yaml(raw, file=file) if raw.strip() else ""
+        except InputError as exc:
+            raise InputError(
+                f"--set value {echo(raw)} is not valid YAML ({exc.message})", file=file, path=path
+            ) from None
         node = out
         for i, part in enumerate(parts[:-1]):
             node = _descend(node, part, parts[: i + 1], file)
@@ -680,24 +684,27 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
 
     def check_node(path: str, node: str, kind: NodeKind) -> None:
         if node not in names:
-            problems.append((f"{path}.node", f"unknown node {node!r} (not in region)"))
+            problems.append((f"{path}.node", f"unknown node {echo(node)} (not in region)"))
             return
         declared = region.kind(region.index(node))
         if declared not in (NodeKind.JUNCTION, kind):
-            problems.append((f"{path}.node", f"node {node!r} is a {declared}, not a {kind}"))
+            problems.append((f"{path}.node", f"node {echo(node)} is a {declared}, not a {kind}"))
             return
         other = roles.get(node)
         if other is not None and other[0] is not kind:
-            problems.append((f"{path}.node", f"node {node!r} is already used by {other[1]}"))
+            problems.append((f"{path}.node", f"node {echo(node)} is already used by {other[1]}"))
         roles.setdefault(node, (kind, path))
 
     def check_unique(items: list[Any], what: str) -> None:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:
-                problems.append((f"{what}[{i}].id", f"duplicate id {item.id!r}"))
+                problems.append((f"{what}[{i}].id", f"duplicate id {echo(item.id)}"))
             seen.add(item.id)
 
+    fleet = sum(v.count for st in s.stations for v in st.vehicles)
+    if fleet > MAX_VEHICLES:
+        problems.append(("stations", f"{fleet:,} vehicles in all; at most {MAX_VEHICLES:,}"))
     check_unique(s.hospitals, "hospitals")
     check_unique(s.stations, "stations")
     check_unique(s.incidents, "incidents")
@@ -705,7 +712,9 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         check_node(f"hospitals[{i}]", h.node, NodeKind.HOSPITAL)
         for j, home in enumerate(h.staff_home_nodes):
             if home not in names:
-                problems.append((f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {home!r}"))
+                problems.append(
+                    (f"hospitals[{i}].staff_home_nodes[{j}]", f"unknown node {echo(home)}")
+                )
     for i, st in enumerate(s.stations):
         check_node(f"stations[{i}]", st.node, NodeKind.AMBULANCE_STATION)
     profiles = set(builtin_profiles()) | set(s.injury_profiles)
@@ -715,7 +724,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"incidents[{i}].injury_profile",
-                    f"unknown injury profile {inc.injury_profile!r}; known: "
+                    f"unknown injury profile {echo(inc.injury_profile)}; known: "
                     + ", ".join(sorted(profiles)),
                 )
             )

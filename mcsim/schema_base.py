@@ -4,6 +4,11 @@ Pydantic's own ``extra="forbid"`` says *that* a key is not allowed; users also n
 keys are. :class:`StrictModel` refuses unknown keys with the list of valid ones (Starsim's
 ``Pars`` habit), and :func:`format_location` turns pydantic's error locations into the
 ``hospitals[2].trauma_level`` paths that our error lines show.
+
+Two checks every input model needs hold here, once, so that no field can forget them:
+infinite and NaN numbers are refused in every float field (``.inf`` is valid YAML, and an
+infinite delay or range reaches ``math.floor`` or a heap as an OverflowError or a run that never
+ends), and every ``*_range`` field given as ``[low, high]`` must have ``low <= high``.
 """
 
 from __future__ import annotations
@@ -14,11 +19,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
+from mcsim.errors import shorten
+
 
 class StrictModel(BaseModel):
     """A pydantic model that rejects unknown keys, naming the valid ones."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=False, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -32,9 +41,25 @@ class StrictModel(BaseModel):
                 raise PydanticCustomError(
                     "unknown_key",
                     "unknown key '{key}'; valid keys: {valid}",
-                    {"key": str(unknown[0]), "valid": ", ".join(valid)},
+                    {"key": shorten(str(unknown[0])), "valid": ", ".join(valid)},
                 )
+            for key, value in data.items():
+                if isinstance(key, str) and key.endswith("_range") and _disordered(value):
+                    raise PydanticCustomError(
+                        "range_order",
+                        "must be [low, high] with low <= high, got [{low}, {high}]",
+                        {"key": key, "low": value[0], "high": value[1]},
+                    )
         return data
+
+
+def _disordered(value: Any) -> bool:
+    """Whether ``value`` is a pair of numbers whose first is above its second."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return False
+    low, high = value
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    return numbers and low > high
 
 
 def format_location(loc: Sequence[str | int]) -> str:
@@ -44,7 +69,8 @@ def format_location(loc: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif part:
-            out += f".{part}" if out else str(part)
+            part = shorten(str(part))  # a key of a free mapping can be any length
+            out += f".{part}" if out else part
     return out
 
 
@@ -61,6 +87,8 @@ def error_lines(exc: Any) -> list[tuple[str, str]]:
         if err["type"] == "unknown_key":
             loc.append(err["ctx"]["key"])
             msg = f"unknown key; valid keys: {err['ctx']['valid']}"
+        elif err["type"] == "range_order":
+            loc.append(err["ctx"]["key"])
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         out.append((format_location(loc), msg))

@@ -106,6 +106,9 @@ def test_a_changed_log_is_detected_with_the_first_differing_rows():
     s.finish()
     data = s.export().to_data()
     data["actions"][0]["at_min"] = 10
+    with pytest.raises(InputError, match="digest: does not match the log's scenario"):
+        replay(parse_log(data))  # the whole-log digest catches it first
+    data["digest"] = None  # as in a log of schema version 1: the events still catch it
     with pytest.raises(ReplayMismatch) as err:
         replay(parse_log(data))
     exc = err.value
@@ -134,12 +137,13 @@ def test_without_decisions_keeps_injects_only():
 
 
 def test_v0_fixture_is_migrated_step_by_step():
-    """Version 0 (time/type/who keys, no digest) becomes version 1 and runs."""
+    """Version 0 (time/type/who keys, no digest) becomes the current version and runs."""
     raw = json.loads((DATA / "exercise_v0.json").read_text())
     assert raw["version"] == 0 and "time" in raw["actions"][0]
     assert len(MIGRATIONS) == CURRENT_VERSION
     data = migrate(copy.deepcopy(raw))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == CURRENT_VERSION == 2
+    assert data["digest"] is None
     assert data["scenario"]["file"] == "small_town.yaml"
     assert data["actions"][1] == {
         "at_min": 20, "kind": "capacity_loss", "by": "facilitator", "hospital": "small",
@@ -156,7 +160,7 @@ def test_v0_fixture_is_migrated_step_by_step():
 def test_newer_and_unknown_versions_are_refused(tmp_path):
     """One line each: a newer log, a non-numeric version, no version at all."""
     raw = json.loads((DATA / "exercise_v0.json").read_text())
-    for version, fragment in ((2, "written by a newer mcsim"), ("x", "not a version number")):
+    for version, fragment in ((3, "written by a newer mcsim"), ("x", "not a version number")):
         bad = {**raw, "version": version}
         with pytest.raises(InputError, match=fragment):
             parse_log(bad, file="f.json")
@@ -187,17 +191,19 @@ def test_cli_exercise_run_replay_and_events(tmp_path, capsys):
     assert a.equals(b)
 
 
-def test_cli_replay_mismatch_exits_1(tmp_path, capsys):
-    """A log whose digest does not match: exit 1 and the differing rows on stderr."""
+def test_cli_replay_mismatch_exits_2(tmp_path, capsys):
+    """A log whose events do not replay (its whole-log digest gone): exit 2, the rows named."""
     s = ExerciseSession(parse_scenario(small_scenario_data(20)), 1)
     s.apply({"kind": "hospital_diversion", "at_min": 9, "hospital": "small"})
     data = s.export().to_data()
     data["actions"][0]["at_min"] = 10
+    data["digest"] = None
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     code, _, err = _run_cli(capsys, "replay", str(path))
-    assert code == 1
-    assert err.startswith("replay differs: ") and "rows " in err
+    assert code == 2
+    assert err.startswith(f"error: {path}: result_digest: replay differs from the log: ")
+    assert "rows " in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -266,10 +272,11 @@ def test_cli_replay_against_the_original_events_names_the_exact_row(tmp_path, ca
     original.write(tmp_path / "orig")
     data = s.export().to_data()
     data["actions"][0]["at_min"] = 10
+    data["digest"] = None
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     code, _, err = _run_cli(capsys, "replay", str(path), "--against", str(tmp_path / "orig"))
-    assert code == 1
+    assert code == 2
     from mcsim.exercise.log import first_differing_row
 
     replayed = ExerciseSession(parse_scenario(small_scenario_data(20)), 1)

@@ -305,7 +305,13 @@ def test_replay_of_an_uploaded_log_and_refusal_of_a_broken_or_tampered_one(scena
     data = json.loads(path.read_text())
     data["seed"] = 3  # no longer the run its digest describes
     comp.replay_upload("tampered.json", json.dumps(data).encode())
+    assert comp.replay_error.value.startswith("tampered.json: digest: does not match")
+    data["digest"] = None  # as a log of an older mcsim: the replay itself then differs
+    comp.replay_upload("tampered.json", json.dumps(data).encode())
     assert "replay differs" in comp.replay_error.value
+    comp.replay_upload("deep.json", b"[" * 100_000 + b"]" * 100_000)
+    assert comp.replay_error.value == "deep.json: nested deeper than 64 levels"
+    rc.find(v.Alert, class_="mcsim-replay-error").assert_single()
     rc.close()
 
 

@@ -88,12 +88,20 @@ def test_parse_upload_accepts_a_valid_scenario():
     assert sc.name == mcsim.load_scenario(mcsim.default_scenario_path()).name
 
 
+#: "Billion laughs": nine lines of YAML anchors that stand for 10**9 values.
+LAUGHS = b"a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+    b"a%d: &a%d [%s]\n" % (i, i, b", ".join([b"*a%d" % (i - 1)] * 10)) for i in range(1, 9)
+)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         (b"schema_version: 1\nname: [unclosed\n", "mine.yaml: line 3, column 1: YAML syntax"),
         (b"- just\n- a list\n", "mine.yaml: a scenario must be a mapping"),
         (b"\xff\xfe", "mine.yaml: not a UTF-8 text file"),
+        (b"a: " + b"[" * 5000 + b"]" * 5000, "mine.yaml: nested deeper than 64 levels"),
+        (LAUGHS, "mine.yaml: too many values: more than 2,000,000"),
     ],
 )
 def test_parse_upload_errors_name_the_file_and_the_problem(text, expected):

@@ -35,7 +35,13 @@ from mcsim.exercise import (
     action_marks,
     replay_model,
 )
-from mcsim.exercise.log import events_digest, first_difference, load_script, parse_log
+from mcsim.exercise.log import (
+    check_log_digest,
+    events_digest,
+    first_difference,
+    load_script,
+    parse_log,
+)
 from mcsim.exercise.runner import log_scenario, run_exercise
 from mcsim.model import MCIModel
 from mcsim.policies import default_registry
@@ -273,8 +279,10 @@ def replay_log(log: ExerciseLog, source: str = "") -> Replayed:
 
     Raises:
         mcsim.exercise.ReplayMismatch: the replay does not reproduce the log's digest.
-        InputError: the log's scenario or actions do not fit this mcsim.
+        InputError: the log's scenario or actions do not fit this mcsim, or the log was changed
+            after it was written (its ``digest``).
     """
+    check_log_digest(log, file=source or None)
     model = replay_model(log)
     view = model_view(model, log_scenario(log), log.seed)
     if log.result_digest is not None:
@@ -286,14 +294,14 @@ def replay_log(log: ExerciseLog, source: str = "") -> Replayed:
 
 
 def parse_uploaded_log(name: str, data: bytes) -> ExerciseLog:
-    """An uploaded exercise log (JSON), validated and migrated; problems are one InputError."""
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=name) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"line {exc.lineno}: not valid JSON: {exc.msg}", file=name) from None
-    return parse_log(raw, file=name)
+    """An uploaded exercise log (JSON), validated and migrated; problems are one InputError.
+
+    Read as the command line reads files (:mod:`mcsim.safeio`): bounded in size, nesting and
+    values, so a deeply nested upload is a message, not a traceback.
+    """
+    from mcsim.safeio import parse_json, upload_text
+
+    return parse_log(parse_json(upload_text(name, data), file=name), file=name)
 
 
 def shipped_scripts() -> dict[str, Path]:

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mcsim.errors import InputError
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
@@ -57,19 +55,14 @@ def load_shipped(name: str) -> Scenario:
 
 
 def parse_upload(name: str, data: bytes) -> Scenario:
-    """Validate an uploaded scenario file; every problem is one :class:`InputError`."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=name) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"{where}YAML syntax error: {problem}", file=name) from None
-    return parse_scenario(raw, file=name)
+    """Validate an uploaded scenario file; every problem is one :class:`InputError`.
+
+    Read as the command line reads files (:mod:`mcsim.safeio`): bounded in size, nesting and
+    values.
+    """
+    from mcsim.safeio import parse_yaml, upload_text
+
+    return parse_scenario(parse_yaml(upload_text(name, data), file=name), file=name)
 
 
 @dataclass(frozen=True)

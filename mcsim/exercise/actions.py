@@ -47,7 +47,7 @@ from mcsim.enums import (
     VehicleState,
     VehicleType,
 )
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.scenario import IncidentSpec
 from mcsim.schema_base import StrictModel, error_lines
 
@@ -302,7 +302,7 @@ def parse_action(data: Any, *, path: str = "", file: str | None = None) -> Actio
     where = f"{path}.kind" if path else "kind"
     if kind not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
-        raise InputError(f"unknown action kind {kind!r}; known: {known}", file=file, path=where)
+        raise InputError(f"unknown action kind {echo(kind)}; known: {known}", file=file, path=where)
     try:
         return ACTIONS[kind].model.model_validate(data)
     except ValidationError as exc:
@@ -347,7 +347,7 @@ def _hospital(model: MCIModel, hid: str, path: str = "hospital") -> Hospital:
     h = model.hospitals.get(hid)
     if h is None:
         known = ", ".join(model.hospitals)
-        raise InputError(f"unknown hospital {hid!r}; known: {known}", path=path)
+        raise InputError(f"unknown hospital {echo(hid)}; known: {known}", path=path)
     return h
 
 
@@ -357,7 +357,7 @@ def _node(model: MCIModel, name: str, path: str) -> int:
     except InputError as exc:
         raise InputError(exc.message, path=path) from None
     except (KeyError, ValueError):
-        raise InputError(f"unknown node {name!r}", path=path) from None
+        raise InputError(f"unknown node {echo(name)}", path=path) from None
 
 
 def _scene(model: MCIModel, sid: str, path: str) -> Scene:
@@ -365,7 +365,7 @@ def _scene(model: MCIModel, sid: str, path: str) -> Scene:
         if s.id == sid:
             return s
     known = ", ".join(s.id for s in model.scenes)
-    raise InputError(f"unknown incident {sid!r}; known: {known}", path=path)
+    raise InputError(f"unknown incident {echo(sid)}; known: {known}", path=path)
 
 
 def _record(model: MCIModel, action: Action, text: str = "", **kw: Any) -> None:
@@ -608,10 +608,10 @@ def _cut_off(model: MCIModel) -> str:
     for scene in model.scenes:
         out = model.region.travel_from(scene.node)
         if not any(math.isfinite(out[h.node]) for h in model.receiving_hospitals):
-            return f"incident {scene.id!r} off from every open hospital"
+            return f"incident {echo(scene.id)} off from every open hospital"
         into = model.region.travel_to(scene.node)
         if not any(math.isfinite(into[n]) for n in stations):
-            return f"incident {scene.id!r} off from every ambulance station"
+            return f"incident {echo(scene.id)} off from every ambulance station"
     return ""
 
 
@@ -657,9 +657,9 @@ def hospital_closed(model: MCIModel, a: HospitalClosed) -> None:
     h = _hospital(model, a.hospital)
     closed = model.__dict__.setdefault("_exercise_closed", set())
     if h.hid in closed:
-        raise InputError(f"hospital {h.hid!r} is already closed", path="hospital")
+        raise InputError(f"hospital {echo(h.hid)} is already closed", path="hospital")
     if len(model.receiving_hospitals) <= 1:
-        raise InputError(f"hospital {h.hid!r} is the last one open", path="hospital")
+        raise InputError(f"hospital {echo(h.hid)} is the last one open", path="hospital")
     closed.add(h.hid)
     _set_receiving(model)
     problem = _cut_off(model)
@@ -678,7 +678,9 @@ def hospital_reopened(model: MCIModel, a: HospitalReopened) -> None:
     h = _hospital(model, a.hospital)
     closed = model.__dict__.setdefault("_exercise_closed", set())
     if h.hid not in closed and not h.on_diversion:
-        raise InputError(f"hospital {h.hid!r} is neither closed nor on diversion", path="hospital")
+        raise InputError(
+            f"hospital {echo(h.hid)} is neither closed nor on diversion", path="hospital"
+        )
     closed.discard(h.hid)
     h.on_diversion = False
     _set_receiving(model)
@@ -702,11 +704,11 @@ def second_incident(model: MCIModel, a: SecondIncident) -> None:
         model.spec.profile(inc.injury_profile)
     except KeyError:
         raise InputError(
-            f"unknown injury profile {inc.injury_profile!r}", path="incident.injury_profile"
+            f"unknown injury profile {echo(inc.injury_profile)}", path="incident.injury_profile"
         ) from None
     node = model.region.index(inc.node)
     if not any(math.isfinite(model.region.travel_from(node)[h.node]) for h in model.hospital_list):
-        raise InputError(f"no hospital can be reached from {inc.node!r}", path="incident.node")
+        raise InputError(f"no hospital can be reached from {echo(inc.node)}", path="incident.node")
     scene = model.add_incident(inc)
     _record(model, a, f"{inc.id} at {inc.node}", incident=inc.id, node=scene.node)
 
@@ -787,12 +789,12 @@ def set_quotas(model: MCIModel, a: SetQuotas) -> None:
     pol = default_registry().get("destination", name)
     if "quotas" not in pol.params:
         raise InputError(
-            f"destination policy {name!r} has no quota table; switch to 'quota' first",
+            f"destination policy {echo(name)} has no quota table; switch to 'quota' first",
             path="quotas",
         )
     unknown = [hid for hid in a.quotas if hid not in model.hospitals]
     if unknown:
-        raise InputError(f"unknown hospital {unknown[0]!r}", path=f"quotas.{unknown[0]}")
+        raise InputError(f"unknown hospital {echo(unknown[0])}", path=f"quotas.{unknown[0]}")
     current = {k: model.destination_params[k] for k in pol.params if k in model.destination_params}
     try:
         model.set_policy("destination", name, {**current, "quotas": a.quotas})
@@ -820,7 +822,7 @@ def send_ambulance(model: MCIModel, a: SendAmbulance) -> None:
     if a.hospital is not None:
         h = _hospital(model, a.hospital)
         if h not in model.receiving_hospitals:
-            raise InputError(f"hospital {h.hid!r} is closed", path="hospital")
+            raise InputError(f"hospital {echo(h.hid)} is closed", path="hospital")
         if v.state is not VehicleState.TO_HOSPITAL:
             _record(model, a, f"not possible: vehicle {v.vid} is {v.state.value}", vehicle=v.vid)
             return

@@ -8,6 +8,14 @@ checked by ``result_digest``: a SHA-256 over the event log's columns in a canoni
 depend on Parquet, pandas versions or the machine. ``block_digests`` hash consecutive blocks
 of :data:`BLOCK_ROWS` rows the same way, so a replay that differs can say where.
 
+The event log alone does not show every change to a log: a hand-edited scenario field that
+alters no event (one more resuscitation bay nobody needed) would replay as "identical". So
+``digest`` (schema version 2) is a SHA-256 over everything that defines the run and its result
+together: the scenario's data, the seed, the policies, the actions and the result digests
+(:func:`log_digest`). A log whose ``digest`` does not match is refused before it is replayed; a
+log without one (deleted, or from an older mcsim) still replays, and says what could not be
+verified (:func:`verification`).
+
 An **exercise script** (YAML or JSON) is what a facilitator writes beforehand: a scenario file
 (relative to the script, or the default scenario), optional ``--set`` style overrides, a seed,
 policies and the scheduled actions. ``mcsim exercise run`` plays it and writes the log.
@@ -22,17 +30,18 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.exercise.actions import Action, action_data, parse_action
-from mcsim.exercise.migrations import CURRENT_VERSION, migrate
+from mcsim.exercise.migrations import migrate
 from mcsim.records import EVENT_COLUMNS
 from mcsim.schema_base import StrictModel, error_lines
 
 #: Rows per block of ``block_digests``.
 BLOCK_ROWS = 64
+#: The version of exercise scripts (logs have their own, :data:`CURRENT_VERSION`).
+SCRIPT_VERSION = 1
 
 
 class PolicyChoice(StrictModel):
@@ -53,7 +62,7 @@ class ScenarioRef(StrictModel):
 class ExerciseLog(StrictModel):
     """A played exercise (schema version 1)."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     title: str = ""
     facilitator: str = ""
     notes: str = ""
@@ -64,6 +73,10 @@ class ExerciseLog(StrictModel):
     result_digest: str | None = None
     block_digests: list[str] = Field(default_factory=list)
     events: int | None = Field(default=None, description="rows of the event log")
+    digest: str | None = Field(
+        default=None,
+        description="SHA-256 of the scenario data, seed, policies, actions and result digests",
+    )
     mcsim_version: str = ""
 
     @field_validator("actions", mode="before")
@@ -78,21 +91,27 @@ class ExerciseLog(StrictModel):
         data = self.model_dump(mode="json", exclude={"actions"})
         data["actions"] = [action_data(a) for a in self.actions]
         order = ["schema_version", "title", "facilitator", "notes", "scenario", "seed"]
-        order += ["policies", "actions", "result_digest", "events", "block_digests"]
+        order += ["policies", "actions", "result_digest", "events", "digest", "block_digests"]
         return {k: data[k] for k in [*order, *[k for k in data if k not in order]]}
 
-    def write(self, path: str | Path) -> Path:
-        """Write the log as indented JSON."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_data(), indent=1) + "\n", encoding="utf-8")
-        return path
+    def write(self, path: str | Path, *, force: bool = True, option: str = "--out") -> Path:
+        """Write the log as indented JSON, atomically (an old log survives a failed write).
+
+        Args:
+            path: the file.
+            force: overwrite an existing file (else it is refused with an InputError).
+            option: the command-line option ``path`` came from, for messages.
+        """
+        from mcsim.safeio import write_file
+
+        text = json.dumps(self.to_data(), indent=1) + "\n"
+        return write_file(path, text, force=force, option=option)
 
 
 class ExerciseScript(StrictModel):
     """A scripted exercise: a scenario file, a seed, policies and the scheduled actions."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1] = SCRIPT_VERSION
     title: str = ""
     facilitator: str = ""
     notes: str = ""
@@ -126,25 +145,18 @@ def _validate(model_cls: type[StrictModel], data: Any, file: str | None) -> Any:
 
 
 def read_data(path: str | Path) -> Any:
-    """A YAML or JSON file as data; a missing or malformed file is an :class:`InputError`."""
+    """A YAML or JSON file as data; a missing, odd or malformed file is an :class:`InputError`.
+
+    Only a regular file of bounded size is read, and data nested too deep or too large is
+    refused (:mod:`mcsim.safeio`).
+    """
+    from mcsim.safeio import parse_json, parse_yaml, read_text
+
     path = Path(path)
-    file = str(path)
-    if not path.is_file():
-        raise InputError("no such file", file=file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=file) from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"line {exc.lineno}: not valid JSON: {exc.msg}", file=file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise InputError(f"{where}not valid YAML", file=file) from None
+    text = read_text(path, what="exercise file")
+    if path.suffix.lower() == ".json":
+        return parse_json(text, file=str(path))
+    return parse_yaml(text, file=str(path))
 
 
 def parse_log(data: Any, *, file: str | None = None) -> ExerciseLog:
@@ -175,10 +187,10 @@ def load_script(path: str | Path) -> ExerciseScript:
     data = read_data(path)
     if not isinstance(data, dict):
         raise InputError("an exercise script must be a mapping of keys to values", file=file)
-    if "schema_version" in data and data["schema_version"] != CURRENT_VERSION:
+    if "schema_version" in data and data["schema_version"] != SCRIPT_VERSION:
         raise InputError(
-            f"unsupported schema_version {data['schema_version']!r}; this mcsim reads "
-            f"exercise scripts of schema_version {CURRENT_VERSION}",
+            f"unsupported schema_version {echo(data['schema_version'])}; this mcsim reads "
+            f"exercise scripts of schema_version {SCRIPT_VERSION}",
             file=file,
             path="schema_version",
         )
@@ -224,6 +236,54 @@ def _digest(events: pd.DataFrame) -> str:
         h.update(f"{c}:{len(events)}:{len(data)}\n".encode())
         h.update(data)
     return h.hexdigest()
+
+
+def log_digest(log: ExerciseLog) -> str:
+    """SHA-256 of what defines a log's run and its result (see the module docstring).
+
+    The scenario's data, the seed, the policies, the actions and the result digests, as
+    canonical JSON (sorted keys, no spaces); prose (title, notes, file names) is left out.
+    """
+    body = {
+        "scenario": log.scenario.data,
+        "seed": log.seed,
+        "policies": log.policies.model_dump(mode="json"),
+        "actions": [action_data(a) for a in log.actions],
+        "result_digest": log.result_digest,
+        "events": log.events,
+        "block_digests": log.block_digests,
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def check_log_digest(log: ExerciseLog, *, file: str | None = None) -> None:
+    """Refuse a log changed after it was written (its ``digest`` does not match it).
+
+    Raises:
+        InputError: naming the ``digest`` field.
+    """
+    if log.digest is not None and log.digest != log_digest(log):
+        raise InputError(
+            "does not match the log's scenario, seed, policies, actions and results: the log "
+            "was changed after it was written",
+            file=file,
+            path="digest",
+        )
+
+
+def verification(log: ExerciseLog) -> str | None:
+    """What a replay of ``log`` cannot verify, in words; None when everything is covered."""
+    if log.result_digest is None and log.digest is None:
+        return "the log has no digest: the replay cannot be verified"
+    if log.result_digest is None:
+        return "the log has no result digest: the events cannot be verified"
+    if log.digest is None:
+        return (
+            "the log has no digest of its scenario, seed and actions (deleted, or a log of an "
+            "older mcsim): only the events are verified"
+        )
+    return None
 
 
 def events_digest(events: pd.DataFrame) -> str:

@@ -11,7 +11,11 @@ Version history:
   of ``schema_version``; the scenario data under ``scenario`` and its file name under
   ``scenario_file``; each action keyed ``time``, ``type`` and ``who`` (for ``at_min``, ``kind``
   and ``by``); a capacity loss was called ``capacity_lost`` with ``amount``; no result digest.
-- **1**: the current format (:class:`mcsim.exercise.log.ExerciseLog`).
+- **1**: ``result_digest`` covers the event log only.
+- **2**: the current format (:class:`mcsim.exercise.log.ExerciseLog`): ``digest`` covers the
+  scenario, seed, policies, actions and results together. A version 1 log gets none (it cannot
+  be computed without trusting the very data it is meant to check): it replays, and says that
+  only its events are verified.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 
 #: The version this mcsim writes.
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 
 def m0000_to_0001(data: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +53,15 @@ def m0000_to_0001(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def m0001_to_0002(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 → 2: a ``digest`` over the whole log; none for an old log (see above)."""
+    out = {**data, "schema_version": 2}
+    out.setdefault("digest", None)
+    return out
+
+
 #: ``MIGRATIONS[n]`` migrates a log of version ``n`` to ``n + 1``.
-MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [m0000_to_0001]
+MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [m0000_to_0001, m0001_to_0002]
 
 
 def log_version(data: dict[str, Any], *, file: str | None = None) -> int:
@@ -66,7 +77,7 @@ def log_version(data: dict[str, Any], *, file: str | None = None) -> int:
             path="schema_version",
         )
     if isinstance(version, bool) or not isinstance(version, int):
-        raise InputError(f"not a version number: {version!r}", file=file, path=key)
+        raise InputError(f"not a version number: {echo(version)}", file=file, path=key)
     if version > CURRENT_VERSION or version < 0:
         raise InputError(
             f"unsupported schema_version {version}; this mcsim reads exercise logs of "

@@ -36,12 +36,14 @@ from mcsim.exercise.log import (
     PolicyChoice,
     ScenarioRef,
     block_digests,
+    check_log_digest,
     events_digest,
     first_difference,
+    log_digest,
 )
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
-from mcsim.scenario import Scenario, load_scenario, parse_scenario
+from mcsim.scenario import Scenario, apply_overrides, parse_scenario, read_yaml
 from mcsim.simulate import default_scenario_path
 
 
@@ -175,10 +177,11 @@ class ExerciseSession:
 
 
 def stamp(log: ExerciseLog, events: Any) -> ExerciseLog:
-    """Record the digests of ``events`` (the complete run's event log) in ``log``."""
+    """Record the digests of ``events`` (the complete run's event log), then of the whole log."""
     log.result_digest = events_digest(events)
     log.block_digests = block_digests(events)
     log.events = len(events)
+    log.digest = log_digest(log)
     return log
 
 
@@ -229,11 +232,17 @@ def replay_model(log: ExerciseLog, *, until: float | None = None) -> MCIModel:
 
 
 def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
-    """Replay the log to the end; with ``check``, verify its digest.
+    """Replay the log to the end; with ``check``, verify its digests.
+
+    The log's own ``digest`` is checked before the replay, its ``result_digest`` after;
+    :func:`mcsim.exercise.log.verification` says what a log without them leaves unverified.
 
     Raises:
-        ReplayMismatch: the digest differs (the replay's result is attached).
+        InputError: the log's ``digest`` does not match it (it was changed after writing).
+        ReplayMismatch: the event log differs (the replay's result is attached).
     """
+    if check:
+        check_log_digest(log)
     result = replay_model(log).result()
     if check and log.result_digest is not None:
         actual = events_digest(result.events)
@@ -246,7 +255,9 @@ def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
 def without_decisions(log: ExerciseLog) -> ExerciseLog:
     """The same exercise with the decisions removed (injects kept): the report's baseline."""
     kept = [a for a in log.actions if ACTIONS[a.kind].category != DECISION]
-    return log.model_copy(update={"actions": kept, "result_digest": None, "block_digests": []})
+    return log.model_copy(
+        update={"actions": kept, "result_digest": None, "block_digests": [], "digest": None}
+    )
 
 
 def action_marks(log: ExerciseLog) -> list[dict[str, Any]]:
@@ -273,7 +284,7 @@ def session_from_script(script: ExerciseScript, *, base: Path | None = None) -> 
 
         # a file (relative to the script), else a shipped scenario's name
         path = resolve(script.scenario, base_dir=base)
-    scenario = load_scenario(path, overrides=script.overrides or None)
+    scenario = _script_scenario(path, script.overrides)
     p = script.policies
     return ExerciseSession(
         scenario,
@@ -286,6 +297,35 @@ def session_from_script(script: ExerciseScript, *, base: Path | None = None) -> 
         facilitator=script.facilitator,
         notes=script.notes,
     )
+
+
+def _script_scenario(path: Path, overrides: list[str]) -> Scenario:
+    """The script's scenario with its overrides; a bad override is the script's fault.
+
+    An override that cannot be applied, or that makes the scenario invalid, raises an
+    :class:`InputError` at ``overrides[i]`` with no file (the caller names the script); any
+    other problem is the scenario file's own.
+    """
+    data = read_yaml(path)
+    for i, item in enumerate(overrides):
+        try:
+            data = apply_overrides(data, [item])
+        except InputError as exc:
+            where = f" at {exc.path}" if exc.path else ""
+            raise InputError(f"{exc.message}{where}", path=f"overrides[{i}]") from None
+    try:
+        return parse_scenario(data, file=str(path))
+    except InputError as exc:
+        for i, item in enumerate(overrides):
+            target = item.split("=", 1)[0].strip()
+            hit = exc.path and (
+                exc.path == target or exc.path.startswith((f"{target}.", f"{target}["))
+            )
+            if hit:
+                raise InputError(
+                    f"sets {exc.path} of {path.name}: {exc.message}", path=f"overrides[{i}]"
+                ) from None
+        raise
 
 
 def run_exercise(

@@ -19,6 +19,7 @@ import importlib
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import time
@@ -34,6 +35,7 @@ import pyarrow as pa
 
 from mcsim.errors import InputError
 from mcsim.parallel import default_workers, process_pool
+from mcsim.safeio import check_output_folder
 from mcsim.sweep.plan import Plan, Run
 from mcsim.sweep.spec import Sweep, load_sweep
 from mcsim.sweep.store import SweepStore
@@ -155,9 +157,36 @@ def run_batch(task: BatchTask) -> BatchResult:
     )
 
 
-def _worker_init() -> None:
+#: Seconds between a worker's checks that the sweep's main process is still alive.
+PARENT_CHECK_S = 1.0
+
+
+def _worker_init(main_pid: int | None = None) -> None:
     # Ctrl-C is the main process's business; workers just stop with the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if main_pid is not None:
+        import threading
+
+        threading.Thread(
+            target=_exit_when_gone, args=(main_pid,), name="mcsim-parent-watch", daemon=True
+        ).start()
+
+
+def _exit_when_gone(main_pid: int) -> None:
+    """Exit the worker once the sweep's main process is gone (killed with SIGKILL, say).
+
+    A pool worker waits on its task queue, whose write end it holds itself, so it never sees
+    the main process die; with forkserver its parent is the fork server, not the main process,
+    so the parent-death signal does not help either. Polling the main process's pid does.
+    """
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid was taken by another user's process: ours is gone
+            os._exit(1)
 
 
 def _row_value(value: Any, typ: pa.DataType) -> Any:
@@ -218,7 +247,12 @@ class _Backend:
 
 def _local_backend(workers: int) -> _Backend:
     # forkserver where it exists, else spawn (Windows): mcsim.parallel.start_method
-    pool = process_pool(workers, initializer=_worker_init, preload=["mcsim.sweep.execute"])
+    pool = process_pool(
+        workers,
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+        preload=["mcsim.sweep.execute"],
+    )
 
     def close() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -337,6 +371,7 @@ def run_sweep(
     resume: bool = False,
     batch_size: int | None = None,
     progress: bool = False,
+    max_runs: int | None = None,
 ) -> SweepSummary:
     """Run (or finish, with ``resume``) a sweep into the folder ``out``.
 
@@ -350,6 +385,7 @@ def run_sweep(
         resume: take up a sweep folder holding part of this sweep; only missing runs run.
         batch_size: runs per task (default: automatic, see :func:`auto_batch_size`).
         progress: show a progress bar on the terminal.
+        max_runs: refuse a sweep of more runs (default :data:`mcsim.sweep.spec.MAX_RUNS`).
 
     Returns:
         What was done: runs stored before, runs run now, time, workers, batch size.
@@ -365,12 +401,18 @@ def run_sweep(
         raise InputError("must be at least 1", path="--workers")
     if batch_size is not None and batch_size < 1:
         raise InputError("must be at least 1", path="--batch-size")
+    if max_runs is not None and max_runs < 1:
+        raise InputError("must be at least 1", path="--max-runs")
     if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+        sweep = load_sweep(sweep, max_runs=max_runs)
     t0 = time.perf_counter()
-    plan = Plan(sweep)
+    plan = Plan(sweep, max_runs=max_runs)
     plan.validate_cells()
-    store = SweepStore.open(out, plan.manifest(), resume=resume)
+    check_output_folder(out, option="--out")
+    try:
+        store = SweepStore.open(out, plan.manifest(), resume=resume)
+    except OSError as exc:  # a read-only or full file system, /proc/...
+        raise _cannot_write(out, exc, "nothing was stored") from None
     try:
         done = store.done_run_ids()
         pending = plan.n_runs - len(done)
@@ -465,11 +507,21 @@ def _drive(
     return ran, busy
 
 
+def _cannot_write(out: str | Path, exc: OSError, kept: str) -> InputError:
+    from mcsim.safeio import os_reason
+
+    return InputError(f"cannot write: {os_reason(exc)}; {kept}", file=str(out), path="--out")
+
+
 def _store(finished: set[Future], store: SweepStore, bar: _Progress) -> tuple[int, float]:
     n, busy = 0, 0.0
     for f in finished:
         res: BatchResult = f.result()
-        store.write_batch(res.rows, res.patients)
+        try:
+            store.write_batch(res.rows, res.patients)
+        except OSError as exc:  # the disk filled up during the sweep
+            kept = "the runs stored so far are kept: free some space and finish with --resume"
+            raise _cannot_write(store.out, exc, kept) from None
         n += len(res.rows)
         busy += res.seconds
         bar.advance(len(res.rows))

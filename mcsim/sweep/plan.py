@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mcsim.errors import InputError
-from mcsim.sweep.spec import Factor, Sweep, set_path
+from mcsim.sweep.spec import Factor, Sweep, count_runs, set_path
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,19 @@ class Plan:
 
     Args:
         sweep: a validated sweep (:func:`mcsim.sweep.spec.load_sweep`).
+        max_runs: refuse a plan of more runs (default :data:`mcsim.sweep.spec.MAX_RUNS`);
+            counted before any cell is built.
     """
 
-    def __init__(self, sweep: Sweep) -> None:
+    def __init__(self, sweep: Sweep, *, max_runs: int | None = None) -> None:
+        count_runs(
+            len(sweep.scenarios),
+            [len(f.levels) for f in sweep.level_factors],
+            sweep.sample_points if sweep.sampled_factors else 1,
+            sweep.replications,
+            file=sweep.file,
+            max_runs=max_runs,
+        )
         self.sweep = sweep
         self.normalised = sweep.normalised()
         text = json.dumps(self.normalised, sort_keys=True, separators=(",", ":"), default=str)

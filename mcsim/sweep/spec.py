@@ -17,13 +17,14 @@ equal to 0``. Every factor value is checked against every base scenario before a
 from __future__ import annotations
 
 import copy
+import json
 import math
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.scenario import read_yaml, split_path
 from mcsim.schema_base import StrictModel, error_lines
 
@@ -31,6 +32,11 @@ SWEEP_VERSION = 1
 
 #: Most values one range factor may expand to (a typo such as step 0.001 should not hang).
 MAX_RANGE_VALUES = 10_000
+#: Most runs (cells × replications) a sweep may plan unless told otherwise (``--max-runs``):
+#: counted before any cell is built, so three factors of 10,000 values are refused at once.
+MAX_RUNS = 1_000_000
+#: Most cells a sweep may have whatever ``--max-runs`` says: the manifest lists every cell.
+MAX_CELLS = 1_000_000
 
 
 class RangeSpec(StrictModel):
@@ -168,9 +174,12 @@ def expand_range(r: RangeSpec) -> list[int | float]:
     """The values of a range, stop included; integers when start and step are integers."""
     if r.stop < r.start:
         raise ValueError(f"stop ({r.stop:g}) is below start ({r.start:g})")
-    n = math.floor((r.stop - r.start) / r.step + 1e-9) + 1
+    q = (r.stop - r.start) / r.step
+    if not q < MAX_RANGE_VALUES:  # also an overflow to inf (stop 1e308, step 1e-300)
+        raise ValueError(f"expands to more than {MAX_RANGE_VALUES:,} values")
+    n = math.floor(q + 1e-9) + 1
     if n > MAX_RANGE_VALUES:
-        raise ValueError(f"expands to {n} values; at most {MAX_RANGE_VALUES}")
+        raise ValueError(f"expands to {n:,} values; at most {MAX_RANGE_VALUES:,}")
     whole = float(r.start).is_integer() and float(r.step).is_integer()
     if whole:
         return [int(r.start) + i * int(r.step) for i in range(n)]
@@ -239,12 +248,17 @@ def _parse_factors(raw: SweepFile, file: str) -> list[Factor]:
         elif isinstance(value, list):
             if not value:
                 raise InputError("needs at least one value", file=file, path=where)
+            if len(value) > MAX_RANGE_VALUES:
+                raise InputError(
+                    f"{len(value):,} values; at most {MAX_RANGE_VALUES:,}", file=file, path=where
+                )
             levels = _normalise_levels(value)
-            seen: list[Any] = []
+            seen: set[str] = set()
             for j, v in enumerate(levels):
-                if v in seen:
-                    raise InputError(f"duplicate value {v!r}", file=file, path=f"{where}[{j}]")
-                seen.append(v)
+                key = json.dumps(v, sort_keys=True, default=str)
+                if key in seen:
+                    raise InputError(f"duplicate value {echo(v)}", file=file, path=f"{where}[{j}]")
+                seen.add(key)
         else:
             raise InputError(
                 "must be a list of values or a range {start, stop, step}", file=file, path=where
@@ -298,7 +312,7 @@ def _check_values(sweep: Sweep, file: str) -> None:
                 ) from None
             loc = f" at {exc.path}" if exc.path and exc.path != path else ""
             raise InputError(
-                f"{value!r} in scenario {base.label}{loc}: {exc.message}", file=file, path=where
+                f"{echo(value)} in scenario {base.label}{loc}: {exc.message}", file=file, path=where
             ) from None
 
     for base in sweep.scenarios:
@@ -352,12 +366,59 @@ def _import_modules(names: list[str], paths: list[str], file: str) -> None:
             importlib.import_module(name)
         except ImportError as exc:
             raise InputError(
-                f"cannot import {name!r}: {exc}", file=file, path=f"imports[{i}]"
+                f"cannot import {echo(name)}: {echo(str(exc), 200)}",
+                file=file,
+                path=f"imports[{i}]",
+            ) from None
+        except Exception as exc:  # noqa: BLE001 (the user's module: any error is bad input)
+            raise InputError(
+                f"importing {echo(name)} failed: {type(exc).__name__}: {echo(str(exc), 200)}",
+                file=file,
+                path=f"imports[{i}]",
             ) from None
 
 
-def parse_sweep(data: Any, *, file: str, base_dir: Path) -> Sweep:
-    """Validate a sweep given as plain data (base scenario paths are relative to ``base_dir``)."""
+def count_runs(
+    n_scenarios: int,
+    levels: list[int],
+    points: int,
+    replications: int,
+    *,
+    file: str | None = None,
+    max_runs: int | None = None,
+) -> int:
+    """The runs a sweep plans (scenarios × levels of each factor × points × replications).
+
+    Counted from the sizes alone, before anything is built.
+
+    Raises:
+        InputError: more than ``max_runs`` (default :data:`MAX_RUNS`) runs, or more than
+            :data:`MAX_CELLS` cells, with the count.
+    """
+    limit = MAX_RUNS if max_runs is None else max_runs
+    cells = n_scenarios * math.prod(levels) * points
+    runs = cells * replications
+    shape = " x ".join(str(n) for n in [n_scenarios, *levels, points] if n != 1) or "1"
+    if cells > MAX_CELLS:
+        raise InputError(
+            f"plans {cells:,} cells ({shape}); at most {MAX_CELLS:,}", file=file, path="factors"
+        )
+    if runs > limit:
+        raise InputError(
+            f"plans {runs:,} runs ({cells:,} cells x {replications:,} replications); at most "
+            f"{limit:,} (--max-runs to allow more)",
+            file=file,
+            path="factors",
+        )
+    return runs
+
+
+def parse_sweep(data: Any, *, file: str, base_dir: Path, max_runs: int | None = None) -> Sweep:
+    """Validate a sweep given as plain data (base scenario paths are relative to ``base_dir``).
+
+    The runs are counted (:func:`count_runs`) before the base scenarios are read or any factor
+    value is checked.
+    """
     if not isinstance(data, dict):
         raise InputError("a sweep file must be a mapping of keys to values", file=file)
     if "sweep_version" not in data:
@@ -368,7 +429,7 @@ def parse_sweep(data: Any, *, file: str, base_dir: Path) -> Sweep:
         )
     if data["sweep_version"] != SWEEP_VERSION:
         raise InputError(
-            f"unsupported sweep_version {data['sweep_version']!r}; this mcsim reads "
+            f"unsupported sweep_version {echo(data['sweep_version'])}; this mcsim reads "
             f"{SWEEP_VERSION}",
             file=file,
             path="sweep_version",
@@ -376,8 +437,16 @@ def parse_sweep(data: Any, *, file: str, base_dir: Path) -> Sweep:
     raw: SweepFile = _strict(SweepFile, data, file, "")
     import_paths = [str(base_dir.resolve())]
     _import_modules(raw.imports, import_paths, file)
-    scenarios = _resolve_scenarios(raw.scenarios, base_dir, file)
     factors = _parse_factors(raw, file)
+    count_runs(
+        len(raw.scenarios),
+        [len(f.levels) for f in factors if f.kind == "levels"],
+        raw.sample.points if raw.sample and any(f.kind == "lhs" for f in factors) else 1,
+        raw.replications,
+        file=file,
+        max_runs=max_runs,
+    )
+    scenarios = _resolve_scenarios(raw.scenarios, base_dir, file)
     sweep = Sweep(
         name=raw.name,
         description=raw.description,
@@ -397,12 +466,12 @@ def parse_sweep(data: Any, *, file: str, base_dir: Path) -> Sweep:
     return sweep
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Load and validate a sweep file.
+def load_sweep(path: str | Path, *, max_runs: int | None = None) -> Sweep:
+    """Load and validate a sweep file (at most ``max_runs`` runs, see :func:`count_runs`).
 
     Raises:
         InputError: naming the file and the field path of the first problem.
     """
     p = Path(path)
     data = read_yaml(p)
-    return parse_sweep(data, file=str(path), base_dir=p.parent)
+    return parse_sweep(data, file=str(path), base_dir=p.parent, max_runs=max_runs)

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from mcsim.errors import InputError
+from mcsim.errors import InputError, echo
 from mcsim.metrics import METRIC_KEYS
 
 MANIFEST = "_manifest.json"
@@ -331,29 +331,145 @@ def is_sweep_folder(path: str | Path) -> bool:
     return _part(path, MANIFEST).is_file()
 
 
-def read_manifest(out: str | Path) -> dict[str, Any]:
-    """The manifest of the sweep folder ``out``."""
+def read_manifest(
+    out: str | Path, *, require: tuple[str, ...] = ("sweep_id", "factors")
+) -> dict[str, Any]:
+    """The manifest of the sweep folder ``out``, its shape checked.
+
+    A damaged folder (a manifest cut short, hand-edited, of another format) is an
+    :class:`InputError` naming the manifest and the field, never a traceback further on.
+
+    Args:
+        out: the sweep folder.
+        require: keys that must be there (:data:`ANALYSIS_KEYS` for an analysis); the others
+            of :data:`MANIFEST_KEYS` are checked when present.
+    """
+    from mcsim.safeio import read_json
+
+    folder = Path(out)
+    if not folder.is_dir():
+        what = "no such folder" if not folder.exists() else "not a folder"
+        raise InputError(f"{what}; give a sweep folder", file=str(out))
     p = _part(out, MANIFEST)
-    if not p.is_file():
+    if not p.exists():
         raise InputError(f"not a sweep folder (no {MANIFEST})", file=str(out))
-    return json.loads(p.read_text(encoding="utf-8"))
+    data = read_json(p, what="sweep manifest")
+    _check_manifest(data, str(p), require)
+    return data
+
+
+#: The keys of a manifest that readers use, and their types.
+MANIFEST_KEYS: dict[str, tuple[type, ...]] = {
+    "sweep_id": (str,),
+    "name": (str,),
+    "n_runs": (int,),
+    "n_cells": (int,),
+    "replications": (int,),
+    "base_seed": (int,),
+    "factors": (list,),
+    "scenarios": (list,),
+    "cells": (list,),
+}
+#: What ``mcsim analyze`` needs of a manifest.
+ANALYSIS_KEYS = tuple(MANIFEST_KEYS)
+
+
+def _check_manifest(data: Any, file: str, require: tuple[str, ...]) -> None:
+    def bad(path: str, msg: str) -> InputError:
+        return InputError(
+            f"{msg} (a damaged sweep folder? run the sweep again)", file=file, path=path
+        )
+
+    if not isinstance(data, dict):
+        raise bad("", "a sweep manifest must be a JSON object")
+    if data.get("format", "mcsim-sweep") != "mcsim-sweep":
+        raise bad("format", f"not an mcsim sweep manifest: {echo(data.get('format'))}")
+    for key, types in MANIFEST_KEYS.items():
+        if key not in data:
+            if key in require:
+                raise bad(key, "missing key")
+            continue
+        value = data[key]
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise bad(key, f"must be {types[0].__name__}, got {echo(value)}")
+    for i, f in enumerate(data.get("factors", [])):
+        where = f"factors[{i}]"
+        if not isinstance(f, dict) or not isinstance(f.get("path"), str):
+            raise bad(where, "a factor must be an object with a path")
+        if f.get("kind") not in ("levels", "lhs"):
+            raise bad(f"{where}.kind", f"must be levels or lhs, got {echo(f.get('kind'))}")
+        if not isinstance(f.get("levels", []), list):
+            raise bad(f"{where}.levels", "must be a list")
+    if "scenarios" in require and not data["scenarios"]:
+        raise bad("scenarios", "no base scenario")
+    if "cells" in require and not data["cells"]:
+        raise bad("cells", "no cell")
+    ids: set[int] = set()
+    for i, c in enumerate(data.get("cells", [])):
+        where = f"cells[{i}]"
+        if not isinstance(c, dict):
+            raise bad(where, "a cell must be an object")
+        cid = c.get("cell_id")
+        if not isinstance(cid, int) or isinstance(cid, bool) or cid in ids:
+            raise bad(f"{where}.cell_id", f"must be a distinct whole number, got {echo(cid)}")
+        ids.add(cid)
+        if not isinstance(c.get("scenario"), str) or not isinstance(c.get("factors"), dict):
+            raise bad(where, "a cell needs a scenario (text) and factors (an object)")
+
+
+def _read_batch(p: Path) -> pd.DataFrame:
+    from mcsim.safeio import MAX_BINARY_BYTES, check_input
+
+    check_input(p, what="Parquet batch file", max_bytes=MAX_BINARY_BYTES)
+    try:
+        return pq.read_table(p).to_pandas()
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise InputError(
+            f"unreadable batch file ({echo(str(exc), 120)}); delete it and finish the sweep "
+            "with --resume",
+            file=str(p),
+        ) from None
 
 
 def read_runs(out: str | Path) -> pd.DataFrame:
-    """Every stored run of the sweep folder ``out``, one row each, sorted by ``run_id``."""
+    """Every stored run of the sweep folder ``out``, one row each, sorted by ``run_id``.
+
+    Raises:
+        InputError: a damaged folder (unreadable manifest or batch file, missing columns, runs
+            stored twice or of another sweep), naming the file.
+    """
     manifest = read_manifest(out)
-    files = sorted((Path(out) / RUNS).glob("batch-*.parquet"))
-    frames = [pq.read_table(p).to_pandas() for p in files]
+    runs_dir = Path(out) / RUNS
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise InputError("must be a folder of batch files", file=str(runs_dir))
+    files = sorted(runs_dir.glob("batch-*.parquet"))
+    frames = [_read_batch(p) for p in files]
     factors = [f["path"] for f in manifest["factors"]]
     if not frames:
         return pd.DataFrame(columns=[*ID_COLUMNS, *factors, *POLICY_COLUMNS])
+    cells = {int(c["cell_id"]) for c in manifest["cells"]} if "cells" in manifest else None
+    for p, f in zip(files, frames, strict=True):
+        missing = [c for c in ("sweep_id", "run_id", "cell_id", "replication") if c not in f]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}", file=str(p))
+        other = set(f["sweep_id"].astype(str)) - {manifest["sweep_id"]}
+        if other:
+            raise InputError(
+                f"holds runs of another sweep ({echo(sorted(other)[0])}); this folder's sweep "
+                f"is {manifest['sweep_id']}",
+                file=str(p),
+            )
+        unknown = set(f["cell_id"].tolist()) - cells if cells is not None else set()
+        if unknown:
+            raise InputError(f"runs of cell {min(unknown)}, not in the manifest", file=str(p))
     df = pd.concat(frames, ignore_index=True, sort=False)
     fixed = [*ID_COLUMNS, *factors, *POLICY_COLUMNS]
     metrics = sorted((c for c in df.columns if c not in fixed), key=metric_sort_key)
     df = df[[c for c in fixed if c in df.columns] + metrics]
     df = df.sort_values("run_id", kind="stable").reset_index(drop=True)
     if df["run_id"].duplicated().any():
-        raise ValueError(f"{out}: some runs are stored twice")
+        dup = int(df.loc[df["run_id"].duplicated(), "run_id"].iloc[0])
+        raise InputError(f"run {dup} is stored twice (a damaged sweep folder?)", file=str(out))
     return df
 
 
@@ -368,6 +484,6 @@ def read_patients(out: str | Path) -> pd.DataFrame:
     files = sorted(_part(out, PATIENTS).glob("batch-*.parquet"))
     if not files:
         return pd.DataFrame()
-    df = pd.concat([pq.read_table(p).to_pandas() for p in files], ignore_index=True)
+    df = pd.concat([_read_batch(p) for p in files], ignore_index=True)
     df = df.sort_values(["run_id", "patient"], kind="stable").reset_index(drop=True)
     return to_written(df, PATIENTS_TABLE)
