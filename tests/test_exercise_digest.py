@@ -84,3 +84,25 @@ def test_the_digest_ignores_prose_and_covers_everything_else(log_data):
     assert log_digest(log.model_copy(update={"title": "new", "notes": "n"})) == log.digest
     for change in ({"seed": 2}, {"events": 1}, {"block_digests": []}, {"result_digest": "0"}):
         assert log_digest(log.model_copy(update=change)) != log.digest, change
+
+
+def test_a_log_recorded_with_the_first_outcome_model_says_why_it_cannot_be_reproduced(
+    log_data, tmp_path, capsys
+):
+    """A version-1 log whose scenario is of schema 1 came from the first outcome model: its
+    events cannot be reproduced, and replay says so in one line (exit 2) instead of pointing
+    at a differing row; without a result digest it still replays, unverified."""
+    data = {k: v for k, v in log_data.items() if k != "digest"}
+    data["schema_version"] = 1
+    data["mcsim_version"] = "0.1.0"
+    data["scenario"]["data"] = {**data["scenario"]["data"], "schema_version": 1}
+    log = parse_log(data)
+    with pytest.raises(InputError, match="first outcome model"):
+        replay(log)
+    path = _write(tmp_path, data)
+    assert main(["replay", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {path}: scenario.data.schema_version: recorded by mcsim 0.1.0")
+    unverified = {**data, "result_digest": None, "block_digests": []}
+    assert main(["replay", str(_write(tmp_path, unverified))]) == 0

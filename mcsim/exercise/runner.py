@@ -243,6 +243,7 @@ def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
     """
     if check:
         check_log_digest(log)
+        check_outcome_model(log)
     result = replay_model(log).result()
     if check and log.result_digest is not None:
         actual = events_digest(result.events)
@@ -250,6 +251,32 @@ def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
             row, detail = first_difference(result.events, log.block_digests)
             raise ReplayMismatch(log.result_digest, actual, row, detail, result)
     return result
+
+
+def recorded_with_first_outcome_model(log: ExerciseLog) -> bool:
+    """Whether the log's scenario is of schema 1: recorded before the TRISS outcome model."""
+    return log.scenario.data.get("schema_version") == 1
+
+
+def check_outcome_model(log: ExerciseLog) -> None:
+    """Refuse to verify a log whose events came from mcsim's first outcome model.
+
+    Its scenario (schema 1) still loads, migrated, but the casualties' injuries, deterioration
+    and survival are now drawn and computed differently (ISS, bleeding clocks, TRISS: issue 11),
+    so no replay can reproduce its event log. A log without a result digest replays unverified.
+
+    Raises:
+        InputError: the log has a result digest and was recorded with the first outcome model.
+    """
+    if log.result_digest is not None and recorded_with_first_outcome_model(log):
+        made_by = f"mcsim {log.mcsim_version}" if log.mcsim_version else "an earlier mcsim"
+        raise InputError(
+            f"recorded by {made_by} with the first outcome model (scenario schema 1); this "
+            f"mcsim {mcsim.__version__} draws injuries and outcomes differently (ISS, bleeding, "
+            "TRISS), so its events cannot be reproduced: replay it with that version, or run "
+            "its exercise script again to record a new log",
+            path="scenario.data.schema_version",
+        )
 
 
 def without_decisions(log: ExerciseLog) -> ExerciseLog:
