@@ -97,3 +97,34 @@ def write_yaml(tmp_path: Path):
         return p
 
     return _write
+
+
+def patient_row(**override: Any) -> dict[str, Any]:
+    """One casualty as :meth:`mcsim.casualties.CasualtyTable.row` gives it, for tests that
+    admit hand-made patients: a compensated, non-bleeding critical adult unless overridden."""
+    from mcsim.enums import Severity
+
+    row: dict[str, Any] = {
+        "severity": Severity.CRITICAL,
+        "rpm0": 12,
+        "codes0": (4, 4, 4),
+        "loss_order": (0, 1, 2),
+        "quantiles": (0.5, 0.5, 0.5, 0.5),
+        "z_obs": (0.0, 0.0, 0.0, 0.0),
+        "age": 30,
+        "walking0": False,
+        "penetrating": False,
+        "needs_surgery": False,
+        "iss": 25,
+        "haemorrhage": False,
+        "compressible": False,
+        "z_death": 0.0,
+        "u_survival": 0.0,
+        "triage_min": 0.5,
+        "critical": True,
+        "extraction_min": 0.0,
+        "self_transport": False,
+        "self_transport_delay_min": 0.0,
+    }
+    row.update(override)
+    return row

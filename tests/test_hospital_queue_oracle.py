@@ -16,7 +16,7 @@ import mcsim
 from mcsim.agents.patient import Patient
 from mcsim.enums import Phase, Severity
 from mcsim.scenario import parse_scenario
-from tests.conftest import small_scenario_data
+from tests.conftest import patient_row, small_scenario_data
 
 
 def erlang_c_wait(lam: float, mu: float, c: int) -> float:
@@ -29,28 +29,7 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
 
 
 def _minor_row() -> dict:
-    return {
-        "severity": Severity.MINOR,
-        "rpm0": 12,
-        "codes0": (4, 4, 4),
-        "loss_order": (0, 1, 2),
-        "quantiles": (0.5, 0.5, 0.5, 0.5),
-        "z_obs": (0.0, 0.0, 0.0, 0.0),
-        "age": 30,
-        "walking0": True,
-        "penetrating": False,
-        "needs_surgery": False,
-        "iss": 4,
-        "haemorrhage": False,
-        "compressible": False,
-        "z_death": 0.0,
-        "u_survival": 0.0,
-        "triage_min": 0.5,
-        "critical": False,
-        "extraction_min": 0.0,
-        "self_transport": False,
-        "self_transport_delay_min": 0.0,
-    }
+    return patient_row(severity=Severity.MINOR, walking0=True, critical=False, iss=4)
 
 
 def mean_wait_in_model(lam: float, service_min: float, c: int, n: int, seed: int) -> float:

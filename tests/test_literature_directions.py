@@ -17,10 +17,10 @@ from scipy.optimize import curve_fit
 
 import mcsim
 from mcsim.agents.patient import Patient
-from mcsim.enums import Phase, Severity
+from mcsim.enums import Phase
 from mcsim.scenario import load_scenario, parse_scenario
 from mcsim.simulate import scenarios_dir
-from tests.conftest import small_scenario_data
+from tests.conftest import patient_row, small_scenario_data
 
 
 def _mean(metric: str, data: dict, seeds=range(4)) -> float:
@@ -75,28 +75,7 @@ def test_start_over_triage_is_far_above_under_triage():
 
 
 def _critical_row() -> dict:
-    return {
-        "severity": Severity.CRITICAL,
-        "rpm0": 12,
-        "codes0": (4, 4, 4),
-        "loss_order": (0, 1, 2),
-        "quantiles": (0.5, 0.5, 0.5, 0.5),
-        "z_obs": (0.0, 0.0, 0.0, 0.0),
-        "age": 30,
-        "walking0": False,
-        "penetrating": False,
-        "needs_surgery": False,
-        "iss": 25,
-        "haemorrhage": False,
-        "compressible": False,
-        "z_death": 0.0,
-        "u_survival": 0.0,
-        "triage_min": 0.5,
-        "critical": True,
-        "extraction_min": 0.0,
-        "self_transport": False,
-        "self_transport_delay_min": 0.0,
-    }
+    return patient_row(iss=25)
 
 
 def _timely_share(rate_per_h: float, seed: int, n: int = 80) -> float:

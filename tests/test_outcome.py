@@ -19,11 +19,11 @@ import mcsim
 from mcsim import outcome as out
 from mcsim.agents.patient import Patient
 from mcsim.casualties import builtin_profiles
-from mcsim.enums import Outcome, PatientState, Phase, Severity
+from mcsim.enums import Outcome, PatientState, Phase
 from mcsim.model import MCIModel
 from mcsim.physiology import PhysiologyParams, Trajectory, vitals_at
 from mcsim.scenario import parse_scenario
-from tests.conftest import small_scenario_data
+from tests.conftest import patient_row, small_scenario_data
 
 PARAMS = PhysiologyParams()
 BLUNT = (-0.4499, 0.8085, -0.0835, -1.7430)
@@ -307,29 +307,14 @@ def _quiet_model(seed: int = 0, **physiology) -> MCIModel:
 
 def _critical_row(**override) -> dict:
     row = {
-        "severity": Severity.CRITICAL,
         "rpm0": 10,
         "codes0": (4, 3, 3),
         "loss_order": (1, 2, 0),
         "quantiles": (0.5, 0.3, 0.6, 0.4),
-        "z_obs": (0.0, 0.0, 0.0, 0.0),
         "age": 40,
-        "walking0": False,
-        "penetrating": False,
-        "needs_surgery": False,
         "iss": 29,
-        "haemorrhage": False,
-        "compressible": False,
-        "z_death": 0.0,
-        "u_survival": 0.0,
-        "triage_min": 0.5,
-        "critical": True,
-        "extraction_min": 0.0,
-        "self_transport": False,
-        "self_transport_delay_min": 0.0,
     }
-    row.update(override)
-    return row
+    return patient_row(**{**row, **override})
 
 
 def _add(model: MCIModel, row: dict) -> Patient:
