@@ -16,7 +16,8 @@ import numpy as np
 
 from mcsim import physiology as phys
 from mcsim.agents.staff import Staff
-from mcsim.enums import Phase, Resource, StaffRole, VehicleState
+from mcsim.enums import EventKind, Phase, Resource, StaffRole, VehicleState
+from mcsim.policies.destination import NoHospitalFor
 from mcsim.policies.views import DestinationContext, HospitalView, PatientView, VehicleView
 from mcsim.scene import LOADING_LOOKAHEAD, Scene
 
@@ -142,15 +143,46 @@ class DispatchCentre:
 
     # ================================================================ destinations
 
-    def choose_destination(self, patients: list[Patient], origin: int) -> Hospital:
-        """Apply the destination policy for ``patients`` leaving ``origin``."""
+    def choose_destination(self, patients: list[Patient], origin: int) -> Hospital | None:
+        """Apply the destination policy for ``patients`` leaving ``origin``.
+
+        A load with nowhere to go is a fact of the day, never a crash: when the policy finds no
+        hospital among the nearest candidates (``NoHospitalFor`` or ``None``), it is shown every
+        receiving hospital; failing that the load goes to the nearest reachable hospital even if
+        it does not take children or is on diversion (logged as a decision). ``None`` only when
+        no receiving hospital can be reached at all.
+        """
         m = self.model
         self._update_diversion()
         from_origin = m.region.travel_from(origin)
-        views = [
-            self.hospital_view(h, float(from_origin[h.node]))
-            for h in self.destination_candidates(from_origin)
-        ]
+        candidates = self.destination_candidates(from_origin)
+        hid = self._apply_destination_policy(patients, candidates, from_origin)
+        if hid is None and len(candidates) < len(m.receiving_hospitals):
+            hid = self._apply_destination_policy(patients, m.receiving_hospitals, from_origin)
+        if hid is None:
+            reachable = [h for h in m.receiving_hospitals if np.isfinite(from_origin[h.node])]
+            if not reachable:
+                return None
+            h = min(reachable, key=lambda h: (from_origin[h.node], h.hid))
+            m.log.add(
+                m.now,
+                EventKind.DECISION,
+                hospital=h.hid,
+                node=origin,
+                detail="no hospital fits this load: the nearest reachable takes it",
+            )
+            hid = h.hid
+        counts = m.assigned_by_tag[hid]
+        for p in patients:
+            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
+        return m.hospitals[hid]
+
+    def _apply_destination_policy(
+        self, patients: list[Patient], hospitals: list[Hospital], from_origin: np.ndarray
+    ) -> str | None:
+        """The policy's choice among ``hospitals``, or ``None`` when it finds none."""
+        m = self.model
+        views = [self.hospital_view(h, float(from_origin[h.node])) for h in hospitals]
         pviews = [self.patient_view(p) for p in patients]
         kw = m.destination_params
         if "context" in m._destination_needs:
@@ -166,16 +198,18 @@ class DispatchCentre:
                     care_factor_wait=physio.hospital_wait_care_factor,
                 ),
             )
-        hid = m.destination_policy(pviews, views, **kw)
+        try:
+            hid = m.destination_policy(pviews, views, **kw)
+        except NoHospitalFor:
+            return None
+        if hid is None:
+            return None
         if hid not in m.hospitals:
             raise RuntimeError(
                 f"destination policy {m.policy_names['destination']!r} chose unknown "
                 f"hospital {hid!r}"
             )
-        counts = m.assigned_by_tag[hid]
-        for p in patients:
-            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
-        return m.hospitals[hid]
+        return hid
 
     def destination_candidates(self, from_origin: np.ndarray) -> list[Hospital]:
         """The receiving hospitals nearest to the origin, in scenario order.

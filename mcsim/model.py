@@ -441,8 +441,8 @@ class MCIModel(mesa.Model):
         """Send free vehicles to the scenes that need them (:class:`DispatchCentre`)."""
         self.dispatch_centre.dispatch_round()
 
-    def choose_destination(self, patients: list[Patient], origin: int) -> Hospital:
-        """The destination policy's hospital for ``patients`` leaving ``origin``."""
+    def choose_destination(self, patients: list[Patient], origin: int) -> Hospital | None:
+        """The hospital for ``patients`` leaving ``origin`` (None: none can be reached)."""
         return self.dispatch_centre.choose_destination(patients, origin)
 
     def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:

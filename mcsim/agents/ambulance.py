@@ -106,6 +106,16 @@ class Ambulance(Traveller, mesa.Agent):
         assert scene is not None
         scene.committed_capacity -= self.capacity
         hospital = m.dispatch_centre.choose_destination(self.patients, self.node)
+        if hospital is None:  # every receiving hospital is cut off: the load waits on board
+            m.log.add(
+                m.now,
+                EventKind.DECISION,
+                vehicle=self.vid,
+                node=self.node,
+                incident=scene.id,
+                detail="no hospital can be reached: the load waits on board",
+            )
+            return
         self.destination = hospital.hid
         minutes = m.region.travel_min(self.node, hospital.node)
         arrive = m.now + minutes

@@ -496,7 +496,7 @@ def _reroute_to_hospitals(model: MCIModel, hospital: Hospital, action: Action) -
         _, node, _ = _position(model, v)
         alive = [p for p in v.patients if p.state is not PatientState.DEAD]
         new = model.choose_destination(alive or v.patients, node)
-        if new is hospital:
+        if new is None or new is hospital:
             continue
         moved += _reroute_vehicle_to(model, v, new, action)
     return moved
@@ -595,6 +595,8 @@ def _another_hospital(model: MCIModel, agent: Any, a: Action) -> bool:
         new = model.choose_destination(alive or agent.patients, node)
     finally:
         _set_receiving(model)
+    if new is None:
+        return False
     return _reroute_vehicle_to(model, agent, new, a)
 
 

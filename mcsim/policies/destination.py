@@ -25,6 +25,13 @@ from mcsim.policies.views import DestinationContext, HospitalView, PatientView
 _ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED, TriageTag.MINOR, TriageTag.EXPECTANT)
 
 
+class NoHospitalFor(LookupError):
+    """No hospital the policy was shown can take this load (none reachable, or none for a
+    child). The model then looks further (every receiving hospital), and failing that takes the
+    nearest reachable one; a policy raises it, or returns ``None``, rather than guess.
+    """
+
+
 def _reachable(hospitals: Sequence[HospitalView], patients: Sequence[PatientView]):
     child = any(p.is_child for p in patients)
     ok = [
@@ -36,7 +43,7 @@ def _reachable(hospitals: Sequence[HospitalView], patients: Sequence[PatientView
 
 def _nearest_of(candidates: Sequence[HospitalView]) -> str:
     if not candidates:
-        raise RuntimeError("no hospital can be reached from this vehicle's position")
+        raise NoHospitalFor("no hospital shown can take this load")
     return min(enumerate(candidates), key=lambda ih: (ih[1].travel_min, ih[0]))[1].id
 
 
@@ -137,7 +144,7 @@ def balance(
     below = [h for h in cand if h.queue_length < max_queue]
     pool = below or cand
     if not pool:
-        raise RuntimeError("no hospital can be reached from this vehicle's position")
+        raise NoHospitalFor("no hospital shown can take this load")
     return min(
         enumerate(pool),
         key=lambda ih: (ih[1].travel_min + wait_weight * ih[1].expected_wait_min, ih[0]),
@@ -213,7 +220,7 @@ def random_hospital(patients: Sequence[PatientView], hospitals: Sequence[Hospita
     """Uniformly random hospital; the draw is the first patient's ``u_destination``."""
     cand = _reachable(hospitals, patients)
     if not cand:
-        raise RuntimeError("no hospital can be reached from this vehicle's position")
+        raise NoHospitalFor("no hospital shown can take this load")
     u = patients[0].u_destination if patients else 0.0
     return cand[min(len(cand) - 1, int(u * len(cand)))].id
 
