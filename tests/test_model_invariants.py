@@ -93,3 +93,38 @@ def test_invariants_hold_after_every_event_time(case):
     assert m["unresolved"] == outcomes[Outcome.UNRESOLVED]
     assert result.events["time_min"].is_monotonic_increasing
     assert (result.events["seq"].diff().dropna() == 1).all()
+
+
+@st.composite
+def wider_scenarios(draw):
+    """small_scenarios plus what the rebuilt model added: children refused by a hospital,
+    few destination candidates, access delays, going home, bleeding mixes, pathways that need
+    transfers (a hospital without theatres), short horizons that cut care short."""
+    scenario, seed = draw(small_scenarios())
+    data = scenario.model_dump(mode="json", by_alias=True)
+    data["hospitals"][1]["accepts_children"] = draw(st.booleans())
+    data["response"]["destination_candidates"] = draw(st.sampled_from([0, 1, 2]))
+    inc = data["incidents"][0]
+    inc["access_delay_min"] = draw(st.sampled_from([0.0, 10.0]))
+    inc["went_home_share"] = draw(st.sampled_from([0.0, 0.5]))
+    data["duration_min"] = draw(st.sampled_from([30, 120, 600]))
+    data["physiology"]["outcome_model"] = draw(st.sampled_from(["triss", "triss", "sacco"]))
+    return parse_scenario(data, file="hypothesis.yaml"), seed
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wider_scenarios())
+def test_three_hundred_random_valid_scenarios_run_to_the_end(case):
+    """No crash, every patient once, no care after the end, invariants at the end."""
+    scenario, seed = case
+    model = MCIModel(scenario, seed)
+    model.run()
+    assert not check_invariants(model)
+    result = model.result()
+    patients, events = result.patients, result.events
+    assert patients["patient"].is_unique
+    assert len(patients) == scenario.incidents[0].casualties
+    end = float(events.loc[events["kind"] == "end", "time_min"].iloc[0])
+    after = events[events["time_min"] > end]
+    assert set(after["kind"].astype(str)) <= {"death"}
+    assert not (patients["definitive_care_min"] > end).any()
