@@ -117,3 +117,20 @@ def test_a_sweep_on_a_spawn_pool_stores_the_rows_of_the_default_pool(tmp_path, m
     monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
     run_sweep(sweep, tmp_path / "spawn", workers=1)
     pd.testing.assert_frame_equal(read_runs(tmp_path / "default"), read_runs(tmp_path / "spawn"))
+
+
+def test_a_fifo_as_the_manifest_of_a_sweep_to_resume_is_refused_not_waited_on(tmp_path):
+    """Issue 15 defect 9: reading a FIFO would block forever; it is one error instead."""
+    import os
+
+    import pytest
+
+    from mcsim.errors import InputError
+    from mcsim.sweep.store import MANIFEST, SweepStore
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    os.mkfifo(out / MANIFEST)
+    manifest = {"hash": "x", "sweep_id": "s", "factors": [], "n_runs": 1, "name": "t"}
+    with pytest.raises(InputError, match="unreadable sweep manifest"):
+        SweepStore.open(out, manifest, resume=True)

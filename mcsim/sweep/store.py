@@ -38,6 +38,7 @@ from filelock import FileLock, Timeout
 
 from mcsim.errors import InputError, echo
 from mcsim.metrics import METRIC_KEYS
+from mcsim.safeio import read_json
 
 MANIFEST = "_manifest.json"
 LOCK = ".lock"
@@ -157,12 +158,18 @@ class SweepStore:
         mpath = self.out / MANIFEST
         if mpath.exists():
             try:
-                old = json.loads(mpath.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
+                # safeio refuses a FIFO or device (it would block or never end) before reading
+                old = read_json(mpath, what="sweep manifest")
+            except InputError as exc:
                 raise InputError(
-                    f"unreadable sweep manifest ({exc}); use another folder",
+                    f"unreadable sweep manifest ({exc.message}); use another folder",
                     file=str(mpath),
                 ) from None
+            if not isinstance(old, dict):
+                raise InputError(
+                    "unreadable sweep manifest (not a JSON object); use another folder",
+                    file=str(mpath),
+                )
             if old.get("hash") != self.manifest["hash"]:
                 raise InputError(
                     f"holds a different sweep ({old.get('name')!r}, id {old.get('sweep_id')}); "
