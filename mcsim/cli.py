@@ -244,6 +244,11 @@ def validate(
         found = all_problems(data, file=str(path))
         problems.extend(found)
         if not found:
+            from mcsim.reachability import reachability_warnings
+            from mcsim.scenario import parse_scenario
+
+            for field, msg in reachability_warnings(parse_scenario(data, file=str(path))):
+                typer.echo(f"warning: {path}: {field}: {msg}", err=True)
             typer.echo(f"ok: {path}")
     for p in problems:
         typer.echo(f"error: {p}", err=True)

@@ -28,6 +28,9 @@ from mcsim.safeio import parse_yaml
 from mcsim.schema_base import StrictModel, error_lines
 
 SCHEMA_VERSION = 2
+#: Largest count of any one hospital resource (bays, beds, rooms, teams): far above any real
+#: hospital, low enough that a typo (10^9 teams) is refused instead of exhausting memory.
+MAX_UNITS = 10_000
 #: Most vehicles of all stations together (each is an agent with its own trips).
 MAX_VEHICLES = 20_000
 #: Most ambulance stations (each vehicle group is placed and dispatched from one).
@@ -54,11 +57,11 @@ class StationSpec(StrictModel):
 class OccupancySpec(StrictModel):
     """Capacity already in use when the incident starts (hospitals are rarely empty)."""
 
-    resus_bays: int = Field(default=0, ge=0)
-    ed_beds: int = Field(default=0, ge=0)
-    minor_treatment_spaces: int = Field(default=0, ge=0)
-    operating_rooms: int = Field(default=0, ge=0)
-    icu_beds: int = Field(default=0, ge=0)
+    resus_bays: int = Field(default=0, ge=0, le=MAX_UNITS)
+    ed_beds: int = Field(default=0, ge=0, le=MAX_UNITS)
+    minor_treatment_spaces: int = Field(default=0, ge=0, le=MAX_UNITS)
+    operating_rooms: int = Field(default=0, ge=0, le=MAX_UNITS)
+    icu_beds: int = Field(default=0, ge=0, le=MAX_UNITS)
 
 
 class SurgeSpec(StrictModel):
@@ -68,11 +71,11 @@ class SurgeSpec(StrictModel):
     rates (resus spaces made of ED bays, cancelled elective lists, recovery beds as ICU beds).
     """
 
-    resus_bays: int = Field(default=0, ge=0)
-    ed_beds: int = Field(default=0, ge=0)
-    minor_treatment_spaces: int = Field(default=0, ge=0)
-    operating_rooms: int = Field(default=0, ge=0)
-    icu_beds: int = Field(default=0, ge=0)
+    resus_bays: int = Field(default=0, ge=0, le=MAX_UNITS)
+    ed_beds: int = Field(default=0, ge=0, le=MAX_UNITS)
+    minor_treatment_spaces: int = Field(default=0, ge=0, le=MAX_UNITS)
+    operating_rooms: int = Field(default=0, ge=0, le=MAX_UNITS)
+    icu_beds: int = Field(default=0, ge=0, le=MAX_UNITS)
 
 
 class HospitalSpec(StrictModel):
@@ -84,27 +87,34 @@ class HospitalSpec(StrictModel):
     trauma_level: int = Field(
         ge=1, le=4, description="1 = major trauma centre ... 4 = no trauma designation"
     )
-    resus_bays: int = Field(ge=0, description="trauma/resuscitation bays")
-    ed_beds: int = Field(ge=1)
+    resus_bays: int = Field(ge=0, le=MAX_UNITS, description="trauma/resuscitation bays")
+    ed_beds: int = Field(ge=1, le=MAX_UNITS)
     minor_treatment_spaces: int = Field(
         default=10,
         ge=0,
+        le=MAX_UNITS,
         description="places where walking wounded are treated (minor injuries area) "
         "[assumption]; 0 = they queue for ED beds",
     )
-    operating_rooms: int = Field(ge=0)
-    icu_beds: int = Field(ge=0)
-    teams_on_duty: int = Field(ge=0, description="trauma (resuscitation) teams in the building")
-    teams_on_call: int = Field(default=0, ge=0, description="trauma teams called in from home")
+    operating_rooms: int = Field(ge=0, le=MAX_UNITS)
+    icu_beds: int = Field(ge=0, le=MAX_UNITS)
+    teams_on_duty: int = Field(
+        ge=0, le=MAX_UNITS, description="trauma (resuscitation) teams in the building"
+    )
+    teams_on_call: int = Field(
+        default=0, ge=0, le=MAX_UNITS, description="trauma teams called in from home"
+    )
     surgical_teams_on_duty: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_UNITS,
         description="theatre teams in the building; default: hospital_care."
         "surgical_teams_per_or_on_duty x operating rooms, rounded up",
     )
     surgical_teams_on_call: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_UNITS,
         description="theatre teams called in; default: hospital_care."
         "surgical_teams_per_or_called x operating rooms, rounded, less those on duty",
     )
@@ -136,6 +146,14 @@ class HospitalSpec(StrictModel):
     )
     surge_delay_min: float = Field(default=30.0, ge=0)
     accepts_children: bool = True
+
+    @field_validator("resources")
+    @classmethod
+    def _resources_counted(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, count in v.items():
+            if not 0 <= count <= MAX_UNITS:
+                raise ValueError(f"{echo(name)}: must be 0..{MAX_UNITS}, got {count}")
+        return v
 
     def surgical_teams_on_duty_count(self, care: HospitalCareSpec) -> int:
         """Theatre teams in the building at onset (given, or from the ORs)."""

@@ -106,3 +106,22 @@ def test_echoed_values_are_short_and_errors_are_one_line():
     err = InputError("line one\nline two " + "y" * 5000, file="f.yaml", path="a")
     text = str(err)
     assert "\n" not in text and len(text) <= 1000 and text.startswith("f.yaml: a: line one line")
+
+
+def test_hospital_counts_have_a_documented_maximum():
+    """Issue 15 defect 4: 10^9 on-call teams ran for minutes; now one error naming the field."""
+    import pytest
+
+    from mcsim.errors import InputError
+    from mcsim.scenario import MAX_UNITS, parse_scenario
+    from tests.conftest import small_scenario_data
+
+    for field in ("teams_on_call", "teams_on_duty", "resus_bays", "icu_beds", "operating_rooms"):
+        data = small_scenario_data()
+        data["hospitals"][0][field] = 10**9
+        with pytest.raises(InputError, match=f"hospitals\\[0\\].{field}"):
+            parse_scenario(data, file="big.yaml")
+    data = small_scenario_data()
+    data["hospitals"][0]["resources"] = {"ct_scanners": MAX_UNITS + 1}
+    with pytest.raises(InputError, match="hospitals\\[0\\].resources"):
+        parse_scenario(data, file="big.yaml")

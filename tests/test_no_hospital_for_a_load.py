@@ -52,3 +52,32 @@ def test_a_scene_cut_off_from_every_hospital_keeps_its_load_waiting_and_says_why
     assert check_invariants(m) == []
     after = ev[ev["time_min"] > 20.0]
     assert not (after["kind"] == EventKind.DEPART_SCENE.value).any()
+
+
+def test_validate_warns_about_hospitals_the_casualties_cannot_reach(tmp_path, capsys):
+    import yaml
+
+    from mcsim.cli import main
+    from tests.conftest import small_scenario_data
+
+    data = small_scenario_data(casualties=20, child_share=0.2)
+    # "small" stands at r4c3: close its three roads; "big" takes no children
+    data["region"]["closed"] = [
+        {"from": "r4c3", "to": "r3c3"},
+        {"from": "r4c3", "to": "r4c2"},
+        {"from": "r4c3", "to": "r4c4"},
+    ]
+    data["hospitals"][0]["accepts_children"] = False
+    path = tmp_path / "cut.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("ok: ")
+    lines = err.splitlines()
+    prefix = f"warning: {path}: incidents[0]: 1 hospital(s) cannot be reached from its site: "
+    assert any(ln.startswith(prefix) and "small" in ln for ln in lines)
+    assert any("has children but no reachable hospital takes them" in ln for ln in lines)
+    clean = small_scenario_data(casualties=20)
+    path.write_text(yaml.safe_dump(clean, sort_keys=False))
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().err == ""
