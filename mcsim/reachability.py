@@ -9,21 +9,18 @@ so), but a planner should hear it before the run: ``mcsim validate`` prints thes
 
 from __future__ import annotations
 
-import math
-
 from mcsim.errors import echo
 from mcsim.scenario import Scenario
 
 
 def reachability_warnings(scenario: Scenario) -> list[tuple[str, str]]:
     """``(field path, message)`` for each incident whose site cannot reach some hospitals."""
-    from mcsim.region import build_region
+    from mcsim.region import reachable_names
 
-    region = build_region(scenario.region)
     out: list[tuple[str, str]] = []
     for i, inc in enumerate(scenario.incidents):
-        from_site = region.travel_from(region.index(inc.node))
-        cut_off = [h.id for h in scenario.hospitals if math.isinf(from_site[region.index(h.node)])]
+        reach = reachable_names(scenario.region, inc.node)
+        cut_off = [h.id for h in scenario.hospitals if h.node not in reach]
         path = f"incidents[{i}]"
         if len(cut_off) == len(scenario.hospitals):
             out.append((path, "no hospital can be reached from its site: loads will wait there"))

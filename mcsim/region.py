@@ -295,6 +295,37 @@ class RegionNodes:
         return self.kinds[i]
 
 
+def reachable_names(spec: RegionSpec, start: str) -> set[str]:
+    """Names of the nodes one can drive to from ``start`` on the open roads (``start`` too).
+
+    A breadth-first search over the declared arcs less the closed ones, in plain Python: what
+    ``mcsim validate`` warns about needs neither networkx nor shortest paths.
+    """
+    parts = _assemble(spec)
+    number = {name: i for i, name in enumerate(parts.names)}
+    closed = set()
+    for c in spec.closed:
+        u, v = number.get(c.from_), number.get(c.to)
+        closed.add((u, v))
+        if not c.oneway:
+            closed.add((v, u))
+    out: dict[int, list[int]] = {}
+    for arc in parts.arcs:
+        if (arc.u, arc.v) not in closed:
+            out.setdefault(arc.u, []).append(arc.v)
+    seen = {number[start]}
+    frontier = [number[start]]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            for v in out.get(u, ()):
+                if v not in seen:
+                    seen.add(v)
+                    nxt.append(v)
+        frontier = nxt
+    return {parts.names[i] for i in seen}
+
+
 def region_nodes(spec: RegionSpec) -> RegionNodes:
     """The nodes :func:`build_region` would number, checked as it checks them.
 
