@@ -134,10 +134,9 @@ def test_time_grid_covers_every_trip_to_its_arrival():
     assert g[0] == 0.0 and g[-1] >= 70.0
 
 
-@pytest.fixture(scope="module")
-def small_run():
-    sc = parse_scenario(small_scenario_data(casualties=60))
-    m = MCIModel(sc, seed=3)
+def run_and_replay(data: dict, seed: int):
+    """A finished model, its result and the app's replay of its event log."""
+    m = MCIModel(parse_scenario(data), seed=seed)
     m.run()
     r = m.result()
     rp = Replay(
@@ -149,6 +148,11 @@ def small_run():
         incidents=[s.id for s in m.scenes],
     )
     return m, r, rp
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    return run_and_replay(small_scenario_data(casualties=60), 3)
 
 
 def test_every_casualty_is_in_exactly_one_place_at_every_minute(small_run):
@@ -203,22 +207,12 @@ def test_scene_keys_and_dead_key_are_distinct():
 
 def test_patients_released_on_scene_or_gone_home_no_longer_wait_at_the_scene():
     """Issue 13 defect 1: treat-and-release and going home move a patient off the scene."""
-    from viz.state import RELEASED, Replay
+    from viz.state import RELEASED
 
     data = small_scenario_data(
         casualties=80, self_transport_share=0.6, went_home_share=0.5, treat_and_release_share=1.0
     )
-    m = MCIModel(parse_scenario(data), seed=2)
-    m.run()
-    r = m.result()
-    rp = Replay(
-        r.events,
-        m.region,
-        vehicle_homes=[v.home for v in m.vehicles],
-        staff_count=len(m.staff),
-        hospitals=list(m.hospitals),
-        incidents=[s.id for s in m.scenes],
-    )
+    _, r, rp = run_and_replay(data, 2)
     released = int((r.patients["state"].astype(str) == "released").sum())
     assert released > 0
     end = rp.counts_at(rp.end_min)
