@@ -235,7 +235,6 @@ class PhysiologyParams(StrictModel):
     hospital_wait_care_factor: float = Field(0.5, ge=0)
     resus_care_factor: float = Field(0.25, ge=0)
     penetrating_deterioration_factor: float = Field(1.5, ge=0)
-    critical_rpm_max: int = Field(8, ge=0, le=RPM_MAX)
     walking_min_rpm: int = Field(11, ge=0, le=RPM_MAX + 1)
     postcare_death_delay_min: float = Field(60.0, ge=0)
     minor_deterioration_factor: float = Field(
@@ -518,17 +517,6 @@ def effective_min_to_zero(params: PhysiologyParams, rpm0: Any) -> Any:
     """
     out = params._zero_min[_rpm0_array(rpm0)]
     return float(out) if np.ndim(out) == 0 else out
-
-
-def is_critical(params: PhysiologyParams, rpm0: Any) -> Any:
-    """Whether a casualty is critical by definition: alive with true initial RPM <= critical max.
-
-    Returns:
-        ``bool`` for a scalar input, a bool array otherwise.
-    """
-    r = np.asarray(rpm0)
-    out = (r >= 1) & (r <= params.critical_rpm_max)
-    return bool(out) if out.ndim == 0 else out
 
 
 # --------------------------------------------------------------------------------------------

@@ -518,11 +518,15 @@ def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     Version 1 injury profiles gave the initial RPM of critical casualties over RPM 1..8 (the
     old definition: critical = RPM <= 8) and of serious ones over 9..11. Critical now means
     ISS > 15, most of whom are compensated at first, so the 8 critical weights are dropped for
-    the new defaults; the 3 serious weights keep their meaning (RPM 12 gets weight 0). Every
-    other version-2 field takes its default.
+    the new defaults; the 3 serious weights keep their meaning (RPM 12 gets weight 0);
+    ``physiology.critical_rpm_max`` (the old definition) is dropped. Every other version-2
+    field takes its default.
     """
     out = copy.deepcopy(data)
     out["schema_version"] = 2
+    physiology = out.get("physiology")
+    if isinstance(physiology, dict):
+        physiology.pop("critical_rpm_max", None)  # critical is ISS > 15 now
     profiles = out.get("injury_profiles")
     if isinstance(profiles, dict):
         for prof in profiles.values():

@@ -19,7 +19,6 @@ from mcsim.physiology import (
     code_rr,
     codes_at,
     effective_min_to_zero,
-    is_critical,
     observe,
     rpm,
     rpm_int,
@@ -171,10 +170,6 @@ def test_flat_extrapolation_never_reaches_zero() -> None:
     assert params.curve(12).value(math.inf) == 12.0
     assert untreated_rpm(P, 12, math.inf) == 0.0
     assert Trajectory(params, 12, False).death_time() == math.inf
-
-
-def test_critical_definition_uses_true_initial_rpm() -> None:
-    assert is_critical(P, np.array([0, 1, 8, 9, 12])).tolist() == [False, True, True, False, False]
 
 
 # ---- Trajectory under care ----------------------------------------------------------------
