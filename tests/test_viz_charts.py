@@ -54,7 +54,22 @@ def test_hospital_load_and_marker_size_grow_with_occupancy():
     load = charts.hospital_load({"a": 5, "b": 20}, {"a": 10, "b": 10, "c": 4})
     assert load == {"a": 0.5, "b": 2.0, "c": 0.0}
     sizes = [charts.marker_size(x) for x in (0.0, 0.5, 1.0, 5.0)]
-    assert sizes == sorted(sizes) and sizes[2] < sizes[3] == charts.marker_size(charts.LOAD_MAX)
+    assert sizes == sorted(sizes)
+    assert sizes[2] < sizes[3] == charts.marker_size(charts.MARKER_LOAD_MAX)
+
+
+def test_overload_is_not_understated_by_the_load_colours():
+    """Issue 13 defect 3: 164/17 and 26/17 used to get the same red (the scale stopped at 1.5)."""
+    norm = charts.load_norm()
+    assert norm(0.0) == 0.0 and norm(1.0) == 0.5  # full is the middle colour
+    assert norm(26 / 17) < norm(3.0) < norm(164 / 17)
+    assert float(np.clip(norm(164 / 17), 0, 1)) == 1.0
+
+
+def test_hospital_colours_stay_distinct_past_ten_hospitals():
+    for n in (3, 10, 18, 40):
+        colours = charts.hospital_colours(n)
+        assert len(colours) == n and len(set(colours)) == n
 
 
 def test_sunflower_points_are_distinct_and_within_radius():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
@@ -54,7 +54,9 @@ VEHICLE_LABELS = {
 STAFF_COLOUR = "#8c564b"
 LOAD_CMAP = "RdYlGn_r"
 #: Hospital load (incident patients / free places at onset) at which the marker is fully red.
-LOAD_MAX = 1.5
+#: The scale is green at 0, yellow at 1 (full) and red at LOAD_MAX, so that ten times over
+#: capacity no longer looks like one and a half (issue 13, defect 3).
+LOAD_MAX = 4.0
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 
 
@@ -73,14 +75,36 @@ def sunflower(n: int, spacing: float) -> np.ndarray:
     return np.column_stack([r * np.cos(theta), r * np.sin(theta)])
 
 
+def load_norm() -> TwoSlopeNorm:
+    """The hospital-load colour scale: 0 empty, 1 full (the middle colour), LOAD_MAX and over."""
+    return TwoSlopeNorm(vcenter=1.0, vmin=0.0, vmax=LOAD_MAX)
+
+
+def hospital_colours(n: int) -> list[str]:
+    """``n`` distinct line colours: tab10, then tab20's lighter shades, then evenly spaced hues."""
+    from matplotlib import colormaps
+    from matplotlib.colors import hsv_to_rgb, to_hex
+
+    base = [to_hex(c) for c in colormaps["tab10"].colors]
+    base += [to_hex(c) for c in colormaps["tab20"].colors[1::2]]
+    if n <= len(base):
+        return base[:n]
+    extra = [to_hex(hsv_to_rgb((i / (n - len(base)), 0.65, 0.8))) for i in range(n - len(base))]
+    return base + extra
+
+
 def hospital_load(occupancy: dict[str, int], capacity: dict[str, int]) -> dict[str, float]:
     """Incident patients per free place at onset, per hospital (0 = empty, 1 = full)."""
     return {h: occupancy.get(h, 0) / max(1, capacity.get(h, 1)) for h in capacity}
 
 
+#: Load at which a hospital marker stops growing (its colour goes on to LOAD_MAX).
+MARKER_LOAD_MAX = 1.5
+
+
 def marker_size(load: float) -> float:
-    """Hospital marker area (points²) growing with load, capped at :data:`LOAD_MAX`."""
-    return 70.0 + 260.0 * min(max(load, 0.0), LOAD_MAX)
+    """Hospital marker area (points²) growing with load, capped at :data:`MARKER_LOAD_MAX`."""
+    return 70.0 + 260.0 * min(max(load, 0.0), MARKER_LOAD_MAX)
 
 
 def _edges(view: RunView) -> np.ndarray:
@@ -151,7 +175,7 @@ class MapRenderer:
 
         self._hids = list(view.capacity)
         hxy = np.array([view.region.xy(view.hospital_nodes[h]) for h in self._hids]).reshape(-1, 2)
-        self._norm = Normalize(0.0, LOAD_MAX)
+        self._norm = load_norm()
         self._hosp = ax.scatter(
             hxy[:, 0], hxy[:, 1], marker="s", s=[marker_size(0)] * len(self._hids),
             c=[0.0] * len(self._hids), cmap=LOAD_CMAP, norm=self._norm, edgecolors="#222222",
@@ -395,11 +419,14 @@ def _timeseries_figure(view: RunView, size: tuple[float, float], dpi: int):
                     colors=[TAG_COLOURS[x] for x in tags], labels=tags)  # fmt: skip
         b.legend(fontsize=6, loc="upper right", frameon=False)
     _style(b, "Waiting at the scene", "patients")
-    hs = [h for h in view.replay.hospitals if ts[f"occupancy:{h}"].any()]
-    for h in hs:
-        c.plot(t, ts[f"occupancy:{h}"], lw=1.2, label=h)
+    hs = list(view.replay.hospitals)  # every hospital, also those that received nobody
+    for h, colour in zip(hs, hospital_colours(len(hs)), strict=True):
+        c.plot(t, ts[f"occupancy:{h}"], lw=1.2, label=h, color=colour)
+        cap = view.capacity.get(h)
+        if cap and ts[f"occupancy:{h}"].max() >= 0.5 * cap:  # its capacity, where it matters
+            c.axhline(cap, color=colour, lw=0.8, ls="--")
     if hs:
-        c.legend(fontsize=6, loc="upper left", frameon=False)
+        c.legend(fontsize=6, loc="upper left", frameon=False, ncol=2 if len(hs) > 8 else 1)
     _style(c, "Hospital occupancy", "incident patients")
     c.set_xlabel("minutes from onset", fontsize=7)
     d.step(t, ts["busy"], where="post", color="#1f77b4", lw=1.2)
