@@ -221,3 +221,33 @@ def test_patients_released_on_scene_or_gone_home_no_longer_wait_at_the_scene():
     at_scene = ["trapped", "awaiting_triage", "awaiting_transport", "loading"]
     still = r.patients["state"].astype(str).isin(at_scene).sum()
     assert waiting == still
+
+
+def test_injects_are_replayed_on_the_map_closed_roads_and_diversions():
+    """Issue 13 defect 4: a closed road and a hospital on diversion show from their minute on;
+    roads closed from the start (region.closed) show from minute 0."""
+    from mcsim.exercise import ExerciseSession
+
+    data = small_scenario_data(casualties=40)
+    data["region"]["closed"] = [{"from": "r0c0", "to": "r0c1"}]
+    s = ExerciseSession(parse_scenario(data), 1)
+    s.apply({"kind": "road_closed", "at_min": 9, "from": "r1c1", "to": "r1c2"})
+    s.apply({"kind": "hospital_diversion", "at_min": 12, "hospital": "small"})
+    s.run()
+    m = s.model
+    r = m.result()
+    rp = Replay(
+        r.events,
+        m.region,
+        vehicle_homes=[v.home for v in m.vehicles],
+        staff_count=len(m.staff),
+        hospitals=list(m.hospitals),
+        incidents=[sc.id for sc in m.scenes],
+    )
+    start = tuple(sorted((m.region.index("r0c0"), m.region.index("r0c1"))))
+    bridge = tuple(sorted((m.region.index("r1c1"), m.region.index("r1c2"))))
+    assert rp.closed_roads_at(0.0) == {start}
+    assert rp.closed_roads_at(8.9) == {start}
+    assert rp.closed_roads_at(9.0) == {start, bridge}
+    assert rp.hospital_status_at(11.0) == {}
+    assert rp.hospital_status_at(12.0) == {"small": "diversion"}

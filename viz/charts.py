@@ -194,6 +194,15 @@ class MapRenderer:
             )  # fmt: skip
             for x, y in hxy
         ]
+        # injects drawn as they stand at the minute shown: closed roads, hospitals on diversion
+        self._closed = LineCollection(
+            [], colors="#d62728", linewidths=2.2, linestyles="--", zorder=3
+        )
+        ax.add_collection(self._closed)
+        self._hxy = {h: xy for h, xy in zip(self._hids, hxy, strict=True)}
+        self._diverted = ax.scatter(
+            [], [], marker="x", s=120, c="#000000", linewidths=2.0, zorder=9
+        )
         self._patients = ax.scatter([], [], s=7, linewidths=0, zorder=5)
         self._own_way = ax.scatter(
             [], [], s=9, marker="o", facecolors="none", linewidths=0.8, zorder=5
@@ -270,8 +279,14 @@ class MapRenderer:
         load = hospital_load(occ, view.capacity)
         self._hosp.set_array(np.array([load[h] for h in self._hids]))
         self._hosp.set_sizes(np.array([marker_size(load[h]) for h in self._hids]))
+        status = rp.hospital_status_at(t)
         for lab, h in zip(self._hlabels, self._hids, strict=True):
-            lab.set_text(f"{h} {occ[h]}/{view.capacity[h]}")
+            note = {"diversion": " (diversion)", "closed": " (closed)"}.get(status.get(h, ""), "")
+            lab.set_text(f"{h} {occ[h]}/{view.capacity[h]}{note}")
+        pos = view.region.positions
+        self._closed.set_segments([pos[[a, b]] for a, b in sorted(rp.closed_roads_at(t))])
+        marked = [self._hxy[h] for h in self._hids if h in status]
+        self._diverted.set_offsets(np.array(marked).reshape(-1, 2))
 
         pts, cols = [], []
         totals = dict.fromkeys(TAG_ORDER, 0)

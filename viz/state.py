@@ -168,8 +168,62 @@ class Replay:
         self._vehicles = self._timelines(ev, "vehicle", len(self.vehicle_homes), self.vehicle_homes)
         self._staff = self._timelines(ev, "staff", self.staff_count, [-1] * self.staff_count)
         self._build_busy()
+        self._build_closures(ev)
 
     # ------------------------------------------------------------------ building
+
+    def _build_closures(self, ev: pd.DataFrame) -> None:
+        """Road closures and hospital diversions over time, from the log's inject rows.
+
+        Roads closed at the end that no inject closed were closed from the start
+        (``region.closed``); roads an inject reopened were closed before it.
+        """
+        rows = ev[ev["kind"].isin([EventKind.INJECT.value, EventKind.DECISION.value])]
+        detail = rows["detail"].astype(str)
+        self._road_changes: list[tuple[float, bool, tuple[int, int]]] = []
+        self._hospital_changes: list[tuple[float, str, str]] = []
+        for t, d, u, v, h in zip(
+            rows["time_min"],
+            detail,
+            rows["node"],
+            rows["to_node"],
+            rows["hospital"].astype(str),
+            strict=True,
+        ):
+            if d.startswith(("road_closed:", "road_reopened:")) and u >= 0 and v >= 0:
+                arc = (int(min(u, v)), int(max(u, v)))
+                self._road_changes.append((float(t), d.startswith("road_closed:"), arc))
+            elif d.startswith("hospital_diversion:") or d.startswith("diversion on"):
+                self._hospital_changes.append((float(t), h, "diversion"))
+            elif d.startswith("diversion off") or d.startswith("hospital_reopened:"):
+                self._hospital_changes.append((float(t), h, "open"))
+            elif d.startswith("hospital_closed:"):
+                self._hospital_changes.append((float(t), h, "closed"))
+        at_end = {(min(a, b), max(a, b)) for a, b in self.region.closed_roads}
+        for _, closing, arc in reversed(self._road_changes):
+            (at_end.discard if closing else at_end.add)(arc)
+        self._closed_at_start = frozenset(at_end)
+
+    def closed_roads_at(self, t: float) -> set[tuple[int, int]]:
+        """Roads closed at minute ``t`` (each as (lower node, higher node))."""
+        closed = set(self._closed_at_start)
+        for when, closing, arc in self._road_changes:
+            if when > t:
+                break
+            (closed.add if closing else closed.discard)(arc)
+        return closed
+
+    def hospital_status_at(self, t: float) -> dict[str, str]:
+        """Hospitals on ``diversion`` or ``closed`` at minute ``t`` (the others are absent)."""
+        status: dict[str, str] = {}
+        for when, h, what in self._hospital_changes:
+            if when > t:
+                break
+            if what == "open":
+                status.pop(h, None)
+            else:
+                status[h] = what
+        return status
 
     def _build_patients(self, ev: pd.DataFrame) -> None:
         rows = ev[ev["patient"] >= 0]
