@@ -251,3 +251,13 @@ def test_injects_are_replayed_on_the_map_closed_roads_and_diversions():
     assert rp.closed_roads_at(9.0) == {start, bridge}
     assert rp.hospital_status_at(11.0) == {}
     assert rp.hospital_status_at(12.0) == {"small": "diversion"}
+
+
+def test_the_map_draws_the_roads_closed_at_the_minute_shown():
+    from viz import charts, runner
+
+    v = runner.run(runner.load_shipped("earthquake_metro"), runner.SetUp(casualties=200))
+    r = charts.MapRenderer(v, size=(4, 4), dpi=40)
+    r.png(10.0)
+    assert len(r._closed.get_segments()) == len(v.replay.closed_roads_at(10.0)) == 5
+    assert r._closed in r._dynamic  # redrawn with every frame, not lost in the background

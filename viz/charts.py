@@ -195,9 +195,7 @@ class MapRenderer:
             for x, y in hxy
         ]
         # injects drawn as they stand at the minute shown: closed roads, hospitals on diversion
-        self._closed = LineCollection(
-            [], colors="#d62728", linewidths=2.2, linestyles="--", zorder=3
-        )
+        self._closed = LineCollection([], colors="#d62728", linewidths=3.0, zorder=6)
         ax.add_collection(self._closed)
         self._hxy = {h: xy for h, xy in zip(self._hids, hxy, strict=True)}
         self._diverted = ax.scatter(
@@ -240,7 +238,8 @@ class MapRenderer:
         # Blitting: draw the static parts once, keep the pixels, and per frame draw only the
         # moving artists over a copy of them.
         self._dynamic = [
-            self._hosp, self._patients, self._own_way, self._staff, self._vehicles, *self._hlabels,
+            self._closed, self._hosp, self._diverted, self._patients, self._own_way, self._staff,
+            self._vehicles, *self._hlabels,
             *self._scene_labels, self._scene_line, self._clock, self._summary,
         ]  # fmt: skip
         for a in self._dynamic:
@@ -259,6 +258,8 @@ class MapRenderer:
             dot("#fdae61", "hospital (size, colour: load)", "s", 8, "#222222"),
             dot(STAFF_COLOUR, "staff", "D", 4),
             dot("none", "patient on own way", "o", 4, "#2ca02c"),
+            Line2D([], [], color="#d62728", lw=2.5, label="road closed"),
+            dot("#000000", "hospital on diversion / closed", "x", 6, "#000000"),
         ]
         handles += [dot(TAG_COLOURS[t], f"patient: {t}", "o", 4) for t in TAG_ORDER if t != "dead"]
         handles += [
