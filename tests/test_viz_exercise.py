@@ -339,3 +339,19 @@ def test_small_scenario_second_incident_from_the_form(tmp_path):
     values["incident"] = json.dumps(inc)
     action = s.apply(ex.build_action("second_incident", specs, values))
     assert action.incident.onset_min == 10 and len(s.model.scenes) == 2
+
+
+def test_set_policy_opens_on_the_policy_in_force_and_named_places_come_first(scenario):
+    """Issue 13 defect 7: a stray Apply on the set_policy form must not switch triage, and a
+    facilitator finds the hospitals and sites before the junction ids."""
+    s = ExerciseSession(scenario, 0)
+    ctx = ex.FormContext.of(s.model)
+    pol = {f.key: f for f in ex.field_specs("set_policy", ctx)}
+    assert pol["policy"].default == "triage"
+    assert pol["name"].default == s.model.policy_names["triage"]
+    road = {f.key: f for f in ex.field_specs("road_closed", ctx)}
+    region = s.model.region
+    kinds = [region.kind(region.index(n)).value for n in road["from"].choices]
+    first_junction = kinds.index("junction")
+    assert first_junction > 0 and "junction" not in set(kinds[:first_junction])
+    assert all(k == "junction" for k in kinds[first_junction:])

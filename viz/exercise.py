@@ -68,16 +68,27 @@ class FormContext:
     nodes: list[str]
     incidents: list[str]
     stations: list[str]
+    policies: dict[str, str] = field(default_factory=dict)  # kind -> the policy in force
 
     @classmethod
     def of(cls, model: MCIModel) -> FormContext:
-        """The hospitals, nodes, incidents and stations of ``model`` (as it stands now)."""
+        """The hospitals, nodes, incidents, stations and policies of ``model`` (as it stands).
+
+        Nodes list the named places (incident sites, hospitals, stations) before the plain
+        junctions, so a facilitator finds "hosp_mgh" before "r3c7" (issue 13, defect 7).
+        """
+        from mcsim.enums import NodeKind
+
         region = model.region
+        order = sorted(
+            range(region.n_nodes), key=lambda i: (region.kind(i) is NodeKind.JUNCTION, i)
+        )
         return cls(
             hospitals=list(model.hospitals),
-            nodes=[region.name(i) for i in range(region.n_nodes)],
+            nodes=[region.name(i) for i in order],
             incidents=[s.id for s in model.scenes],
             stations=list(model.station_nodes),
+            policies=dict(model.policy_names),
         )
 
 
@@ -163,7 +174,12 @@ def field_specs(kind: str, ctx: FormContext, scenario: Scenario | None = None) -
             if choices and optional and default is None:
                 spec = FieldSpec(key, key, "choice", (NONE, *choices), NONE, True, help_)
             elif choices:
-                spec = FieldSpec(key, key, "choice", choices, default or choices[0], False, help_)
+                # set_policy opens on the policy in force, so a stray Apply changes nothing
+                current = (
+                    ctx.policies.get("triage") if (kind, key) == ("set_policy", "name") else None
+                )
+                first = default or (current if current in choices else choices[0])
+                spec = FieldSpec(key, key, "choice", choices, first, False, help_)
             else:
                 spec = FieldSpec(key, key, "text", (), default or "", optional, help_)
         else:  # nested data: a model or a mapping
