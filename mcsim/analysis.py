@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mcsim.errors import InputError, echo
+from mcsim.metrics import headline_names
 from mcsim.stats import is_rate, rate_interval, t_interval
 from mcsim.sweep.store import (
     ANALYSIS_KEYS,
@@ -42,20 +43,6 @@ from mcsim.sweep.store import (
     POLICY_COLUMNS,
     read_manifest,
     read_runs,
-)
-
-#: Metrics the HTML report's summary table shows (when the runs have them).
-REPORT_METRICS = (
-    "casualties",
-    "critical",
-    "critical_mortality",
-    "deaths",
-    "expected_survivors",
-    "overtriage_rate",
-    "undertriage_rate",
-    "first_hospital_arrival_min",
-    "scene_clear_min",
-    "ambulance_utilization",
 )
 
 
@@ -402,7 +389,8 @@ def report_html(a: SweepAnalysis, factor: str | None = None) -> str:
         _ci_text(r["mean"], r["ci_low"], r["ci_high"]) for _, r in diff.iterrows()
     ]
     diff = diff[["cell_id", "label", "n", f"Δ {a.metric} [95 % CI]"]]
-    shown = [k for k in REPORT_METRICS if k in set(a.summary["metric"])]
+    # The headline metrics (mcsim.metrics.headline_metrics), those the runs have.
+    shown = [k for k in headline_names() if k in set(a.summary["metric"])]
     summ = a.summary[a.summary["metric"].isin(shown)].copy()
     summ["v"] = [_ci_text(r["mean"], r["ci_low"], r["ci_high"]) for _, r in summ.iterrows()]
     wide = summ.pivot(index="cell_id", columns="metric", values="v")[shown].reset_index()

@@ -170,6 +170,22 @@ def _fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
     return str(x)
 
 
+def summary_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """The run summary's (label, value) rows: the headline metrics, in order.
+
+    Minutes and plain numbers name their unit in the label (``scene cleared (min)``), so that
+    the value column holds numbers only.
+    """
+    from mcsim.metrics import MetricKind, headline_metrics
+
+    rows = []
+    for h in headline_metrics():
+        in_label = h.unit and h.kind in (MetricKind.MINUTES, MetricKind.NUMBER)
+        label = f"{h.label} ({h.unit})" if in_label else h.label
+        rows.append((label, h.format(metrics.get(h.name), unit=False)))
+    return rows
+
+
 def _print_summary(con: Console, path: str, name: str, result: Any, written: list[Path]) -> None:
     m = result.metrics
     pol = result.policies
@@ -180,25 +196,7 @@ def _print_summary(con: Console, path: str, name: str, result: Any, written: lis
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(justify="left")
     t.add_column(justify="right")
-    rows = [
-        ("casualties", _fmt(m["casualties"])),
-        ("killed outright", _fmt(m["immediate_deaths"])),
-        ("deaths before hospital", _fmt(m["deaths_prehospital"])),
-        ("deaths in hospital", _fmt(m["deaths_in_hospital"])),
-        ("critical casualties", _fmt(m["critical"])),
-        ("critical mortality", _fmt(m["critical_mortality"], pct=True)),
-        ("expected survivors", _fmt(m["expected_survivors"])),
-        ("over-triage", _fmt(m["overtriage_rate"], pct=True)),
-        ("under-triage", _fmt(m["undertriage_rate"], pct=True)),
-        ("first hospital arrival (min)", _fmt(m["first_hospital_arrival_min"])),
-        ("scene cleared (min)", _fmt(m["scene_clear_min"])),
-        (
-            "critical in definitive care ≤ 60 min",
-            _fmt(m["critical_definitive_care_60min_share"], pct=True),
-        ),
-        ("self-transported", _fmt(m["self_transported"])),
-        ("ambulance utilization", _fmt(m["ambulance_utilization"], pct=True)),
-    ]
+    rows = summary_rows(m)
     for k, v in rows:
         t.add_row(k, v)
     con.print(t)
@@ -344,7 +342,7 @@ def compare(
     seed: Annotated[int, typer.Option(help="Base seed: replication r uses seed+r.", min=0)] = 0,
     metric: Annotated[
         list[str] | None,
-        typer.Option(help="Metric to report (repeatable; default: the key metrics)."),
+        typer.Option(help="Metric to report (repeatable; default: the headline metrics)."),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -367,13 +365,15 @@ def compare(
     force: ForceOpt = False,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
-    from mcsim.compare import KEY_METRICS, compare_runs, summarize, summary_records
+    from mcsim.compare import compare_runs, summarize, summary_records
     from mcsim.library import default_scenario_path
     from mcsim.scenario import load_scenario
 
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
-    metrics = list(metric) if metric else list(KEY_METRICS)
+    from mcsim.metrics import headline_names
+
+    metrics = list(metric) if metric else list(headline_names())
     if out is not None:
         from mcsim.compare import comparison_paths
         from mcsim.safeio import check_output_folder, check_outputs

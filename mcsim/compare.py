@@ -30,17 +30,6 @@ from mcsim.errors import InputError
 from mcsim.scenario import Scenario, load_scenario
 from mcsim.stats import t_interval
 
-#: Metrics summarised by default (keys of :data:`mcsim.metrics.METRIC_KEYS` with one number).
-KEY_METRICS: tuple[str, ...] = (
-    "deaths",
-    "critical_mortality",
-    "expected_survivors",
-    "overtriage_rate",
-    "undertriage_rate",
-    "critical_definitive_care_60min_share",
-    "scene_clear_min",
-)
-
 KINDS = ("triage", "dispatch", "destination")
 
 SUMMARY_COLUMNS = (
@@ -121,7 +110,7 @@ def compare_runs(
     destination: str | Sequence[str] | None = None,
     replications: int = 10,
     seed: int = 0,
-    metrics: Sequence[str] = KEY_METRICS,
+    metrics: Sequence[str] | None = None,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
@@ -138,14 +127,16 @@ def compare_runs(
         destination: destination policy names.
         replications: runs per combination.
         seed: the base seed.
-        metrics: single-number metrics to keep.
+        metrics: single-number metrics to keep (default: the headline metrics,
+            :func:`mcsim.metrics.headline_names`).
         workers: processes to run on; 1 runs in this process. Workers know the built-in
             policies and those that imports or entry points register, not ones registered at
             run time in this process.
         progress: called as ``progress(done, total)`` after each run.
     """
-    from mcsim.metrics import METRIC_KEYS
+    from mcsim.metrics import headline_names, registered_metrics
 
+    metrics = headline_names() if metrics is None else tuple(metrics)
     sc = _resolve(scenario)
     if workers < 1:
         raise InputError("must be at least 1", path="--workers")
@@ -153,10 +144,12 @@ def compare_runs(
         raise InputError("needs at least 1 replication", path="--replications")
     if seed < 0:
         raise InputError("seed must be >= 0", path="--seed")
-    unknown = [m for m in metrics if m not in METRIC_KEYS]
+    known = {m.name for m in registered_metrics()}
+    unknown = [m for m in metrics if m not in known]
     if unknown:
         raise InputError(
-            f"unknown metric {unknown[0]!r}; known: {', '.join(KEY_METRICS)}", path="--metric"
+            f"unknown metric {unknown[0]!r}; known: {', '.join(headline_names())}, ...",
+            path="--metric",
         )
     combos = combinations(sc, triage=triage, dispatch=dispatch, destination=destination)
     tasks = [(combo, seed + r) for combo in combos for r in range(replications)]
@@ -276,7 +269,7 @@ def compare(
     destination: str | Sequence[str] | None = None,
     replications: int = 10,
     seed: int = 0,
-    metrics: Sequence[str] = KEY_METRICS,
+    metrics: Sequence[str] | None = None,
     level: float = 0.95,
     workers: int = 1,
 ) -> pd.DataFrame:
@@ -290,7 +283,7 @@ def compare(
         destination: destination policy names, likewise.
         replications: runs per combination; replication ``r`` uses seed ``seed + r``.
         seed: the base seed.
-        metrics: single-number metrics to summarise.
+        metrics: single-number metrics to summarise (default: the headline metrics).
         level: confidence level.
         workers: processes to run on (1: in this process; see :func:`compare_runs`).
 
@@ -302,6 +295,9 @@ def compare(
         >>> df = compare(triage="start,salt", destination=["nearest", "balance"],
         ...              replications=20)  # doctest: +SKIP
     """
+    from mcsim.metrics import headline_names
+
+    metrics = headline_names() if metrics is None else tuple(metrics)
     runs = compare_runs(
         scenario,
         triage=triage,

@@ -1,8 +1,10 @@
 """Key performance indicators as the app shows them: labels, units, formatting, differences.
 
-The four headline cards (critical mortality, deaths, first hospital arrival, scene clearance)
-and the longer comparison table both come from a run's metrics dict (:mod:`mcsim.metrics`).
-Undefined values (``None``: nobody critical, the scene never cleared) show as an en dash.
+Which metrics, their labels, kinds and directions come from the one headline list,
+:func:`mcsim.metrics.headline_metrics`: its first four (critical mortality, deaths, first
+hospital arrival, scene clearance) are the cards, all of it is the comparison table; the values
+come from a run's metrics dict. Undefined values (``None``: nobody critical, the scene never
+cleared) show as an en dash.
 """
 
 from __future__ import annotations
@@ -11,66 +13,34 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mcsim.metrics import Better, Metric, MetricKind, headline_metrics
+
 Unit = Literal["pct", "count", "min", "num"]
-Better = Literal["lower", "higher", "neither"]
 
 DASH = "–"
 
+__all__ = ["Better", "DiffRow", "cards", "compare", "format_diff", "format_value", "headline"]
 
-@dataclass(frozen=True)
-class Kpi:
-    """How one metric is shown.
+#: How many headline metrics the app shows as cards: the first ones of the headline list.
+CARDS = 4
 
-    Attributes:
-        key: the metrics key.
-        label: what the card says.
-        unit: ``pct`` (a share shown in %), ``count``, ``min`` (minutes) or ``num``.
-        better: which direction is an improvement (for the comparison).
-        help: one line on what it means.
-    """
-
-    key: str
-    label: str
-    unit: Unit
-    better: Better
-    help: str = ""
+#: The format of each kind of metric.
+_UNIT: dict[MetricKind, Unit] = {
+    MetricKind.SHARE: "pct",
+    MetricKind.COUNT: "count",
+    MetricKind.MINUTES: "min",
+    MetricKind.NUMBER: "num",
+}
 
 
-HEADLINE = (
-    Kpi(
-        "critical_mortality",
-        "Critical mortality",
-        "pct",
-        "lower",
-        "deaths among the truly critical (Frykberg)",
-    ),
-    Kpi("deaths", "Deaths", "count", "lower", "all deaths, incl. killed outright"),
-    Kpi(
-        "first_hospital_arrival_min",
-        "First hospital arrival",
-        "min",
-        "lower",
-        "minutes from onset",
-    ),
-    Kpi("scene_clear_min", "Scene cleared", "min", "lower", "last patient left the scene"),
-)
+def _title(m: Metric) -> str:
+    """The metric's label with a capital first letter, as a card or table row says it."""
+    return m.label[:1].upper() + m.label[1:]
 
-COMPARISON = (
-    *HEADLINE,
-    Kpi("deaths_prehospital", "Deaths before hospital", "count", "lower"),
-    Kpi("deaths_in_hospital", "Deaths in hospital", "count", "lower"),
-    Kpi("expected_survivors", "Expected survivors", "num", "higher"),
-    Kpi(
-        "critical_definitive_care_60min_share",
-        "Critical in definitive care ≤ 60 min",
-        "pct",
-        "higher",
-    ),
-    Kpi("overtriage_rate", "Over-triage", "pct", "lower"),
-    Kpi("undertriage_rate", "Under-triage", "pct", "lower"),
-    Kpi("self_transported", "Self-transported", "count", "neither"),
-    Kpi("ambulance_utilization", "Ambulance utilisation", "pct", "neither"),
-)
+
+def cards() -> list[Metric]:
+    """The metrics shown as cards: the first :data:`CARDS` headline metrics."""
+    return headline_metrics()[:CARDS]
 
 
 def _missing(value: Any) -> bool:
@@ -113,8 +83,11 @@ def better_side(a: Any, b: Any, better: Better) -> Literal["A", "B", ""]:
 
 
 def headline(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The four cards: (label, formatted value, help line)."""
-    return [(k.label, format_value(metrics.get(k.key), k.unit), k.help) for k in HEADLINE]
+    """The cards: (label, formatted value, help line) of each of :func:`cards`."""
+    return [
+        (_title(m), format_value(metrics.get(m.name), _UNIT[m.kind]), m.description)
+        for m in cards()
+    ]
 
 
 @dataclass(frozen=True)
@@ -129,17 +102,17 @@ class DiffRow:
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> list[DiffRow]:
-    """The comparison table of two runs' metrics (B − A)."""
+    """The comparison table of two runs' headline metrics (B − A)."""
     rows = []
-    for k in COMPARISON:
-        va, vb = a.get(k.key), b.get(k.key)
+    for m in headline_metrics():
+        va, vb, unit = a.get(m.name), b.get(m.name), _UNIT[m.kind]
         rows.append(
             DiffRow(
-                k.label,
-                format_value(va, k.unit),
-                format_value(vb, k.unit),
-                format_diff(va, vb, k.unit),
-                better_side(va, vb, k.better),
+                _title(m),
+                format_value(va, unit),
+                format_value(vb, unit),
+                format_diff(va, vb, unit),
+                better_side(va, vb, m.better),
             )
         )
     return rows

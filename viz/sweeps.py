@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from mcsim.errors import InputError
+from mcsim.metrics import headline_names
 
 #: Columns that identify a run rather than describe it: never offered as factor or metric.
 ID_COLUMNS = frozenset(
@@ -31,15 +32,6 @@ POLICY_COLUMNS = (
     "triage",
     "dispatch",
     "destination",
-)
-#: Metrics offered first, in this order, when present.
-HEADLINE_METRICS = (
-    "critical_mortality",
-    "deaths",
-    "deaths_prehospital",
-    "first_hospital_arrival_min",
-    "scene_clear_min",
-    "expected_survivors",
 )
 
 
@@ -127,7 +119,8 @@ def guess_columns(df: pd.DataFrame, max_levels: int = 30) -> Columns:
             groups.append(c)
         if numeric and c not in declared and n > 1:
             metrics.append(c)
-    metrics.sort(key=lambda m: HEADLINE_METRICS.index(m) if m in HEADLINE_METRICS else 99)
+    first = headline_names()  # the headline metrics are offered first, in their order
+    metrics.sort(key=lambda m: first.index(m) if m in first else len(first))
     groups.sort(key=lambda g: POLICY_COLUMNS.index(g) if g in POLICY_COLUMNS else 99)
     return Columns(metrics=metrics, factors=factors, groups=groups)
 
