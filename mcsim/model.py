@@ -64,17 +64,20 @@ injects and decisions are applied between ``run(until=t)`` calls, after every ev
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import mesa
 import numpy as np
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from mcsim.agents.ambulance import Ambulance
 from mcsim.agents.hospital import Hospital
 from mcsim.agents.hospital_system import HospitalSystem
 from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
-from mcsim.agents.patient import Patient
+from mcsim.agents.patient import AT_SCENE, Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
 from mcsim.clock import EventQueue
@@ -97,32 +100,121 @@ from mcsim.scenario import IncidentSpec, Scenario
 from mcsim.scene import Scene
 from mcsim.scene_work import SceneWork
 
+_AT_HOSPITAL = frozenset(
+    {PatientState.AWAITING_CARE, PatientState.IN_RESUSCITATION, PatientState.DEFINITIVE_CARE}
+)
+
+
+def _count(model: MCIModel, states: frozenset[PatientState]) -> int:
+    return sum(1 for p in model.patients if p.state in states)
+
+
+#: The model reporters of ``MCIModel(..., collect=True)``'s ``datacollector``, by column.
+REPORTERS: dict[str, Callable[[MCIModel], float]] = {
+    "minute": lambda m: m.now,
+    "deaths": lambda m: _count(m, frozenset({PatientState.DEAD})),
+    "waiting_at_scenes": lambda m: _count(m, AT_SCENE),
+    "in_hospitals": lambda m: _count(m, _AT_HOSPITAL),
+    "vehicles_busy": lambda m: len(m.vehicles) - len(m.free_vehicles),
+}
+
+
+def _resolve_spec(scenario: Scenario | None, spec: Scenario | None) -> Scenario:
+    """The mcsim scenario, given positionally (``scenario``) or as ``spec``."""
+    if scenario is not None and spec is not None and scenario is not spec:
+        raise ValueError("give the mcsim scenario once: as scenario or as spec, not both")
+    found = spec if spec is not None else scenario
+    if not isinstance(found, Scenario):
+        raise TypeError(
+            "MCIModel needs an mcsim Scenario (MCIModel(scenario) or spec=...), got "
+            f"{type(found).__name__}; for SolaraViz pass model_params=model.init_kwargs"
+        )
+    return found
+
+
+def _resolve_seed(seed: Any, rng: Any, mesa_scenario: MesaScenario | None) -> int:
+    """The run's integer seed from ``seed``, Mesa's ``rng``, or a Mesa scenario's ``rng``."""
+    given = {
+        name: value
+        for name, value in (
+            ("seed", seed),
+            ("rng", rng),
+            ("scenario.rng", None if mesa_scenario is None else mesa_scenario.rng),
+        )
+        if value is not None
+    }
+    for name, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(
+                f"{name} must be an integer seed (mcsim derives its named random streams "
+                f"from it), got {type(value).__name__}"
+            )
+    values = {int(v) for v in given.values()}
+    if len(values) > 1:
+        shown = ", ".join(f"{k}={v}" for k, v in given.items())
+        raise ValueError(f"{shown} differ: rng is Mesa's name for the seed, give one value")
+    return values.pop() if values else 0
+
 
 class MCIModel(mesa.Model):
     """A mass-casualty incident response, event by event.
 
     Args:
-        scenario: a validated :class:`~mcsim.scenario.Scenario`.
-        seed: the run's seed; every random stream derives from it.
+        scenario: a validated :class:`~mcsim.scenario.Scenario` (or give it as ``spec``). A
+            Mesa ``mesa.experimental.scenarios.Scenario`` is also accepted here, as Mesa's
+            own concept: SolaraViz's Reset passes one, with the mcsim scenario in ``spec``.
+        seed: the run's integer seed; every random stream derives from it (default 0).
+        spec: the mcsim scenario, by keyword (SolaraViz ``model_params``).
+        rng: Mesa's name for ``seed`` (an integer here); giving both with different values
+            is an error.
         triage, dispatch, destination: policy names overriding the scenario's.
         pathways: care pathways by care need, instead of
             :data:`~mcsim.agents.pathways.DEFAULT_PATHWAYS` (a study adding a resource).
+        collect: keep a ``mesa.DataCollector`` in :attr:`datacollector`, collected at
+            construction and after each :meth:`step` and :meth:`run` (off by default: it
+            counts over all patients each time).
 
-    Use :meth:`run` to simulate to the horizon, or :meth:`step` to advance one event time at
-    a time; :meth:`result` returns the records and metrics.
+    Use :meth:`run` to simulate to the horizon, :meth:`step` to advance one event time at a
+    time, or Mesa's :meth:`run_until` and :meth:`run_for` (simulated minutes); :meth:`result`
+    returns the records and metrics. ``steps`` counts the event times processed and ``time``
+    is the minute of the model's clock after each call. ``init_kwargs`` rebuilds the same
+    model: ``SolaraViz(model, model_params=model.init_kwargs)`` makes Reset restart it.
     """
 
     def __init__(
         self,
-        scenario: Scenario,
-        seed: int = 0,
+        scenario: Scenario | MesaScenario | None = None,
+        seed: int | None = None,
         *,
+        spec: Scenario | None = None,
+        rng: int | None = None,
         triage: str | None = None,
         dispatch: str | None = None,
         destination: str | None = None,
         pathways: dict[CareNeed, tuple[Step, ...]] | None = None,
+        collect: bool = False,
     ) -> None:
-        super().__init__(rng=seed)
+        mesa_scenario = scenario if isinstance(scenario, MesaScenario) else None
+        scenario = _resolve_spec(None if mesa_scenario is not None else scenario, spec)
+        seed = _resolve_seed(seed, rng, mesa_scenario)
+        if mesa_scenario is not None:
+            mesa_scenario.rng = seed  # Mesa's Reset passes rng=None: the run's seed it is
+            super().__init__(scenario=mesa_scenario)
+        else:
+            super().__init__(rng=seed)
+        #: Keyword arguments that build this same model again (SolaraViz ``model_params``).
+        self.init_kwargs: dict[str, Any] = {"spec": scenario, "seed": seed}
+        for key, value in (
+            ("triage", triage),
+            ("dispatch", dispatch),
+            ("destination", destination),
+            ("pathways", pathways),
+        ):
+            if value is not None:
+                self.init_kwargs[key] = value
+        if collect:
+            self.init_kwargs["collect"] = True
+        self._last_event_min = -math.inf  # the latest event time processed (``steps``)
         #: The care pathway of each care need (mcsim.agents.pathways); a study may pass its own.
         self.pathways = dict(DEFAULT_PATHWAYS if pathways is None else pathways)
         self.closing = False  # past the horizon: deaths decided earlier are recorded, no care
@@ -194,6 +286,11 @@ class MCIModel(mesa.Model):
             self.hospital_system.alert,
         )
         self.schedule(self.horizon_min, Phase.END, self._end)
+        self._collect = bool(collect)
+        if collect:
+            #: Mesa's DataCollector (only with ``collect=True``; see :data:`REPORTERS`).
+            self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
+            self.datacollector.collect(self)
 
     # ================================================================ policy plumbing
 
@@ -272,22 +369,55 @@ class MCIModel(mesa.Model):
             time, fn, args = q.pop()
             self.now = time
             fn(*args)
+        if t != self._last_event_min:
+            self.steps += 1
+            self._last_event_min = t
         self.time = self.now
+        if self._collect:
+            self.datacollector.collect(self)
         return not self.finished
 
     def run(self, until: float | None = None) -> MCIModel:
         """Process events up to ``until`` (default: the horizon, which ends the run)."""
         limit = self.horizon_min if until is None else min(until, self.horizon_min)
         q = self.queue
+        last = self._last_event_min
+        steps = 0
         with gc_paused():
             while not self.finished and q.peek_time() <= limit:
                 time, fn, args = q.pop()
+                if time != last:
+                    steps += 1
+                    last = time
                 self.now = time
                 fn(*args)
+        self.steps += steps
+        self._last_event_min = last
         if not self.finished:
             self.now = max(self.now, limit)
         self.time = self.now
+        if self._collect:
+            self.datacollector.collect(self)
         return self
+
+    def run_until(self, end_time: float) -> None:
+        """Process every event up to simulated minute ``end_time`` (Mesa's ``run_until``).
+
+        The clock then reads ``end_time`` (or the horizon, where the run ends). A time before
+        now warns and does nothing, as in Mesa.
+        """
+        if end_time < self.now:
+            warnings.warn(
+                f"end_time {end_time} is before the model's time {self.now}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
+        self.run(until=end_time)
+
+    def run_for(self, duration: float) -> None:
+        """Process every event in the next ``duration`` simulated minutes (Mesa's ``run_for``)."""
+        self.run_until(self.now + duration)
 
     def _end(self) -> None:
         self.now = self.horizon_min

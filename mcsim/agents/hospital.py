@@ -90,6 +90,7 @@ class Hospital(mesa.Agent):
         self.spec = spec
         self.hid = spec.id
         self.node = node
+        self.pos = node  # Mesa's position: the hospital's graph node
         self.trauma_level = spec.trauma_level
         self.capacity: dict[str, int] = resource_table(spec, model.spec.hospital_care)
         occ = spec.occupied.model_dump()
@@ -269,6 +270,7 @@ class Hospital(mesa.Agent):
         if not p.first_hospital:
             p.first_hospital = self.hid
         p.hospital = self.hid
+        p.pos = self.node
         if math.isnan(p.hospital_arrival_min):
             p.hospital_arrival_min = m.now
         p.control_haemorrhage(by="hospital")

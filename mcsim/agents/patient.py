@@ -81,6 +81,8 @@ class Patient(mesa.Agent):
 
     Attributes:
         pid: the casualty's number (stable across policies for the same seed).
+        pos: the graph node where the patient is, or last was while on the road: their
+            scene, then the hospital they last arrived at.
         severity: the true injury class.
         state: where the patient is in the response (:class:`PatientState`).
         tag: the triage tag given on scene (:class:`TriageTag`).
@@ -90,6 +92,7 @@ class Patient(mesa.Agent):
         super().__init__(model)
         self.pid = pid
         self.scene = scene
+        self.pos = scene.node  # Mesa's position: the scene, then each hospital on arrival
         self.severity: Severity = row["severity"]
         self.rpm0: int = row["rpm0"]
         self.codes0: tuple[int, int, int] = row["codes0"]

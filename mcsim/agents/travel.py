@@ -20,6 +20,7 @@ class Traveller:
     """Mixin for agents that move over the region (they have ``model`` and ``node``).
 
     Attributes:
+        pos: the node where the agent last was (see :attr:`pos`).
         trip: ``(origin, destination, depart_min, arrive_min)`` of the trip under way, None
             when the agent is not on the road. ``node`` is already the destination while on
             the road (what the model's travel-time questions use).
@@ -55,6 +56,21 @@ class Traveller:
         self.trip = None
         self._on_arrival = None
         then(*args)
+
+    @property
+    def pos(self) -> int:
+        """The graph node where the agent last was (Mesa's ``pos``).
+
+        Its trip's origin while on the road, else ``node``: read from the trip, so nothing
+        updates it per minute.
+        """
+        return self.node if self.trip is None else self.trip[0]
+
+    @pos.setter
+    def pos(self, value: int | None) -> None:
+        # mesa.Agent.__init__ sets pos = None; the position follows the trips from then on.
+        if value is not None:
+            raise AttributeError("a travelling agent's pos follows its trips (set_trip)")
 
     @property
     def on_arrival(self) -> tuple[Callable[..., Any], tuple[Any, ...]] | None:
