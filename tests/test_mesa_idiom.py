@@ -144,7 +144,7 @@ def test_datacollector_is_off_by_default_and_collects_after_each_step(sc):
 def test_solaraviz_renders_steps_and_resets(sc):
     """SolaraViz headless: the page renders; its controller's Step and Reset work."""
     solara = pytest.importorskip("solara", reason="SolaraViz needs solara (the [app] extra)")
-    pytest.importorskip("altair", reason="mesa.visualization imports altair (not in [app])")
+    pytest.importorskip("altair", reason="mesa.visualization imports altair (in the [app] extra)")
     v = pytest.importorskip("ipyvuetify")
     from mesa.visualization import SolaraViz, make_plot_component
     from mesa.visualization.solara_viz import ModelController
