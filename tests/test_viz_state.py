@@ -139,15 +139,7 @@ def run_and_replay(data: dict, seed: int):
     m = MCIModel(parse_scenario(data), seed=seed)
     m.run()
     r = m.result()
-    rp = Replay(
-        r.events,
-        m.region,
-        vehicle_homes=[v.home for v in m.vehicles],
-        staff_count=len(m.staff),
-        hospitals=list(m.hospitals),
-        incidents=[s.id for s in m.scenes],
-    )
-    return m, r, rp
+    return m, r, Replay.of_model(m, r.events)
 
 
 @pytest.fixture(scope="module")
@@ -235,15 +227,7 @@ def test_injects_are_replayed_on_the_map_closed_roads_and_diversions():
     s.apply({"kind": "hospital_diversion", "at_min": 12, "hospital": "small"})
     s.run()
     m = s.model
-    r = m.result()
-    rp = Replay(
-        r.events,
-        m.region,
-        vehicle_homes=[v.home for v in m.vehicles],
-        staff_count=len(m.staff),
-        hospitals=list(m.hospitals),
-        incidents=[sc.id for sc in m.scenes],
-    )
+    rp = Replay.of_model(m)
     start = tuple(sorted((m.region.index("r0c0"), m.region.index("r0c1"))))
     bridge = tuple(sorted((m.region.index("r1c1"), m.region.index("r1c2"))))
     assert rp.closed_roads_at(0.0) == {start}

@@ -234,14 +234,7 @@ def run(
 def run_view_of(model: MCIModel, scenario: Scenario, setup: SetUp) -> RunView:
     """The records of ``model`` so far, indexed for the map and charts (it is not advanced)."""
     result = model.result()
-    replay = Replay(
-        result.events,
-        model.region,
-        vehicle_homes=[v.home for v in model.vehicles],
-        staff_count=len(model.staff),
-        hospitals=list(model.hospitals),
-        incidents=[s.id for s in model.scenes],
-    )
+    replay = Replay.of_model(model, result.events)
     return RunView(
         scenario=scenario,
         setup=setup,

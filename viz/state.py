@@ -22,12 +22,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from mcsim.enums import EventKind, PatientState, TriageTag, VehicleState
 from mcsim.region import Region
+
+if TYPE_CHECKING:
+    from mcsim.model import MCIModel
 
 #: Patient states that mean "still at the scene".
 SCENE_STATES = frozenset(
@@ -169,6 +173,18 @@ class Replay:
         self._staff = self._timelines(ev, "staff", self.staff_count, [-1] * self.staff_count)
         self._build_busy()
         self._build_closures(ev)
+
+    @classmethod
+    def of_model(cls, model: MCIModel, events: pd.DataFrame | None = None) -> Replay:
+        """The replay of ``model``'s event log (``events``, or the model's log so far)."""
+        return cls(
+            model.log.to_frame() if events is None else events,
+            model.region,
+            vehicle_homes=[v.home for v in model.vehicles],
+            staff_count=len(model.staff),
+            hospitals=list(model.hospitals),
+            incidents=[s.id for s in model.scenes],
+        )
 
     # ------------------------------------------------------------------ building
 
