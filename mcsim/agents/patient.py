@@ -291,7 +291,8 @@ class Patient(mesa.Agent):
 
         TRISS at the patient's physiology now (``outcome_model: triss``), or Sacco's curve of
         the RPM now (``sacco``); the walking wounded survive with
-        ``minor_survival_probability``.
+        ``minor_survival_probability``, and under TRISS serious (ISS 9-15) casualties with
+        ``serious_survival_probability`` (every death has ISS > 15 in trauma registries).
         """
         params = self.model.spec.physiology
         if self.severity is Severity.MINOR:
@@ -300,6 +301,8 @@ class Patient(mesa.Agent):
             return float(phys.survival_probability(params, self.rpm(now)))
         if self.rpm(now) <= 0.0:
             return 0.0
+        if self.severity is Severity.SERIOUS and params.serious_survival_probability is not None:
+            return params.serious_survival_probability
         v = self.vitals(now)
         rts = out.revised_trauma_score(v.gcs, v.sbp, v.rr)
         return out.triss_probability(
