@@ -297,21 +297,17 @@ class Patient(mesa.Agent):
         params = self.model.spec.physiology
         if self.severity is Severity.MINOR:
             return params.minor_survival_probability
-        if params.outcome_model == "sacco":
-            return float(phys.survival_probability(params, self.rpm(now)))
-        if self.rpm(now) <= 0.0:
-            return 0.0
-        if self.severity is Severity.SERIOUS and params.serious_survival_probability is not None:
-            return params.serious_survival_probability
         v = self.vitals(now)
-        rts = out.revised_trauma_score(v.gcs, v.sbp, v.rr)
-        return out.triss_probability(
-            rts,
-            self.iss,
-            self.age,
-            self.penetrating,
-            blunt=params.triss_blunt,
-            penetrating_coef=params.triss_penetrating,
+        return out.survival_at_definitive_care(
+            params,
+            severity=self.severity,
+            rpm=self.rpm(now),
+            gcs=v.gcs,
+            sbp=v.sbp,
+            rr=v.rr,
+            iss=self.iss,
+            age=self.age,
+            penetrating=self.penetrating,
         )
 
     def begin_definitive_care(self, hospital_id: str, *, detail: str = "") -> None:
