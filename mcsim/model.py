@@ -494,7 +494,6 @@ class MCIModel(mesa.Model):
             self_transport_delay_min_range=sc.response.self_transport_delay_min_range,
             rng=self.streams.stream(f"casualties/{scene.id}"),
         )
-        params = sc.physiology
         # One uniform per patient on each policy-facing stream, drawn up front whatever the
         # policies do with them (common random numbers across policies).
         self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
@@ -520,8 +519,7 @@ class MCIModel(mesa.Model):
             carried_delay = rng.uniform(lo, hi, len(table))
             carried = set(np.flatnonzero(u < inc.carried_by_bystanders_share).tolist())
         access = inc.access_delay_min
-        for i in range(len(table)):
-            row = table.row(i, params)
+        for i, row in enumerate(table.rows()):
             if access > 0:  # nobody leaves or is reached before the scene is accessible
                 row["extraction_min"] = max(row["extraction_min"], access)
                 row["self_transport_delay_min"] = max(row["self_transport_delay_min"], access)
