@@ -681,6 +681,4 @@ def test_rows_equal_row_for_every_casualty() -> None:
         for i, row in enumerate(rows):
             expected = table.row(i, params)
             assert row == expected
-            assert {k: type(v) for k, v in row.items()} == {
-                k: type(v) for k, v in expected.items()
-            }
+            assert {k: type(v) for k, v in row.items()} == {k: type(v) for k, v in expected.items()}

@@ -28,9 +28,9 @@ _ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED, TriageTag.MINOR, TriageTag.EXP
 class NoHospitalFor(LookupError):
     """No hospital the policy was shown can take this load.
 
-    None is reachable, or none takes a child (or an adult). The model then looks further (every receiving
-    hospital), and failing that takes the nearest reachable one; a policy raises it, or returns
-    ``None``, rather than guess.
+    None is reachable, or none takes a child (or an adult). The model then looks further (every
+    receiving hospital), and failing that takes the nearest reachable one; a policy raises it,
+    or returns ``None``, rather than guess.
     """
 
 

@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     from mcsim.physiology import Vitals
 
 
-
 def is_child_age(age: float) -> bool:
     """Whether a patient of ``age`` counts as a child for hospitals' admission rules."""
     return age < 18
+
 
 @dataclass(frozen=True, slots=True)
 class PatientView:
