@@ -736,6 +736,32 @@ def report(
         typer.echo(f"written: {path}")
 
 
+@app.command("export")
+def export(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder (mcsim run --out DIR).", show_default=False)
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="gpkg, geojson (need mcsim[gis]) or csv.")
+    ] = "gpkg",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="The GeoPackage, or the folder of GeoJSON/CSV files (default: in "
+                     "RUN_DIR: run.gpkg, geojson/, csv/)."),
+    ] = None,
+    step_min: Annotated[
+        float, typer.Option(help="Minutes between the hospital_load layer's rows.")
+    ] = 15.0,
+    force: ForceOpt = False,
+) -> None:
+    """Write a run as map layers for QGIS: hospitals and their load, scenes, stations, trips."""
+    from mcsim.gis.export import export_run
+
+    written = export_run(run_dir, fmt=fmt, out=out, step_min=step_min, force=force)
+    for path in written:
+        typer.echo(f"written: {path}")
+
+
 region_app = typer.Typer(
     help="Bring your own region: import roads, hospitals and stations into a scenario.",
     rich_markup_mode=None,
