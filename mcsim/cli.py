@@ -466,6 +466,15 @@ def sweep(
         int | None,
         typer.Option(help="Refuse sweeps of more runs (default 1,000,000).", min=1),
     ] = None,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard", help="Serve Dask's dashboard while the sweep runs (--backend dask)."
+        ),
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option(help="The dashboard's port on 127.0.0.1 (0: any free one).", min=0)
+    ] = 8787,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
     from mcsim.library import resolve
@@ -485,6 +494,8 @@ def sweep(
             batch_size=batch_size,
             progress=show,
             max_runs=max_runs,
+            dashboard=f"127.0.0.1:{dashboard_port}" if dashboard else None,
+            on_dashboard=lambda url: typer.echo(f"dashboard: {url}"),
         )
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
@@ -746,8 +757,10 @@ def export(
     ] = "gpkg",
     out: Annotated[
         Path | None,
-        typer.Option(help="The GeoPackage, or the folder of GeoJSON/CSV files (default: in "
-                     "RUN_DIR: run.gpkg, geojson/, csv/)."),
+        typer.Option(
+            help="The GeoPackage, or the folder of GeoJSON/CSV files (default: in "
+            "RUN_DIR: run.gpkg, geojson/, csv/)."
+        ),
     ] = None,
     step_min: Annotated[
         float, typer.Option(help="Minutes between the hospital_load layer's rows.")
