@@ -230,12 +230,12 @@ def validate(
 ) -> None:
     """Check scenario files; print every problem, one line each."""
     from mcsim.library import resolve
-    from mcsim.scenario import all_problems, read_yaml
+    from mcsim.scenario import all_problems, read_scenario_data
 
     problems: list[InputError] = []
     for path in map(resolve, scenarios):
         try:
-            data = read_yaml(path)
+            data = read_scenario_data(path)
         except InputError as exc:
             problems.append(exc)
             continue
@@ -806,6 +806,28 @@ def region_import(
         float, typer.Option(help="Speed on straight-line roads when there is no graph.")
     ] = 40.0,
     name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="Roads from an OSM XML file (.osm, .osm.bz2), through osmnx [osm]."),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(help="Download the drive network of a place (osmnx [osm], internet)."),
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="Download the drive network in a box (osmnx [osm], internet).",
+            metavar="W,S,E,N",
+        ),
+    ] = None,
+    region_format: Annotated[
+        str,
+        typer.Option(
+            help="Write the region beside the scenario as parquet, graphml or gpkg, or inline.",
+            metavar="parquet|graphml|gpkg|inline",
+        ),
+    ] = "parquet",
     force: ForceOpt = False,
 ) -> None:
     """Write a scenario skeleton from a road graph and hospital/station files; it validates."""
@@ -821,6 +843,10 @@ def region_import(
         params=params,
         name=name,
         force=force,
+        osm=osm,
+        place=place,
+        bbox=bbox,
+        region_format=region_format,
     )
     sc = result.scenario
     typer.echo(
