@@ -26,7 +26,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcsim.errors import InputError, echo
+from mcsim.errors import InputError, echo, shorten
 from mcsim.region_import import DEFAULT_SPEED_KMH_BY_HIGHWAY, ImportParams, _first_highway
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def drive_graph_from_xml(path: str | Path) -> nx.MultiDiGraph:
         g = ox.graph_from_xml(p, simplify=False, retain_all=True)
     except Exception as exc:  # osmnx and expat raise many kinds; all mean "cannot read it"
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a readable OSM XML file ({echo(text, 120)})", file=file) from None
+        raise InputError(f"not a readable OSM XML file ({shorten(text, 120)})", file=file) from None
     drop = [
         (u, v, k)
         for u, v, k, hw in g.edges(keys=True, data="highway")
@@ -98,7 +98,8 @@ def drive_graph_from_xml(path: str | Path) -> nx.MultiDiGraph:
     g.remove_edges_from(drop)
     g.remove_nodes_from([n for n in list(g.nodes) if g.degree(n) == 0])
     if g.number_of_edges() == 0:
-        raise InputError("no drivable road in the file (highway types: see --help)", file=file)
+        kept = ", ".join(sorted(DRIVABLE))
+        raise InputError(f"no drivable road in the file (highway types kept: {kept})", file=file)
     return ox.simplify_graph(g)
 
 
@@ -126,7 +127,7 @@ def download_drive_graph(*, place: str | None, bbox: str | None) -> tuple[nx.Mul
     except Exception as exc:  # no network, a place Nominatim does not know, an empty box
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(
-            f"cannot get the roads from OpenStreetMap: {echo(text, 160)}", path=option
+            f"cannot get the roads from OpenStreetMap: {shorten(text, 160)}", path=option
         ) from None
     return g, label
 
