@@ -70,7 +70,17 @@ class RegionData:
 
 
 class _Bad(Exception):
-    """A problem inside a region file (turned into an InputError naming the scenario)."""
+    """A problem inside a region file (turned into an InputError naming the scenario).
+
+    Args:
+        message: what is wrong.
+        part: ``nodes`` or ``roads`` when it is in one of the two (a Parquet pair names that
+            table's file), else None.
+    """
+
+    def __init__(self, message: str, part: str | None = None) -> None:
+        super().__init__(message)
+        self.part = part
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,11 +147,11 @@ def read_region_file(spec: Any, *, base: Path, scenario_file: str) -> RegionData
                 raise fail(
                     f"{p}: the nodes and roads tables must be .parquet files", f"{FIELD}.{k}"
                 )
-        where = f"{FIELD}.nodes"
         try:
             return _checked(_read_parquet(paths["nodes"], paths["roads"], fail))
         except _Bad as exc:
-            raise fail(str(exc), where) from None
+            part = exc.part or "nodes"
+            raise fail(f"{paths[part]}: {exc}", f"{FIELD}.{part}") from None
     path = _path(spec, base, fail, FIELD)
     fmt = format_of(path)
     if fmt is None:
@@ -241,25 +251,23 @@ def _read_parquet(nodes_path: Path, roads_path: Path, fail: Any) -> RegionData:
             ) from None
     meta = tables["nodes"].schema.metadata or {}
     crs = meta.get(b"crs")
-    try:
-        nodes = _rows(tables["nodes"], NODE_COLUMNS, ("id", "x", "y"), str(nodes_path))
-        roads = _rows(tables["roads"], ROAD_COLUMNS, ("from", "to"), str(roads_path))
-    except _Bad as exc:
-        raise fail(str(exc)) from None
+    nodes = _rows(tables["nodes"], NODE_COLUMNS, ("id", "x", "y"), "nodes")
+    roads = _rows(tables["roads"], ROAD_COLUMNS, ("from", "to"), "roads")
     return RegionData(crs=None if crs is None else crs.decode(), nodes=nodes, roads=roads)
 
 
 def _rows(
-    table: Any, columns: tuple[str, ...], required: tuple[str, ...], file: str
+    table: Any, columns: tuple[str, ...], required: tuple[str, ...], part: str
 ) -> list[dict[str, Any]]:
     """A table's known columns as row dicts without nulls (unknown columns are refused)."""
     names = table.column_names
     unknown = [c for c in names if c not in columns]
     if unknown:
-        raise _Bad(f"{file}: unknown column {echo(unknown[0])}; known: {', '.join(columns)}")
+        known = ", ".join(columns)
+        raise _Bad(f"{part}: unknown column {echo(unknown[0])}; known: {known}", part)
     for c in required:
         if c not in names:
-            raise _Bad(f"{file}: missing column {c!r}")
+            raise _Bad(f"{part}: missing column {c!r}", part)
     cols = {c: table.column(c).to_pylist() for c in names}
     out = []
     for i in range(table.num_rows):
@@ -308,10 +316,7 @@ def _read_gpkg(path: Path, fail: Any) -> RegionData:
 
     roads_df = roads_df[[c for c in roads_df.columns if c in ROAD_COLUMNS]]
     roads = _rows(
-        pa.Table.from_pandas(roads_df, preserve_index=False),
-        ROAD_COLUMNS,
-        ("from", "to"),
-        "layer roads",
+        pa.Table.from_pandas(roads_df, preserve_index=False), ROAD_COLUMNS, ("from", "to"), "roads"
     )
     return RegionData(crs=crs, nodes=nodes, roads=roads)
 
@@ -324,55 +329,55 @@ def _checked(data: RegionData) -> RegionData:
     not list them.
     """
     if data.crs is not None and data.crs not in ("km", "lonlat"):
-        raise _Bad(f"crs must be km or lonlat, got {echo(data.crs)}")
+        raise _Bad(f"crs must be km or lonlat, got {echo(data.crs)}", "nodes")
     if not data.nodes:
-        raise _Bad("the region file has no nodes")
+        raise _Bad("the region file has no nodes", "nodes")
     seen: set[str] = set()
     for i, n in enumerate(data.nodes):
         nid = n.get("id")
         if not isinstance(nid, str) or not nid:
-            raise _Bad(f"nodes row {i + 1}: id must be a non-empty text, got {echo(nid)}")
+            raise _Bad(f"nodes row {i + 1}: id must be a non-empty text, got {echo(nid)}", "nodes")
         if nid in seen:
-            raise _Bad(f"nodes row {i + 1}: duplicate node id {echo(nid)}")
+            raise _Bad(f"nodes row {i + 1}: duplicate node id {echo(nid)}", "nodes")
         seen.add(nid)
         for k in ("x", "y"):
-            n[k] = _finite(n.get(k), f"nodes row {i + 1} ({nid}): {k}")
+            n[k] = _finite(n.get(k), f"nodes row {i + 1} ({nid}): {k}", "nodes")
         kind = n.get("kind")
         if kind is not None and kind not in _KINDS:
-            raise _Bad(f"nodes row {i + 1} ({nid}): unknown kind {echo(kind)}")
+            raise _Bad(f"nodes row {i + 1} ({nid}): unknown kind {echo(kind)}", "nodes")
     for i, r in enumerate(data.roads):
         where = f"roads row {i + 1}"
         for k in ("from", "to"):
             if not isinstance(r.get(k), str):
-                raise _Bad(f"{where}: {k} must be a node id, got {echo(r.get(k))}")
+                raise _Bad(f"{where}: {k} must be a node id, got {echo(r.get(k))}", "roads")
             r[k] = str(r[k])
         for k in _ROAD_NUMBERS:
             if k in r:
-                value = _finite(r[k], f"{where}: {k}")
+                value = _finite(r[k], f"{where}: {k}", "roads")
                 if value <= 0:
-                    raise _Bad(f"{where}: {k} must be positive, got {value}")
+                    raise _Bad(f"{where}: {k} must be positive, got {value}", "roads")
                 r[k] = value
         if "oneway" in r:
-            r["oneway"] = _flag(r["oneway"], f"{where}: oneway")
+            r["oneway"] = _flag(r["oneway"], f"{where}: oneway", "roads")
     return data
 
 
-def _finite(value: Any, where: str) -> float:
+def _finite(value: Any, where: str, part: str) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise _Bad(f"{where} must be a number, got {echo(value)}") from None
+        raise _Bad(f"{where} must be a number, got {echo(value)}", part) from None
     if isinstance(value, bool) or not math.isfinite(x):
-        raise _Bad(f"{where} must be a finite number, got {echo(value)}")
+        raise _Bad(f"{where} must be a finite number, got {echo(value)}", part)
     return x
 
 
-def _flag(value: Any, where: str) -> bool:
+def _flag(value: Any, where: str, part: str) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise _Bad(f"{where} must be true or false, got {echo(value)}")
+    raise _Bad(f"{where} must be true or false, got {echo(value)}", part)
 
 
 # --------------------------------------------------------------------------------------------

@@ -168,12 +168,12 @@ def _bad(tmp_path: Path, case: str) -> tuple[Path, str]:
         df = pd.read_parquet(roads)
         df.loc[4, "travel_min"] = -2.0
         df.to_parquet(roads)
-        expect = "roads row 5: travel_min must be positive, got -2.0"
+        expect = f"region.file.roads: {roads}: roads row 5: travel_min must be positive, got -2.0"
     elif case == "unknown_column":
         df = pd.read_parquet(nodes)
         df["elevation"] = 1.0
         df.to_parquet(nodes)
-        expect = "unknown column 'elevation'"
+        expect = f"region.file.nodes: {nodes}: nodes: unknown column 'elevation'"
     elif case == "duplicate_node":
         df = pd.read_parquet(nodes)
         df.loc[1, "id"] = df.loc[0, "id"]
