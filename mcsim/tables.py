@@ -495,8 +495,12 @@ EXPORT_HOSPITAL_LOAD = Table(
     (
         Column("hospital", "string", "id", "the hospital"),
         Column("time_min", "float64", "min", f"the minute, {_T}"),
-        Column("present", "int64", "patients", "incident patients inside then (arrived, not "
-               "yet discharged, transferred or dead)"),
+        Column(
+            "present",
+            "int64",
+            "patients",
+            "incident patients inside then (arrived, not yet discharged, transferred or dead)",
+        ),
         Column("arrivals", "int64", "patients", "arrivals since the previous row"),
         Column("arrived_total", "int64", "patients", "arrivals up to this minute"),
         *_XY,
@@ -513,8 +517,13 @@ EXPORT_SCENES = Table(
         Column("onset_min", "float64", "min", f"onset, {_T}"),
         Column("casualties", "int64", "patients", "casualties"),
         Column("deaths_at_scene", "int64", "patients", "of them died at the scene"),
-        Column("last_left_min", "float64", "min", f"the last casualty left the scene, {_T}",
-               "nobody left it"),
+        Column(
+            "last_left_min",
+            "float64",
+            "min",
+            f"the last casualty left the scene, {_T}",
+            "nobody left it",
+        ),
         *_XY,
     ),
 )
@@ -548,8 +557,13 @@ EXPORT_TRIPS = Table(
         Column("from_node", "int32", "node", "origin node"),
         Column("to_node", "int32", "node", "destination node"),
         Column("depart_min", "float64", "min", f"departure, {_T}"),
-        Column("arrive_min", "float64", "min", f"planned arrival, {_T} (a trip redirected or "
-               "ended by a death stops earlier: see the event log)"),
+        Column(
+            "arrive_min",
+            "float64",
+            "min",
+            f"planned arrival, {_T} (a trip redirected or "
+            "ended by a death stops earlier: see the event log)",
+        ),
         Column("x_from", "float64", "deg or km", "origin x"),
         Column("y_from", "float64", "deg or km", "origin y"),
         Column("x_to", "float64", "deg or km", "destination x"),
