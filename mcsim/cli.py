@@ -230,12 +230,12 @@ def validate(
 ) -> None:
     """Check scenario files; print every problem, one line each."""
     from mcsim.library import resolve
-    from mcsim.scenario import all_problems, read_yaml
+    from mcsim.scenario import all_problems, read_scenario_data
 
     problems: list[InputError] = []
     for path in map(resolve, scenarios):
         try:
-            data = read_yaml(path)
+            data = read_scenario_data(path)
         except InputError as exc:
             problems.append(exc)
             continue
@@ -466,6 +466,15 @@ def sweep(
         int | None,
         typer.Option(help="Refuse sweeps of more runs (default 1,000,000).", min=1),
     ] = None,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard", help="Serve Dask's dashboard while the sweep runs (--backend dask)."
+        ),
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option(help="The dashboard's port on 127.0.0.1 (0: any free one).", min=0)
+    ] = 8787,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
     from mcsim.library import resolve
@@ -485,6 +494,8 @@ def sweep(
             batch_size=batch_size,
             progress=show,
             max_runs=max_runs,
+            dashboard=f"127.0.0.1:{dashboard_port}" if dashboard else None,
+            on_dashboard=lambda url: typer.echo(f"dashboard: {url}"),
         )
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
@@ -736,6 +747,34 @@ def report(
         typer.echo(f"written: {path}")
 
 
+@app.command("export")
+def export(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder (mcsim run --out DIR).", show_default=False)
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="gpkg, geojson (need mcsim[gis]) or csv.")
+    ] = "gpkg",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="The GeoPackage, or the folder of GeoJSON/CSV files (default: in "
+            "RUN_DIR: run.gpkg, geojson/, csv/)."
+        ),
+    ] = None,
+    step_min: Annotated[
+        float, typer.Option(help="Minutes between the hospital_load layer's rows.")
+    ] = 15.0,
+    force: ForceOpt = False,
+) -> None:
+    """Write a run as map layers for QGIS: hospitals and their load, scenes, stations, trips."""
+    from mcsim.gis.export import export_run
+
+    written = export_run(run_dir, fmt=fmt, out=out, step_min=step_min, force=force)
+    for path in written:
+        typer.echo(f"written: {path}")
+
+
 region_app = typer.Typer(
     help="Bring your own region: import roads, hospitals and stations into a scenario.",
     rich_markup_mode=None,
@@ -767,6 +806,28 @@ def region_import(
         float, typer.Option(help="Speed on straight-line roads when there is no graph.")
     ] = 40.0,
     name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="Roads from an OSM XML file (.osm, .osm.bz2), through osmnx [osm]."),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(help="Download the drive network of a place (osmnx [osm], internet)."),
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="Download the drive network in a box (osmnx [osm], internet).",
+            metavar="W,S,E,N",
+        ),
+    ] = None,
+    region_format: Annotated[
+        str,
+        typer.Option(
+            help="Write the region beside the scenario as parquet, graphml or gpkg, or inline.",
+            metavar="parquet|graphml|gpkg|inline",
+        ),
+    ] = "parquet",
     force: ForceOpt = False,
 ) -> None:
     """Write a scenario skeleton from a road graph and hospital/station files; it validates."""
@@ -782,6 +843,10 @@ def region_import(
         params=params,
         name=name,
         force=force,
+        osm=osm,
+        place=place,
+        bbox=bbox,
+        region_format=region_format,
     )
     sc = result.scenario
     typer.echo(

@@ -605,6 +605,20 @@ def read_yaml(path: str | Path) -> Any:
     return safe_read_yaml(path, what="scenario file")
 
 
+def read_scenario_data(path: str | Path) -> Any:
+    """A scenario file as plain data, its region file (``region.file``) read and put inline.
+
+    Every reader of scenario files goes through here, so that a region kept in a file of its
+    own is, from then on, the same data as the region written inline (:mod:`mcsim.region_files`).
+    """
+    data = read_yaml(path)
+    if isinstance(data, dict) and isinstance(data.get("region"), dict) and "file" in data["region"]:
+        from mcsim.region_files import inline_region_file
+
+        data = inline_region_file(data, path)
+    return data
+
+
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Load and validate a scenario file, applying ``PATH=VALUE`` overrides first.
 
@@ -619,7 +633,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     from mcsim.library import resolve
 
     path = resolve(path)
-    data = read_yaml(path)
+    data = read_scenario_data(path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
     return parse_scenario(data, file=str(path))

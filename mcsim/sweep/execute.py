@@ -265,7 +265,30 @@ def _quiet_dask_logs() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _dask_backend(workers: int | None, scheduler: str | None) -> _Backend:
+def check_dashboard(dashboard: str | None, backend: str) -> None:
+    """Refuse ``--dashboard`` without Dask or without bokeh, before any work.
+
+    Dask's dashboard is a bokeh application: without bokeh the scheduler starts without it and
+    only logs a warning, which a user asking for the dashboard must not miss.
+    """
+    if dashboard is None:
+        return
+    if backend != "dask":
+        raise InputError("--dashboard needs --backend dask", path="--dashboard")
+    from importlib.util import find_spec
+
+    if find_spec("bokeh") is None:
+        raise InputError(
+            "the Dask dashboard needs bokeh (pip install 'mcsim[sweep]')", path="--dashboard"
+        )
+
+
+def _dask_backend(
+    workers: int | None,
+    scheduler: str | None,
+    dashboard: str | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
+) -> _Backend:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover (dask is a declared extra)
@@ -276,14 +299,19 @@ def _dask_backend(workers: int | None, scheduler: str | None) -> _Backend:
     _quiet_dask_logs()
     cluster = None
     if scheduler is None:
+        # Without a dashboard: none, and the scheduler's bare HTTP server on a free port rather
+        # than 8787 (or a warning). With one: bokeh's server at ``dashboard`` (host:port).
+        where = (
+            {"dashboard_address": dashboard}
+            if dashboard is not None
+            else {"dashboard_address": None, "scheduler_kwargs": {"dashboard_address": ":0"}}
+        )
         cluster = LocalCluster(
             n_workers=workers or default_workers(),
             threads_per_worker=1,
             processes=True,
             silence_logs=logging.ERROR,
-            dashboard_address=None,
-            # no dashboard; its bare HTTP server on a free port rather than 8787 (or a warning)
-            scheduler_kwargs={"dashboard_address": ":0"},
+            **where,
         )
         client = Client(cluster)
     else:
@@ -300,7 +328,23 @@ def _dask_backend(workers: int | None, scheduler: str | None) -> _Backend:
         if cluster is not None:
             cluster.close()
 
+    if dashboard is not None and on_dashboard is not None:
+        link = client.dashboard_link if _has_dashboard(client) else None
+        if link is None:
+            close()
+            raise InputError("the Dask scheduler serves no dashboard", path="--dashboard")
+        on_dashboard(link)
+
     return _Backend(client.get_executor(pure=False), n, close)
+
+
+def _has_dashboard(client: Any) -> bool:
+    """Whether the client's scheduler serves a bokeh dashboard (its services name it)."""
+    try:
+        info = client.scheduler_info()
+    except (OSError, TimeoutError):  # pragma: no cover (a scheduler lost while asking)
+        return False
+    return "dashboard" in info.get("services", {})
 
 
 class _Progress:
@@ -372,6 +416,8 @@ def run_sweep(
     batch_size: int | None = None,
     progress: bool = False,
     max_runs: int | None = None,
+    dashboard: str | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
 ) -> SweepSummary:
     """Run (or finish, with ``resume``) a sweep into the folder ``out``.
 
@@ -386,6 +432,10 @@ def run_sweep(
         batch_size: runs per task (default: automatic, see :func:`auto_batch_size`).
         progress: show a progress bar on the terminal.
         max_runs: refuse a sweep of more runs (default :data:`mcsim.sweep.spec.MAX_RUNS`).
+        dashboard: serve Dask's dashboard (``dask`` backend, bokeh installed) at this
+            ``host:port`` of the LocalCluster (port 0: any free one); with a ``scheduler``, its
+            own dashboard is used. It lives as long as the sweep runs.
+        on_dashboard: called with the dashboard's URL once it is up, before the first run.
 
     Returns:
         What was done: runs stored before, runs run now, time, workers, batch size.
@@ -403,6 +453,7 @@ def run_sweep(
         raise InputError("must be at least 1", path="--batch-size")
     if max_runs is not None and max_runs < 1:
         raise InputError("must be at least 1", path="--max-runs")
+    check_dashboard(dashboard, backend)
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, max_runs=max_runs)
     t0 = time.perf_counter()
@@ -423,7 +474,7 @@ def run_sweep(
         be = (
             _local_backend(workers or default_workers())
             if backend == "local"
-            else _dask_backend(workers, scheduler)
+            else _dask_backend(workers, scheduler, dashboard, on_dashboard)
         )
         try:
             size = batch_size or auto_batch_size(pending, be.workers)

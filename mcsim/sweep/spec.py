@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from mcsim.errors import InputError, echo
-from mcsim.scenario import read_yaml, split_path
+from mcsim.scenario import read_scenario_data, read_yaml, split_path
 from mcsim.schema_base import StrictModel, error_lines
 
 SWEEP_VERSION = 1
@@ -222,7 +222,7 @@ def _resolve_scenarios(names: list[str], base_dir: Path, file: str) -> list[Base
         p = resolve(name, base_dir=base_dir)  # a file, else a shipped scenario's name
         if not p.is_file():
             raise InputError(f"no such scenario file: {p}", file=file, path=f"scenarios[{i}]")
-        data = read_yaml(p)
+        data = read_scenario_data(p)  # a region file is read here, once, and put inline
         parse_scenario(data, file=str(p))  # the scenario's own errors name its own file
         label = p.stem
         k = 2
