@@ -19,7 +19,6 @@ from typing import Any
 from mcsim.errors import InputError
 from mcsim.scenario import split_path
 
-
 _EVERY = "*"
 
 
@@ -87,9 +86,11 @@ class Prior:
         return float(truncnorm.ppf(u, a, b, loc=self.mu, scale=self.sigma))
 
     def contains(self, value: float) -> bool:
+        """Whether ``value`` lies within the prior's bounds (ends included)."""
         return self.low <= value <= self.high
 
     def describe(self) -> str:
+        """A short text of the prior for tables: ``uniform [0.2, 1]``, ``N(23, 10) on [5, 60]``."""
         if self.kind is PriorKind.TRUNCNORMAL:
             return f"N({self.mu:g}, {self.sigma:g}) on [{self.low:g}, {self.high:g}]"
         return f"{self.kind.value} [{self.low:g}, {self.high:g}]"
