@@ -290,6 +290,21 @@ def policies() -> None:
         )
 
 
+@app.command()
+def params(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON list of parameters and nothing else.")
+    ] = False,
+) -> None:
+    """List the uncertain parameters: scenario path, default, prior, scope and source."""
+    from mcsim.uncertainty.listing import parameter_rows, params_table
+
+    if as_json:
+        typer.echo(json.dumps(parameter_rows(), indent=1))
+    else:
+        typer.echo(params_table())
+
+
 @contextmanager
 def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
     """A progress callback ``(done, total)``: a bar on stderr when it is a terminal, else none."""

@@ -8,6 +8,7 @@ where those choices get a prior. These tests keep the two lists from drifting ap
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from pathlib import Path
@@ -177,3 +178,23 @@ def test_apply_values_sets_every_incident_and_refuses_values_outside_the_prior()
     assert [i["went_home_share"] for i in out["incidents"]] == [0.3] * len(out["incidents"])
     with pytest.raises(InputError, match="outside its prior"):
         apply_values(data, {"went_home_share": 0.9})
+
+
+def test_mcsim_params_lists_every_parameter_with_its_prior_and_source(capsys):
+    from mcsim.cli import main
+
+    assert main(["params", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)  # one JSON document and nothing else
+    assert [r["name"] for r in rows] == [p.name for p in registry()]
+    went = next(r for r in rows if r["name"] == "went_home_share")
+    assert went["path"] == "incidents[*].went_home_share" and went["scope"] == "scenario"
+    assert went["prior"] == "uniform [0, 0.6]" and went["source"]
+
+    assert main(["params"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:5] == ["name", "path", "default", "prior", "scope"]
+    assert len(lines) == 1 + len(registry())
+    assert any(
+        line.startswith("trauma_callin_median_min") and "N(23, 10) on [5, 60]" in line
+        for line in lines
+    )
