@@ -173,3 +173,25 @@ def test_a_missing_scenario_names_the_file(tmp_path, capsys):
     assert main(["sensitivity", str(missing), "--metric", "deaths"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(missing) in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_howto_uncertainty_examples_of_these_sections_run(tmp_path, monkeypatch, capsys):
+    # docs/howto-uncertainty.md: every `$ mcsim` line of a console block in the sections
+    # "Uncertain parameters" and "Sensitivity" exits 0 (the calibration sections test theirs)
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "howto-uncertainty.md").read_text()
+    mine = "\n".join(
+        part
+        for part in re.split(r"^## ", text, flags=re.M)
+        if part.startswith(("Uncertain parameters", "Sensitivity"))
+    )
+    blocks = re.findall(r"```console\n(.*?)```", mine, re.S)
+    commands = [ln.strip()[2:] for b in blocks for ln in b.splitlines() if ln.startswith("$ ")]
+    assert len(commands) == 2 and all(c.startswith("mcsim ") for c in commands)
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        assert main(shlex.split(command)[1:]) == 0, f"{command}: {capsys.readouterr().err}"

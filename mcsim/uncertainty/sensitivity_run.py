@@ -54,6 +54,8 @@ class SensitivityRun:
     model: SimulationModel
     pilot_value: float
     seconds: float
+    #: wall seconds by phase: setup (load, checks, pilot run), design, runs, analysis
+    timing: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
         """Everything ``indices.json`` holds: indices, ranking, design and where it came from."""
@@ -70,7 +72,6 @@ class SensitivityRun:
             "metric_at_scenario_values": self.pilot_value,
             "seeds": self.seeds,
             "seed_noise_share": noise,
-            "seconds": round(self.seconds, 3),
             "parameters": [
                 {"name": p.name, "path": p.path, "prior": p.prior.describe(), "scope": p.scope}
                 for p in self.params
@@ -195,10 +196,15 @@ def run_sensitivity(
     _check_corners(data, chosen, file)
     seed_list = [seed + r for r in range(seeds)]
     pilot = _pilot(data, metric, seed_list[0])
+    t1 = time.perf_counter()
     design = make_design(chosen, m, n, seed)
+    t2 = time.perf_counter()
     model = SimulationModel(data, label, chosen, metric, seed_list, workers, progress)
     y = model(design.values)
+    t3 = time.perf_counter()
     result = analyse_outputs(design, y, seed)
+    t4 = time.perf_counter()
+    timing = {"setup": t1 - t0, "design": t2 - t1, "runs": t3 - t2, "analysis": t4 - t3}
     return SensitivityRun(
         label,
         file,
@@ -211,6 +217,7 @@ def run_sensitivity(
         model,
         pilot,
         time.perf_counter() - t0,
+        timing,
     )
 
 

@@ -194,17 +194,27 @@ class SimulationModel:
         return vals.reshape(points, k).mean(axis=1)
 
     def noise_share(self) -> float | None:
-        """Seed noise left in the point means, as a share of their variance (None: no data).
+        """Seed noise left in the design points' means, as a share of their variance.
 
-        The within-point variance over the K seeds, divided by K, is the noise each mean still
-        carries; a share near 1 means the indices measure seed noise, not the parameters.
+        With common random numbers a seed's own effect (its casualties) is the same at every
+        point and cancels from their differences; what is left is the point x seed
+        interaction. A two-way analysis of the runs (points x seeds, one run per cell) gives
+        its variance; divided by the number of seeds, it is the noise each point's mean still
+        carries. A share near 1 means the indices measure seed noise, not the parameters.
+        None: fewer than two seeds or points, or no variance at all.
         """
         t = self.runs_table
-        if t is None or len(self.seeds) < 2:
+        k = len(self.seeds)
+        if t is None or k < 2:
             return None
-        means = t.groupby("point")[self.metric].mean()
-        within = t.groupby("point")[self.metric].var(ddof=1).mean() / len(self.seeds)
-        total = float(means.var(ddof=1))
+        grid = t.pivot_table(index="point", columns="seed", values=self.metric).to_numpy()
+        p = grid.shape[0]
+        if p < 2:
+            return None
+        resid = grid - grid.mean(axis=1, keepdims=True) - grid.mean(axis=0, keepdims=True)
+        resid += grid.mean()
+        interaction = float((resid**2).sum()) / ((p - 1) * (k - 1))
+        total = float(grid.mean(axis=1).var(ddof=1))
         if not np.isfinite(total) or total <= 0:
             return None
-        return float(min(1.0, within / total))
+        return float(min(1.0, interaction / k / total))
