@@ -345,6 +345,10 @@ def sensitivity(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the indices as one JSON object, nothing else.")
     ] = False,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="Calibration folder: its posterior's marginals replace the priors."),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Which uncertain parameters drive METRIC in SCENARIO (SALib, over the registry's priors)."""
@@ -361,6 +365,7 @@ def sensitivity(
             workers=workers,
             seed=seed,
             progress=advance,
+            posterior=posterior,
         )
     written = write_outputs(run, out, force=force) if out is not None else []
     if as_json:

@@ -195,3 +195,72 @@ def test_howto_uncertainty_examples_of_these_sections_run(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     for command in commands:
         assert main(shlex.split(command)[1:]) == 0, f"{command}: {capsys.readouterr().err}"
+
+
+def test_empirical_marginal_is_the_weighted_quantile_function():
+    from mcsim.uncertainty.posterior_marginals import EmpiricalMarginal
+
+    m = EmpiricalMarginal.of(np.array([3.0, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]))
+    # weights 2, 1, 1 on the sorted values 1, 2, 3: cumulative 0.5, 0.75, 1
+    assert [m.ppf(u) for u in (0.0, 0.5, 0.6, 0.75, 0.9, 1.0)] == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+
+
+@pytest.mark.slow
+def test_posterior_marginals_replace_the_priors(toy_scenario, tmp_path, capsys):
+    # a posterior that pins the alert delay at 4 min: it can no longer matter, while the
+    # loading time, not in the posterior, is still sampled from its prior and does matter
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    pd.DataFrame(
+        {"alert_delay_min": [4.0] * 5, "went_home_share@elsewhere": [0.1] * 5, "weight": 1.0}
+    ).to_parquet(folder / "posterior.parquet")
+    args = [
+        "sensitivity", str(toy_scenario), "--metric", "scene_clear_min", "--method", "morris",
+        "--params", "alert_delay_min,loading_min", "--n", "2", "--seeds", "1",
+        "--posterior", str(folder), "--json",
+    ]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    got = json.loads(capsys.readouterr().out)
+    idx = {r["name"]: r for r in got["indices"]}
+    assert idx["alert_delay_min"]["mu_star"] == 0.0 and idx["loading_min"]["mu_star"] > 0
+    sampled = {p["name"]: p["sampled_from"] for p in got["parameters"]}
+    assert sampled["alert_delay_min"].startswith("posterior (5 samples")
+    assert sampled["loading_min"] == "uniform [1, 6]"
+
+
+def test_a_bad_posterior_is_one_line_and_exit_2(toy_scenario, tmp_path, capsys):
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    pd.DataFrame({"no_such_parameter": [1.0], "weight": [1.0]}).to_parquet(
+        folder / "posterior.parquet"
+    )
+    base = ["sensitivity", str(toy_scenario), "--metric", "deaths", "--params", "loading_min"]
+    for where, words in ((folder, "no_such_parameter"), (tmp_path / "none", "no posterior")):
+        assert main([*base, "--posterior", str(where)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and words in err
+
+
+def test_seed_noise_share_counts_only_what_common_random_numbers_do_not_cancel():
+    from mcsim.uncertainty.simulator import SimulationModel
+
+    def share(values: np.ndarray) -> float | None:
+        points, seeds = values.shape
+        m = SimulationModel({}, "t", [], "y", list(range(seeds)))
+        m.runs_table = pd.DataFrame(
+            {
+                "point": np.repeat(np.arange(points), seeds),
+                "seed": np.tile(np.arange(seeds), points),
+                "y": values.reshape(-1),
+            }
+        )
+        return m.noise_share()
+
+    effect = np.array([[0.0], [1.0], [2.0], [3.0]])
+    seed_effect = np.array([[0.0, 10.0, -5.0]])
+    # a seed's own effect, the same at every point, cancels: no noise left
+    assert share(effect + seed_effect) == pytest.approx(0.0, abs=1e-12)
+    # an effect that differs by seed (point x seed) is noise the means still carry
+    wobble = np.array([[0.0, 1, -1], [1, -1, 0], [-1, 0, 1], [0, 0, 0]])
+    assert 0.0 < share(effect + seed_effect + wobble) < 1.0
+    assert share(effect[:, :1]) is None  # one seed: nothing to tell noise from

@@ -25,6 +25,7 @@ from mcsim.errors import InputError
 from mcsim.uncertainty.registry import UncertainParameter, apply_values, get_parameter, registry
 from mcsim.uncertainty.sensitivity import (
     Design,
+    Input,
     Method,
     SensitivityResult,
     analyse_outputs,
@@ -47,6 +48,8 @@ class SensitivityRun:
     file: str
     metric: str
     params: list[UncertainParameter]
+    #: what the design was drawn from, per parameter: its prior or its posterior marginal
+    inputs: list[Input]
     seeds: list[int]
     result: SensitivityResult
     design: Design
@@ -56,6 +59,8 @@ class SensitivityRun:
     seconds: float
     #: wall seconds by phase: setup (load, checks, pilot run), design, runs, analysis
     timing: dict[str, float]
+    #: the posterior the design was drawn from, if any
+    posterior: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Everything ``indices.json`` holds: indices, ranking, design and where it came from."""
@@ -73,9 +78,16 @@ class SensitivityRun:
             "seeds": self.seeds,
             "seed_noise_share": noise,
             "parameters": [
-                {"name": p.name, "path": p.path, "prior": p.prior.describe(), "scope": p.scope}
-                for p in self.params
+                {
+                    "name": p.name,
+                    "path": p.path,
+                    "prior": p.prior.describe(),
+                    "scope": p.scope,
+                    "sampled_from": i.prior.describe(),
+                }
+                for p, i in zip(self.params, self.inputs, strict=True)
             ],
+            "posterior": self.posterior,
             **self.result.to_dict(),
         }
 
@@ -156,6 +168,7 @@ def run_sensitivity(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     max_runs: int = MAX_RUNS,
+    posterior: str | Path | None = None,
 ) -> SensitivityRun:
     """Sensitivity of ``metric`` in ``scenario`` to registry parameters over their priors.
 
@@ -170,6 +183,9 @@ def run_sensitivity(
         seed: seeds the design, the bootstrap and (as the first) the simulations.
         progress: called with (runs done, runs in all).
         max_runs: refuse larger designs.
+        posterior: a calibration folder (or its ``posterior.parquet``): parameters found there
+            are sampled from their posterior marginals instead of their priors
+            (:mod:`mcsim.uncertainty.posterior_marginals`).
 
     Raises:
         InputError: an unknown parameter, metric or method, a bad budget or scenario.
@@ -194,10 +210,16 @@ def run_sensitivity(
         )
     data, label, file = _load(scenario)
     _check_corners(data, chosen, file)
+    inputs = [Input(p.name, p.prior) for p in chosen]
+    if posterior is not None:
+        from mcsim.uncertainty.posterior_marginals import load_marginals
+
+        marginals = load_marginals(posterior, label)
+        inputs = [Input(p.name, marginals.get(p.name, p.prior)) for p in chosen]
     seed_list = [seed + r for r in range(seeds)]
     pilot = _pilot(data, metric, seed_list[0])
     t1 = time.perf_counter()
-    design = make_design(chosen, m, n, seed)
+    design = make_design(inputs, m, n, seed)
     t2 = time.perf_counter()
     model = SimulationModel(data, label, chosen, metric, seed_list, workers, progress)
     y = model(design.values)
@@ -210,6 +232,7 @@ def run_sensitivity(
         file,
         metric,
         chosen,
+        inputs,
         seed_list,
         result,
         design,
@@ -218,6 +241,7 @@ def run_sensitivity(
         pilot,
         time.perf_counter() - t0,
         timing,
+        None if posterior is None else str(posterior),
     )
 
 
@@ -235,9 +259,9 @@ def ranking_markdown(run: SensitivityRun) -> str:
     """The ranking as a Markdown table (the file ``ranking.md``, and the CLI's table)."""
     r = run.result
     if r.method is Method.SOBOL:
-        head = "| rank | parameter | total ST (± CI) | first-order S1 (± CI) | prior |"
+        head = "| rank | parameter | total ST (± CI) | first-order S1 (± CI) | sampled from |"
     else:
-        head = "| rank | parameter | mu* (± CI) | sigma | prior |"
+        head = "| rank | parameter | mu* (± CI) | sigma | sampled from |"
     lines = [
         f"Sensitivity of `{run.metric}` in {run.scenario} ({r.method.value}, n = {r.n}, "
         f"{len(run.seeds)} seeds per point, {r.runs * len(run.seeds)} runs; "
@@ -246,7 +270,7 @@ def ranking_markdown(run: SensitivityRun) -> str:
         head,
         "|---|---|---|---|---|",
     ]
-    priors = {p.name: p.prior.describe() for p in run.params}
+    priors = {i.name: i.prior.describe() for i in run.inputs}
     for k, row in enumerate(r.ranked(), start=1):
         if r.method is Method.SOBOL:
             a = f"{_fmt(row.st)} ± {_fmt(row.st_conf, 2)}"
