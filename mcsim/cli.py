@@ -352,8 +352,15 @@ def sensitivity(
     force: ForceOpt = False,
 ) -> None:
     """Which uncertain parameters drive METRIC in SCENARIO (SALib, over the registry's priors)."""
-    from mcsim.uncertainty.sensitivity_run import run_sensitivity, summary_lines, write_outputs
+    from mcsim.uncertainty.sensitivity_run import (
+        check_out,
+        run_sensitivity,
+        summary_lines,
+        write_outputs,
+    )
 
+    if out is not None:
+        check_out(out, force=force)
     with _progress_bar("sensitivity") as advance:
         run = run_sensitivity(
             str(scenario),

@@ -14,9 +14,11 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from mcsim.cli import main
+from mcsim.tables import SENSITIVITY_INDICES, SENSITIVITY_RUNS
 from mcsim.uncertainty import Prior, PriorKind
 from mcsim.uncertainty.sensitivity import Input, Method, analyse
 from mcsim.uncertainty.sensitivity_run import run_sensitivity
@@ -119,8 +121,18 @@ def test_toy_scenario_an_unused_parameter_scores_zero_a_used_one_does_not(
     assert json.loads((out / "indices.json").read_text()) == got
     table = pd.read_parquet(out / "indices.parquet")
     assert list(table["name"]) == got["ranking"] and list(table["rank"]) == [1, 2]
+    assert table["mu_star"].isna().all()  # the other method's columns are null
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 16 and set(runs["seed"]) == {3}
+    # both tables as docs/data.md (mcsim/tables.py) describes them
+    schema = pq.read_schema(out / "indices.parquet")
+    arrow = {"double": "float64", "int64": "int64", "string": "string", "large_string": "string"}
+    assert [(f.name, arrow[str(f.type)]) for f in schema] == [
+        (c.name, c.type) for c in SENSITIVITY_INDICES.columns
+    ]
+    listed = [c.name for c in SENSITIVITY_RUNS.columns]
+    assert list(runs.columns) == [*listed, "alert_delay_min", "choice_decay_per_min",
+                                  "first_hospital_arrival_min"]  # fmt: skip
     # the first arrival moves with the alert delay, minute for minute, at fixed other values
     alert = runs.sort_values("alert_delay_min")
     diff = np.diff(alert["first_hospital_arrival_min"]) - np.diff(alert["alert_delay_min"])
@@ -264,3 +276,16 @@ def test_seed_noise_share_counts_only_what_common_random_numbers_do_not_cancel()
     wobble = np.array([[0.0, 1, -1], [1, -1, 0], [-1, 0, 1], [0, 0, 0]])
     assert 0.0 < share(effect + seed_effect + wobble) < 1.0
     assert share(effect[:, :1]) is None  # one seed: nothing to tell noise from
+
+
+def test_existing_outputs_are_refused_before_any_run(toy_scenario, tmp_path, capsys):
+    out = tmp_path / "old"
+    out.mkdir()
+    (out / "ranking.md").write_text("kept")
+    args = ["sensitivity", str(toy_scenario), "--metric", "deaths", "--params", "loading_min",
+            "--method", "morris", "--n", "2", "--seeds", "1", "--out", str(out)]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and err.count("\n") == 1
+    assert (out / "ranking.md").read_text() == "kept"
+    assert sorted(p.name for p in out.iterdir()) == ["ranking.md"]

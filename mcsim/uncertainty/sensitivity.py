@@ -207,13 +207,22 @@ class SensitivityResult:
         return ["mu_star", "mu_star_conf", "mu", "sigma"]
 
     def table(self) -> Any:
-        """The ranking as a DataFrame: rank, name, then the method's index columns."""
+        """The ranking as a DataFrame: rank, name, method, then every index column.
+
+        Both methods' columns are always there (the other method's are null), so that
+        ``indices.parquet`` has one schema (docs/data.md).
+        """
         import pandas as pd
 
+        cols = ["s1", "s1_conf", "st", "st_conf", "mu_star", "mu_star_conf", "mu", "sigma"]
         recs = []
         for k, r in enumerate(self.ranked(), start=1):
-            recs.append({"rank": k, "name": r.name, **{c: getattr(r, c) for c in self.columns()}})
-        return pd.DataFrame.from_records(recs, columns=["rank", "name", *self.columns()])
+            vals = {c: getattr(r, c) if c in self.columns() else None for c in cols}
+            recs.append({"rank": k, "name": r.name, "method": self.method.value, **vals})
+        df = pd.DataFrame.from_records(recs, columns=["rank", "name", "method", *cols])
+        return df.astype({"rank": "int64", "name": "string", "method": "string"}).astype(
+            dict.fromkeys(cols, "float64")
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON (non-finite numbers become None)."""

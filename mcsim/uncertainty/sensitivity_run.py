@@ -317,6 +317,18 @@ def bar_chart_png(run: SensitivityRun) -> bytes:
     return buf.getvalue()
 
 
+#: The files ``--out`` gets.
+OUTPUT_FILES = ("indices.json", "indices.parquet", "ranking.md", "sensitivity.png", "runs.parquet")
+
+
+def check_out(out: str | Path, *, force: bool = False) -> None:
+    """Refuse an ``--out`` that cannot take the outputs before any run is spent on them."""
+    from mcsim.safeio import check_output_folder, check_outputs
+
+    folder = check_output_folder(out, option="--out")
+    check_outputs([folder / f for f in OUTPUT_FILES], force=force, option="--out")
+
+
 def write_outputs(run: SensitivityRun, out: str | Path, *, force: bool = False) -> list[Path]:
     """Write the indices, the ranking, the bar chart and every run into the folder ``out``.
 
@@ -336,14 +348,15 @@ def write_outputs(run: SensitivityRun, out: str | Path, *, force: bool = False) 
         raise InputError(msg, file=str(folder), path="--out") from None
     table = run.result.table()
     runs = run.model.runs_table
+    names = dict(zip(("json", "table", "md", "png", "runs"), OUTPUT_FILES, strict=True))
     contents: dict[Path, Any] = {
-        folder / "indices.json": json.dumps(run.to_dict(), indent=1) + "\n",
-        folder / "indices.parquet": lambda fh: table.to_parquet(fh, index=False),
-        folder / "ranking.md": ranking_markdown(run),
-        folder / "sensitivity.png": bar_chart_png(run),
+        folder / names["json"]: json.dumps(run.to_dict(), indent=1) + "\n",
+        folder / names["table"]: lambda fh: table.to_parquet(fh, index=False),
+        folder / names["md"]: ranking_markdown(run),
+        folder / names["png"]: bar_chart_png(run),
     }
     if runs is not None:
-        contents[folder / "runs.parquet"] = lambda fh: runs.to_parquet(fh, index=False)
+        contents[folder / names["runs"]] = lambda fh: runs.to_parquet(fh, index=False)
     return write_files(contents, force=force)
 
 
