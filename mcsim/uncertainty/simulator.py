@@ -13,10 +13,11 @@ depend on the number of workers.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,41 +104,42 @@ class SimulationModel:
         digest.update(json.dumps(names).encode())
         digest.update(np.ascontiguousarray(values).tobytes())
         call_id = f"sens-{digest.hexdigest()[:16]}"
-        cells: dict[int, CellPayload] = {}
-        for i, row in enumerate(values):
-            point = dict(zip(names, (float(v) for v in row), strict=True))
-            cells[i] = CellPayload(self.label, point, apply_values(self.data, point))
         k = len(self.seeds)
-        runs = [(i * k + r, i, r, int(s)) for i in cells for r, s in enumerate(self.seeds)]
-        size = auto_batch_size(len(runs), self.workers)
-        tasks = []
-        for b in range(0, len(runs), size):
-            chunk = runs[b : b + size]
-            tasks.append(BatchTask(call_id, chunk, {c: cells[c] for _, c, _, _ in chunk}))
+        points = len(values)
+        total = points * k
+        size = auto_batch_size(total, self.workers)
+
+        def tasks() -> Iterator[BatchTask]:
+            # built as they are submitted: a point's scenario data (a copy of the whole
+            # scenario) exists only while its batch is waiting or running
+            runs = (
+                (i * k + r, i, r, int(s)) for i in range(points) for r, s in enumerate(self.seeds)
+            )
+            while chunk := list(itertools.islice(runs, size)):
+                cells: dict[int, CellPayload] = {}
+                for _, i, _, _ in chunk:
+                    if i not in cells:
+                        point = dict(zip(names, (float(v) for v in values[i]), strict=True))
+                        cells[i] = CellPayload(self.label, point, apply_values(self.data, point))
+                yield BatchTask(call_id, chunk, cells)
+
+        results = (
+            map(run_batch, tasks()) if self.workers <= 1 else self._pool_results(tasks(), run_batch)
+        )
         rows: list[dict[str, Any]] = []
-        done = 0
-        if self.workers <= 1:
-            for task in tasks:
-                res = run_batch(task)
-                rows += res.rows
-                self.stats.sim_seconds += res.seconds
-                done += len(res.rows)
-                if self.progress:
-                    self.progress(done, len(runs))
-        else:
-            for res in self._pool_results(tasks, run_batch):
-                rows += res.rows
-                self.stats.sim_seconds += res.seconds
-                done += len(res.rows)
-                if self.progress:
-                    self.progress(done, len(runs))
-        out = self._collect(rows, len(cells), k)
-        self.stats.runs += len(runs)
+        for res in results:
+            rows += res.rows
+            self.stats.sim_seconds += res.seconds
+            if self.progress:
+                self.progress(len(rows), total)
+        out = self._collect(rows, points, k)
+        self.stats.runs += total
         self.stats.workers = max(1, self.workers)
         self.stats.wall_seconds += time.perf_counter() - t0
         return out
 
-    def _pool_results(self, tasks: list[Any], fn: Callable[[Any], Any]) -> Any:
+    def _pool_results(self, tasks: Iterator[Any], fn: Callable[[Any], Any]) -> Iterator[Any]:
+        """``fn`` of every task on a process pool, a bounded number in flight, as they finish."""
         from mcsim.parallel import process_pool
         from mcsim.sweep.execute import IN_FLIGHT_PER_WORKER, _worker_init
 
@@ -148,12 +150,18 @@ class SimulationModel:
             preload=["mcsim.sweep.execute"],
         )
         window = self.workers * IN_FLIGHT_PER_WORKER
-        pending = list(reversed(tasks))
         in_flight: set[Future] = set()
+        exhausted = False
         try:
-            while pending or in_flight:
-                while pending and len(in_flight) < window:
-                    in_flight.add(pool.submit(fn, pending.pop()))
+            while not exhausted or in_flight:
+                while not exhausted and len(in_flight) < window:
+                    task = next(tasks, None)
+                    if task is None:
+                        exhausted = True
+                    else:
+                        in_flight.add(pool.submit(fn, task))
+                if not in_flight:
+                    break
                 finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for f in finished:
                     yield f.result()
