@@ -528,8 +528,8 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         1.0,
         Prior(U, 0.7, 1.5),
         G,
-        "[assumption]; private vehicles were not worse than EMS for penetrating trauma "
-        "(Wandling 2018, CALIBRATION.md §1.5); slower through crowds, faster without stops",
+        "[assumption]: from faster than the region's times (no stops, speeding, 0.7) to "
+        "slower (crowds, blocked streets, drivers who do not know the way, 1.5)",
         "private cars' travel time vs the region's",
     ),
     # --- per incident (docs/model.md §3.1, §3.3); [*] = every incident of the scenario ---
