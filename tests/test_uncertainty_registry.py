@@ -198,3 +198,17 @@ def test_mcsim_params_lists_every_parameter_with_its_prior_and_source(capsys):
         line.startswith("trauma_callin_median_min") and "N(23, 10) on [5, 60]" in line
         for line in lines
     )
+
+
+def test_mcsim_params_imports_no_model():
+    # a listing command stays quick: no Mesa, pandas, SciPy or networkx (as `validate`)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io; from mcsim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): rc = main(['params', '--json'])\n"
+        "heavy = {'mesa', 'pandas', 'scipy', 'networkx'} & set(sys.modules)\n"
+        "assert rc == 0 and not heavy, (rc, heavy)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
