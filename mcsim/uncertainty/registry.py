@@ -532,6 +532,45 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         "slower (crowds, blocked streets, drivers who do not know the way, 1.5)",
         "private cars' travel time vs the region's",
     ),
+    # --- responders and strategy (docs/model.md, Policies) ---
+    *(
+        _p(
+            f"triage_error_{key}",
+            f"policies.triage_error.{key}",
+            0.0,
+            Prior(U, 0.0, 0.2),
+            G,
+            "SALT drill 8 % over- and 11 % under-triage (Lerner 2010), UK Ten-Second Triage "
+            "18 % over, 4 % under [paper, SCIENCE.md §1]; the split by tag and the bound "
+            "[assumption]",
+            what,
+        )
+        for key, what in (
+            ("minor_over", "responders' chance of tagging a minor casualty delayed"),
+            ("delayed_over", "responders' chance of tagging a delayed casualty immediate"),
+            ("delayed_under", "responders' chance of tagging a delayed casualty minor"),
+            ("immediate_under", "responders' chance of tagging an immediate casualty delayed"),
+        )
+    ),
+    _p(
+        "stabilisation_min",
+        "policies.strategy.stabilisation_min",
+        10.0,
+        Prior(U, 5.0, 20.0),
+        G,
+        "[assumption]; used only under stay_and_play",
+        "on-scene stabilisation per patient before loading",
+        "min",
+    ),
+    _p(
+        "stabilisation_care_factor",
+        "policies.strategy.stabilisation_care_factor",
+        0.25,
+        Prior(U, 0.1, 0.5),
+        G,
+        "[assumption]: as resus_care_factor; used only under stay_and_play",
+        "deterioration rate while being stabilised on scene",
+    ),
     # --- per incident (docs/model.md §3.1, §3.3); [*] = every incident of the scenario ---
     _p(
         "self_transport_share",
