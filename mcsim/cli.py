@@ -361,19 +361,23 @@ def sensitivity(
 
     if out is not None:
         check_out(out, force=force)
-    with _progress_bar("sensitivity") as advance:
-        run = run_sensitivity(
-            str(scenario),
-            metric,
-            method=method,
-            params=param_names,
-            n=n,
-            seeds=seeds,
-            workers=workers,
-            seed=seed,
-            progress=advance,
-            posterior=posterior,
-        )
+    try:
+        with _progress_bar("sensitivity") as advance:
+            run = run_sensitivity(
+                str(scenario),
+                metric,
+                method=method,
+                params=param_names,
+                n=n,
+                seeds=seeds,
+                workers=workers,
+                seed=seed,
+                progress=advance,
+                posterior=posterior,
+            )
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was written", err=True)
+        raise typer.Exit(130) from None
     written = write_outputs(run, out, force=force) if out is not None else []
     if as_json:
         typer.echo(json.dumps(run.to_dict()))
