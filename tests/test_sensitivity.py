@@ -289,3 +289,27 @@ def test_existing_outputs_are_refused_before_any_run(toy_scenario, tmp_path, cap
     assert "--force" in err and err.count("\n") == 1
     assert (out / "ranking.md").read_text() == "kept"
     assert sorted(p.name for p in out.iterdir()) == ["ranking.md"]
+
+
+def test_values_that_clash_with_the_scenario_are_one_line_not_a_worker_traceback(
+    write_yaml, capsys
+):
+    # delayed_over + delayed_under may not exceed 1: with the scenario's 0.9, the upper part
+    # of delayed_over's prior [0, 0.2] makes invalid scenarios
+    from mcsim.errors import InputError
+    from mcsim.uncertainty import get_parameter
+    from mcsim.uncertainty.simulator import SimulationModel
+
+    data = small_scenario_data(casualties=5)
+    data["policies"] = {"triage_error": {"delayed_under": 0.9}}
+    path = write_yaml(data, "clash.yaml")
+    args = ["sensitivity", str(path), "--metric", "deaths", "--params",
+            "triage_error_delayed_over", "--method", "morris", "--n", "2"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "upper ends" in err and str(path) in err
+
+    model = SimulationModel(data, "clash", [get_parameter("triage_error_delayed_over")],
+                            "deaths", [0])  # fmt: skip
+    with pytest.raises(InputError, match=r"design point 1 \(triage_error_delayed_over=0.15\)"):
+        model(np.array([[0.05], [0.15]]))

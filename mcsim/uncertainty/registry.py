@@ -298,17 +298,6 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         "rate on Sacco's table of serious casualties",
     ),
     _p(
-        "extrapolation_window_min",
-        "physiology.extrapolation_window_min",
-        120.0,
-        Prior(U, 60.0, 180.0),
-        G,
-        "[assumption]: two to six of the table's 30 min steps (at most its 12 steps of a "
-        "15 min table, as in nerve_agent_subway)",
-        "how far back the decline past the table's last column is extrapolated from",
-        "min",
-    ),
-    _p(
         "postcare_death_delay_min",
         "physiology.postcare_death_delay_min",
         60.0,

@@ -120,7 +120,7 @@ class SimulationModel:
                 for _, i, _, _ in chunk:
                     if i not in cells:
                         point = dict(zip(names, (float(v) for v in values[i]), strict=True))
-                        cells[i] = CellPayload(self.label, point, apply_values(self.data, point))
+                        cells[i] = CellPayload(self.label, point, self._point_data(i, point))
                 yield BatchTask(call_id, chunk, cells)
 
         results = (
@@ -137,6 +137,26 @@ class SimulationModel:
         self.stats.workers = max(1, self.workers)
         self.stats.wall_seconds += time.perf_counter() - t0
         return out
+
+    def _point_data(self, i: int, point: dict[str, float]) -> dict[str, Any]:
+        """The scenario of design point ``i``, validated here (a worker's error is a traceback).
+
+        Values inside their priors can still make a scenario the schema refuses together with
+        the scenario's own settings; that is bad input, reported as one line.
+        """
+        from mcsim.scenario import parse_scenario
+
+        data = apply_values(self.data, point)
+        try:
+            parse_scenario(data)
+        except InputError as exc:
+            values = ", ".join(f"{k}={v:g}" for k, v in point.items())
+            where = f" at {exc.path}" if exc.path else ""
+            raise InputError(
+                f"design point {i} ({values}) is not a valid scenario{where}: {exc.message}",
+                path="--params",
+            ) from None
+        return data
 
     def _pool_results(self, tasks: Iterator[Any], fn: Callable[[Any], Any]) -> Iterator[Any]:
         """``fn`` of every task on a process pool, a bounded number in flight, as they finish."""
