@@ -575,9 +575,9 @@ class MCIModel(mesa.Model):
         """The hospital for ``patients`` leaving ``origin`` (None: none can be reached)."""
         return self.dispatch_centre.choose_destination(patients, origin)
 
-    def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
-        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
-        return self.scene_work.self_presenter_choice(origin, u)
+    def self_presenter_choice(self, origin: int, u: float, child: bool = False) -> Hospital | None:
+        """The hospital a self-presenter (a child if ``child``) leaving ``origin`` picks."""
+        return self.scene_work.self_presenter_choice(origin, u, child)
 
     def _self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
         # Kept for exercise actions, which reschedule a redirected self-presenter's arrival.

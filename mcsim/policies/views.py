@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from mcsim.physiology import Vitals
 
 
+
+def is_child_age(age: float) -> bool:
+    """Whether a patient of ``age`` counts as a child for hospitals' admission rules."""
+    return age < 18
+
 @dataclass(frozen=True, slots=True)
 class PatientView:
     """A patient as responders know them.
@@ -51,7 +56,7 @@ class PatientView:
     @property
     def is_child(self) -> bool:
         """Under 18 years."""
-        return self.age < 18
+        return is_child_age(self.age)
 
 
 @dataclass(slots=True)
@@ -108,6 +113,7 @@ class HospitalView:
     assigned_by_tag: dict[str, int] = field(default_factory=dict)
     free_trauma_teams: int = 1
     free_surgical_teams: int = 1
+    accepts_adults: bool = True
 
     def assigned(self, tag: TriageTag | str) -> int:
         """Patients of ``tag`` assigned here so far."""
