@@ -585,10 +585,57 @@ EXPORT_LAYERS = {
     "trips": EXPORT_TRIPS,
 }
 
+SENSITIVITY_INDICES = Table(
+    "sensitivity indices",
+    "`OUT/indices.parquet` of `mcsim sensitivity --out OUT` "
+    "(`mcsim.uncertainty.sensitivity.SensitivityResult.table`); the same ranking is "
+    "`indices` in `OUT/indices.json`",
+    "one parameter, most important first",
+    (
+        Column("rank", "int64", "", "1 = most important (Sobol: largest ST; Morris: largest mu*)"),
+        Column("name", "string", "", "the parameter (`mcsim params`)"),
+        Column("method", "string", "", "`sobol` or `morris`"),
+        Column("s1", "float64", "share", "Sobol first-order index", "method morris"),
+        Column("s1_conf", "float64", "share", "half-width of its 95 % interval", "method morris"),
+        Column("st", "float64", "share", "Sobol total index", "method morris"),
+        Column("st_conf", "float64", "share", "half-width of its 95 % interval", "method morris"),
+        Column(
+            "mu_star",
+            "float64",
+            "metric",
+            "Morris mean absolute elementary effect over the prior's range",
+            "method sobol",
+        ),
+        Column(
+            "mu_star_conf", "float64", "metric", "half-width of its 95 % interval", "method sobol"
+        ),
+        Column("mu", "float64", "metric", "Morris mean elementary effect", "method sobol"),
+        Column("sigma", "float64", "metric", "spread of the elementary effects", "method sobol"),
+    ),
+)
+
+SENSITIVITY_RUNS = Table(
+    "sensitivity runs",
+    "`OUT/runs.parquet` of `mcsim sensitivity --out OUT` "
+    "(`mcsim.uncertainty.simulator.SimulationModel.runs_table`)",
+    "one run: a design point and a seed",
+    (
+        Column("point", "int64", "id", "the design point (SALib's design order)"),
+        Column(
+            "seed",
+            "int64",
+            "",
+            "the run's seed: the same seeds at every point (common random numbers)",
+        ),
+    ),
+    notes="Then one float64 column per analysed parameter (its value at the point, in its "
+    "unit) and one float64 column named after the metric.",
+)
+
 #: Every table, in the order docs/data.md lists them.
 TABLES = (
     EVENTS, PATIENTS, NODES, PLACES, METRICS, SWEEP_RUNS, COMPARE_RUNS, COMPARE_SUMMARY,
-    *EXPORT_LAYERS.values(),
+    SENSITIVITY_INDICES, SENSITIVITY_RUNS, *EXPORT_LAYERS.values(),
 )  # fmt: skip
 
 
