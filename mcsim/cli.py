@@ -603,6 +603,56 @@ def validation(
         con.print(f"written: {write_report(report, out)}")
 
 
+@app.command()
+def calibrate(
+    calibration: Annotated[
+        Path,
+        typer.Argument(
+            help="Calibration YAML file, or a shipped one's name (historical, tiny).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (pyabc database, posterior, report).")],
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1: in this process); the result is the same.",
+                          min=1)
+    ] = 1,
+    backend: Annotated[
+        str, typer.Option(help="local (process pool) or dask.", metavar="local|dask")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster).", metavar="ADDR"),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the calibration in --out.")
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed (default: the file's).", min=0)
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Fit uncertain parameters to historical incidents (ABC-SMC); resumable, seeded."""
+    from mcsim.uncertainty.calibrate import calibrate as run_calibration
+    from mcsim.uncertainty.calibration_file import load_calibration
+
+    cal = load_calibration(calibration)
+    try:
+        with _progress_bar("calibrate") as advance:
+            r = run_calibration(
+                cal, out, workers=workers, backend=backend, scheduler=scheduler,
+                resume=resume, force=force, seed=seed, progress=advance,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished populations are stored in {out}; add --resume")
+        raise typer.Exit(130) from None
+    typer.echo(
+        f"{cal.name}: {r.populations} populations, {r.evaluations} evaluations "
+        f"({r.ran_populations} populations in {r.seconds:.1f} s), stopped: {r.stopped.value}; "
+        f"posterior and report in {r.out}"
+    )
+
+
 exercise_app = typer.Typer(
     help="Tabletop exercises: play a scripted exercise and write its log (see also replay).",
     rich_markup_mode=None,

@@ -323,6 +323,10 @@ def calibrate(
     Raises:
         InputError: bad options or output folder (before any simulation runs).
     """
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:  # pragma: no cover (a declared extra)
+        raise InputError("calibration needs pyabc (pip install 'mcsim[calibrate]')") from None
     from mcsim.uncertainty.calibration_report import write_outputs
     from mcsim.uncertainty.sampler import SeededBatchSampler, batch_seed
 
@@ -375,7 +379,8 @@ def calibrate(
             # pyabc's main-process draws (none at present) come from the same seeds too
             np.random.seed(batch_seed(seed, t, -1))
             random.seed(batch_seed(seed, t, -1))
-            abc.run(max_nr_populations=1, minimum_epsilon=cal.budget.min_epsilon)
+            with np.errstate(invalid="ignore"):  # pyabc subtracts population 0's inf - inf
+                abc.run(max_nr_populations=1, minimum_epsilon=cal.budget.min_epsilon)
             if abc.history.n_populations == t:  # the run budget ended the population early
                 stop = StopReason.MAX_RUNS
                 break
