@@ -354,6 +354,88 @@ def policies() -> None:
         )
 
 
+@app.command()
+def params(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON list of parameters and nothing else.")
+    ] = False,
+) -> None:
+    """List the uncertain parameters: scenario path, default, prior, scope and source."""
+    from mcsim.uncertainty.listing import parameter_rows, params_table
+
+    if as_json:
+        typer.echo(json.dumps(parameter_rows(), indent=1))
+    else:
+        typer.echo(params_table())
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario YAML file, or the name of a shipped one (see mcsim scenarios).",
+            show_default=False,
+        ),
+    ],
+    metric: Annotated[
+        str, typer.Option(help="Metric to explain (nested ones dotted: a.b.c).", show_default=False)
+    ],
+    method: Annotated[
+        str, typer.Option(help="sobol (S1, ST) or morris (mu*, sigma).", metavar="sobol|morris")
+    ] = "sobol",
+    param_names: Annotated[
+        str | None,
+        typer.Option("--params", help="Parameters, comma-separated (default: all; mcsim params)."),
+    ] = None,
+    n: Annotated[
+        int | None,
+        typer.Option(
+            "--n", help="Sobol base samples (a power of 2, default 32) or Morris trajectories "
+            "(default 10)."
+        ),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option(help="Seeds per design point (the same at every point).", min=1)
+    ] = 2,
+    workers: Annotated[int, typer.Option(help="Worker processes (1: this process).", min=1)] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write indices.json, indices.parquet, ranking.md, sensitivity.png, runs.parquet."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seeds the design and the runs.", min=0)] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the indices as one JSON object, nothing else.")
+    ] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Which uncertain parameters drive METRIC in SCENARIO (SALib, over the registry's priors)."""
+    from mcsim.uncertainty.sensitivity_run import run_sensitivity, summary_lines, write_outputs
+
+    with _progress_bar("sensitivity") as advance:
+        run = run_sensitivity(
+            str(scenario),
+            metric,
+            method=method,
+            params=param_names,
+            n=n,
+            seeds=seeds,
+            workers=workers,
+            seed=seed,
+            progress=advance,
+        )
+    written = write_outputs(run, out, force=force) if out is not None else []
+    if as_json:
+        typer.echo(json.dumps(run.to_dict()))
+        return
+    for line in summary_lines(run):
+        typer.echo(line)
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 @contextmanager
 def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
     """A progress callback ``(done, total)``: a bar on stderr when it is a terminal, else none."""

@@ -19,7 +19,6 @@ from typing import Any
 from mcsim.errors import InputError
 from mcsim.scenario import split_path
 
-
 _EVERY = "*"
 
 
@@ -68,8 +67,14 @@ class Prior:
             raise ValueError("a truncated normal prior needs mu and sigma > 0")
 
     def ppf(self, u: float) -> float:
-        """The value at quantile ``u`` of this prior."""
-        u = min(max(float(u), 0.0), 1.0)
+        """The value at quantile ``u`` of this prior (always within ``[low, high]``).
+
+        The result is clamped to the bounds: ``exp(log(low))`` can round to just below
+        ``low``, and :func:`apply_values` refuses values outside the prior.
+        """
+        return min(max(self._ppf(min(max(float(u), 0.0), 1.0)), self.low), self.high)
+
+    def _ppf(self, u: float) -> float:
         if self.kind is PriorKind.UNIFORM:
             return self.low + u * (self.high - self.low)
         if self.kind is PriorKind.LOGUNIFORM:
@@ -81,9 +86,11 @@ class Prior:
         return float(truncnorm.ppf(u, a, b, loc=self.mu, scale=self.sigma))
 
     def contains(self, value: float) -> bool:
+        """Whether ``value`` lies within the prior's bounds (ends included)."""
         return self.low <= value <= self.high
 
     def describe(self) -> str:
+        """A short text of the prior for tables: ``uniform [0.2, 1]``, ``N(23, 10) on [5, 60]``."""
         if self.kind is PriorKind.TRUNCNORMAL:
             return f"N({self.mu:g}, {self.sigma:g}) on [{self.low:g}, {self.high:g}]"
         return f"{self.kind.value} [{self.low:g}, {self.high:g}]"
@@ -240,6 +247,332 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         G,
         "[assumption] (CALIBRATION.md §3.4)",
         "self-presenters' pull per log(1 + ED beds)",
+    ),
+    # --- physiology: care factors, course and observation error (docs/model.md §1.5-1.9) ---
+    _p(
+        "penetrating_deterioration_factor",
+        "physiology.penetrating_deterioration_factor",
+        1.5,
+        Prior(U, 1.0, 2.5),
+        G,
+        "direction Sacco 2007 (penetrating injury declines faster) sets the lower bound 1; the "
+        "value and upper bound [assumption]",
+        "untreated rate multiplier for penetrating injury on Sacco's table",
+    ),
+    _p(
+        "onscene_care_factor",
+        "physiology.onscene_care_factor",
+        0.5,
+        Prior(U, 0.25, 1.0),
+        G,
+        "[assumption]: on-scene stabilisation slows the decline, does not stop it (SCIENCE.md "
+        "§2); bounds from a strong slowing to none",
+        "deterioration rate under a paramedic's on-scene care",
+    ),
+    _p(
+        "transport_care_factor",
+        "physiology.transport_care_factor",
+        0.5,
+        Prior(U, 0.25, 1.0),
+        G,
+        "[assumption]; bounds as the on-scene care factor",
+        "deterioration rate in an ambulance or transfer vehicle",
+    ),
+    _p(
+        "resus_care_factor",
+        "physiology.resus_care_factor",
+        0.25,
+        Prior(U, 0.05, 0.5),
+        G,
+        "[assumption]: between definitive care (0) and queueing in hospital (0.5)",
+        "deterioration rate during resuscitation before definitive care",
+    ),
+    _p(
+        "serious_deterioration_factor",
+        "physiology.serious_deterioration_factor",
+        0.0,
+        Prior(U, 0.0, 0.25),
+        G,
+        "[assumption]: ISS 9-15 casualties do not decline; upper bound the stable critical "
+        "default (a serious casualty declines no faster than a critical one)",
+        "rate on Sacco's table of serious casualties",
+    ),
+    _p(
+        "extrapolation_window_min",
+        "physiology.extrapolation_window_min",
+        120.0,
+        Prior(U, 60.0, 180.0),
+        G,
+        "[assumption]: two to six of the table's 30 min steps (at most its 12 steps of a "
+        "15 min table, as in nerve_agent_subway)",
+        "how far back the decline past the table's last column is extrapolated from",
+        "min",
+    ),
+    _p(
+        "postcare_death_delay_min",
+        "physiology.postcare_death_delay_min",
+        60.0,
+        Prior(U, 15.0, 240.0),
+        G,
+        "[assumption]; early in-hospital trauma deaths: median 52 min (Gunst 2010), "
+        "haemorrhagic deaths median 2.0-2.6 h after admission (Fox 2017), CALIBRATION.md §1.4",
+        "delay from the start of care to the death of a casualty care does not save",
+        "min",
+    ),
+    _p(
+        "rr_obs_sd",
+        "physiology.rr_obs_sd",
+        2.0,
+        Prior(U, 0.0, 4.0),
+        G,
+        "[assumption]: from an exact count to twice the default; responders' triage accuracy "
+        "(Lerner 2010: 81 % correct, SCIENCE.md §1) is a calibration target",
+        "sd of a responder's respiratory-rate reading",
+        "1/min",
+    ),
+    _p(
+        "pulse_obs_sd",
+        "physiology.pulse_obs_sd",
+        6.0,
+        Prior(U, 0.0, 12.0),
+        G,
+        "[assumption]: as rr_obs_sd",
+        "sd of a responder's pulse reading",
+        "1/min",
+    ),
+    _p(
+        "sbp_obs_sd",
+        "physiology.sbp_obs_sd",
+        8.0,
+        Prior(U, 0.0, 16.0),
+        G,
+        "[assumption]: as rr_obs_sd",
+        "sd of a responder's systolic pressure reading",
+        "mmHg",
+    ),
+    _p(
+        "gcs_obs_error_prob",
+        "physiology.gcs_obs_error_prob",
+        0.1,
+        Prior(U, 0.0, 0.3),
+        G,
+        "[assumption]: as rr_obs_sd",
+        "chance a responder's GCS is one off",
+    ),
+    # --- hospital care (docs/model.md §3.2) ---
+    _p(
+        "resus_min",
+        "hospital_care.resus_min",
+        20.0,
+        Prior(TN, 10.0, 40.0, mu=20.0, sigma=7.0),
+        G,
+        "[derived]: Boston 2013's first operation 35 min after the bombs, 24 min after the "
+        "first hospital arrival (CALIBRATION.md §2.1); sigma and bounds [assumption]",
+        "mean resuscitation time before theatre",
+        "min",
+    ),
+    _p(
+        "surgery_min",
+        "hospital_care.surgery_min",
+        120.0,
+        Prior(U, 60.0, 240.0),
+        G,
+        "[assumption]: damage-control surgery of one to four hours",
+        "mean operating time",
+        "min",
+    ),
+    _p(
+        "ed_serious_min",
+        "hospital_care.ed_serious_min",
+        90.0,
+        Prior(U, 45.0, 180.0),
+        G,
+        "[assumption]",
+        "mean ED bed time of a serious casualty",
+        "min",
+    ),
+    _p(
+        "ed_minor_min",
+        "hospital_care.ed_minor_min",
+        30.0,
+        Prior(U, 10.0, 60.0),
+        G,
+        "[assumption]",
+        "mean treatment time of a walking wounded",
+        "min",
+    ),
+    _p(
+        "icu_stay_min",
+        "hospital_care.icu_stay_min",
+        2880.0,
+        Prior(LU, 1440.0, 10080.0),
+        G,
+        "[assumption]: one to seven days before step-down",
+        "ICU stay before the bed is freed",
+        "min",
+    ),
+    _p(
+        "transfer_delay_min",
+        "hospital_care.transfer_delay_min",
+        30.0,
+        Prior(U, 10.0, 90.0),
+        G,
+        "[assumption]",
+        "decision to transfer -> departure of the transfer vehicle",
+        "min",
+    ),
+    _p(
+        "occupied_clear_min",
+        "hospital_care.occupied_clear_min",
+        240.0,
+        Prior(U, 60.0, 480.0),
+        G,
+        "[assumption]; inpatient beds take 24-48 h (Kelen 2009), ED and theatres far less",
+        "pre-incident ED, resus, minor and theatre occupants are moved out within this time",
+        "min",
+    ),
+    _p(
+        "callin_sigma",
+        "hospital_care.callin_sigma",
+        0.70,
+        Prior(U, 0.4, 1.0),
+        G,
+        "[derived] from the mean 29 +/- 23 min (Emerg Radiol 2011); the exercise's staff "
+        "groups (19 +/- 16 to 40 +/- 27 min) give 0.61-0.73 [derived]; bounds [assumption]",
+        "log-sd of the trauma-team call-in delay",
+    ),
+    _p(
+        "surgical_teams_per_or_called",
+        "hospital_care.surgical_teams_per_or_called",
+        0.92,
+        Prior(U, 0.6, 1.2),
+        G,
+        "Blimark 2020: 399 teams for 433 theatres at 8 h [derived]; bounds [assumption]",
+        "theatre teams per operating room once all are in",
+    ),
+    _p(
+        "surgical_callin_sigma",
+        "hospital_care.surgical_callin_sigma",
+        0.76,
+        Prior(U, 0.5, 1.1),
+        G,
+        "[assumption]: 95 % of called-in theatre teams in by 8 h gives 0.76; bounds "
+        "[assumption]",
+        "log-sd of the theatre-team call-in delay",
+    ),
+    _p(
+        "service_cv",
+        "hospital_care.service_cv",
+        0.3,
+        Prior(U, 0.1, 0.6),
+        G,
+        "[assumption]",
+        "coefficient of variation of lognormal hospital service times",
+    ),
+    # --- pre-hospital response (docs/model.md §3.1) ---
+    _p(
+        "alert_delay_min",
+        "response.alert_delay_min",
+        3.0,
+        Prior(U, 1.0, 10.0),
+        G,
+        "[assumption]; Boston 2013: hospitals notified within 3 min; Israel: EMS on scene "
+        "in < 5 min (CALIBRATION.md §4)",
+        "onset -> EMS alerted",
+        "min",
+    ),
+    _p(
+        "hospital_alert_delay_min",
+        "response.hospital_alert_delay_min",
+        10.0,
+        Prior(U, 3.0, 30.0),
+        G,
+        "[assumption]; Boston 3 min, Manchester NWAS major incident +14 min, Las Vegas "
+        "Sunrise notified +15 min [derived, CALIBRATION.md §2.1, §4]",
+        "first onset -> hospitals declare a major incident",
+        "min",
+    ),
+    _p(
+        "global_sort_min",
+        "response.global_sort_min",
+        2.0,
+        Prior(U, 1.0, 5.0),
+        G,
+        "[assumption]",
+        "the first officer's 'everyone who can walk, go there'",
+        "min",
+    ),
+    _p(
+        "loading_min",
+        "response.loading_min",
+        3.0,
+        Prior(U, 1.0, 6.0),
+        G,
+        "[assumption]",
+        "loading time per patient",
+        "min",
+    ),
+    _p(
+        "handover_min",
+        "response.handover_min",
+        10.0,
+        Prior(U, 5.0, 20.0),
+        G,
+        "[assumption]",
+        "handover at the hospital before the vehicle is free",
+        "min",
+    ),
+    _p(
+        "self_transport_travel_factor",
+        "response.self_transport_travel_factor",
+        1.0,
+        Prior(U, 0.7, 1.5),
+        G,
+        "[assumption]; private vehicles were not worse than EMS for penetrating trauma "
+        "(Wandling 2018, CALIBRATION.md §1.5); slower through crowds, faster without stops",
+        "private cars' travel time vs the region's",
+    ),
+    # --- per incident (docs/model.md §3.1, §3.3); [*] = every incident of the scenario ---
+    _p(
+        "self_transport_share",
+        "incidents[*].self_transport_share",
+        0.5,
+        Prior(U, 0.2, 0.9),
+        S,
+        "Hogan 1999: many leave on their own; Manchester ~61 % of attenders not conveyed by "
+        "EMS, McKee 2019 59 % by private vehicle (CALIBRATION.md §3.2); per scenario "
+        "[assumption]",
+        "share of walking casualties who leave on their own",
+    ),
+    _p(
+        "went_home_share",
+        "incidents[*].went_home_share",
+        0.0,
+        Prior(U, 0.0, 0.6),
+        S,
+        "per scenario, from the record (e.g. Manchester: 237 injured, 153 attended hospital "
+        "[paper, CALIBRATION.md §5]); bounds [assumption]",
+        "share of self-transporting walkers who go home, not to a hospital",
+    ),
+    _p(
+        "treat_and_release_share",
+        "incidents[*].treat_and_release_share",
+        0.0,
+        Prior(U, 0.0, 0.5),
+        S,
+        "Manchester 2017: ~60 walking wounded treated without conveyance [secondary]; the "
+        "share [assumption]",
+        "share of casualties triaged minor who are treated on scene and released",
+    ),
+    _p(
+        "carried_by_bystanders_share",
+        "incidents[*].carried_by_bystanders_share",
+        0.0,
+        Prior(U, 0.0, 0.8),
+        S,
+        "Las Vegas 2017: most injured reached hospital by means other than EMS [secondary]; "
+        "the share [assumption]",
+        "share of non-walking casualties driven to the nearest hospital by bystanders",
     ),
 )
 
