@@ -637,6 +637,7 @@ def sweep(
         int | None,
         typer.Option(help="Refuse sweeps of more runs (default 1,000,000).", min=1),
     ] = None,
+    posterior: PosteriorOpt = None,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
     from mcsim.library import resolve
@@ -656,6 +657,7 @@ def sweep(
             batch_size=batch_size,
             progress=show,
             max_runs=max_runs,
+            posterior=posterior,
         )
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
