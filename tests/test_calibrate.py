@@ -53,8 +53,8 @@ def small_setup(tmp_path: Path, observed: dict[str, float], *, casualties: int =
             ],
             "parameters": [{"name": PARAM}],
             "budget": budget
-            or {"populations": 3, "population_size": 16, "max_runs": 400, "batch_size": 2,
-                "ppc_draws": 4, "min_epsilon": 0.0},  # fmt: skip
+            or {"populations": 2, "population_size": 24, "max_runs": 400, "batch_size": 2,
+                "ppc_draws": 2, "min_epsilon": 0.0},  # fmt: skip
             "seed": seed,
         },
     )
