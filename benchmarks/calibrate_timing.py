@@ -40,8 +40,13 @@ def main() -> None:
 
     cal = load_calibration(args.calibration)
     budget = cal.budget.model_copy(
-        update={"populations": args.populations, "population_size": args.size, "ppc_draws": 2,
-                "min_epsilon": 0.0, "max_runs": 1_000_000}  # fmt: skip
+        update={
+            "populations": args.populations,
+            "population_size": args.size,
+            "ppc_draws": 2,
+            "min_epsilon": 0.0,
+            "max_runs": 1_000_000,
+        }  # fmt: skip
     )
     cal = replace(cal, budget=budget)
 
@@ -93,13 +98,16 @@ def main() -> None:
     print(f"evaluations: {r.evaluations} ({runs} simulation runs) in {sampling_wall:.1f} s "
           f"sampling: {r.evaluations / sampling_wall:.2f} evaluations/s, "
           f"{runs / sampling_wall:.2f} runs/s")  # fmt: skip
-    print(f"  simulation (mcsim.simulate)  {sim_wall:7.1f} s wall  {100 * sim_wall / sampling_wall:5.1f} %"
-          f"   cpu {sim_cpu:6.1f} s  {100 * sim_cpu / sampling_cpu:5.1f} %")  # fmt: skip
+
+    def share(x: float) -> str:
+        return f"{x:7.1f} s wall {100 * x / sampling_wall:5.1f} %"
+
     ov_w = eval_wall - sim_wall
-    print(f"  evaluation overhead          {ov_w:7.1f} s wall  {100 * ov_w / sampling_wall:5.1f} %")
     inf_w = sampling_wall - eval_wall
-    print(f"  inference (pyabc + database) {inf_w:7.1f} s wall  {100 * inf_w / sampling_wall:5.1f} %"
-          "   (target < 10 %)")  # fmt: skip
+    print(f"  simulation (mcsim.simulate)  {share(sim_wall)}"
+          f"   (cpu {sim_cpu:.1f} s, {100 * sim_cpu / sampling_cpu:.1f} % of the cpu)")  # fmt: skip
+    print(f"  evaluation overhead          {share(ov_w)}")
+    print(f"  inference (pyabc + database) {share(inf_w)}   (target < 10 %)")
     print(f"outputs (posterior-predictive runs, plots, report): {out_t['wall']:.1f} s wall")
 
 

@@ -137,8 +137,8 @@ def run(
         if out is not None or census is not None:
             raise InputError("--posterior runs many draws: no --out or --census with it",
                              path="--posterior")  # fmt: skip
-        _run_posterior(scenario, posterior, draws, seed, set_ or [], as_json,
-                       {"triage": triage, "dispatch": dispatch, "destination": destination})  # fmt: skip
+        policies = {"triage": triage, "dispatch": dispatch, "destination": destination}
+        _run_posterior(scenario, posterior, draws, seed, set_ or [], as_json, policies)
         return
     from mcsim.policies import default_registry
     from mcsim.scenario import load_scenario

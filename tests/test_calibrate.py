@@ -53,8 +53,14 @@ def small_setup(tmp_path: Path, observed: dict[str, float], *, casualties: int =
             ],
             "parameters": [{"name": PARAM}],
             "budget": budget
-            or {"populations": 2, "population_size": 24, "max_runs": 400, "batch_size": 2,
-                "ppc_draws": 2, "min_epsilon": 0.0},  # fmt: skip
+            or {
+                "populations": 2,
+                "population_size": 24,
+                "max_runs": 400,
+                "batch_size": 2,
+                "ppc_draws": 2,
+                "min_epsilon": 0.0,
+            },  # fmt: skip
             "seed": seed,
         },
     )
@@ -74,8 +80,10 @@ BAD_FILES = {
         {
             "incidents": [GOOD_INCIDENT],
             "parameters": [
-                {"name": "haemorrhage_death_median_min",
-                 "prior": {"kind": "uniform", "low": 30, "high": 150}}  # fmt: skip
+                {
+                    "name": "haemorrhage_death_median_min",
+                    "prior": {"kind": "uniform", "low": 30, "high": 150},
+                }  # fmt: skip
             ],
         },
         "parameters[0].prior.low",
@@ -202,8 +210,9 @@ def test_seeded_sampler_gives_identical_particles_inline_on_a_pool_and_on_dask(t
         )
     distributed = pytest.importorskip("distributed")
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address=None) as cluster,  # fmt: skip
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,  # fmt: skip
         distributed.Client(cluster) as client,
     ):
         dasked = _toy_abc(

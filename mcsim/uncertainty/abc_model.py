@@ -84,6 +84,7 @@ class IncidentsModel:
         return {k: (float(np.mean(v)) if v else math.nan) for k, v in sums.items()}
 
     def __call__(self, parameter: Mapping[str, Any]) -> dict[str, float]:
+        """One evaluation: fresh run seeds from numpy's (sampler-seeded) global generator."""
         base = int(np.random.randint(0, 2**31 - 1))
         return self.run_seeds(dict(parameter), [base + i for i in range(self.seeds)])
 
@@ -106,5 +107,6 @@ class StandardisedDistance:
         return out
 
     def __call__(self, x: Mapping[str, float], x0: Mapping[str, float]) -> float:
+        """The distance between simulated figures ``x`` and observed ones ``x0``."""
         z = np.fromiter(self.standardised(x, x0).values(), dtype=float)
         return float(np.sqrt(np.mean(z**2)))

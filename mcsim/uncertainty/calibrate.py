@@ -120,7 +120,7 @@ def pyabc_prior(prior: Prior) -> Any:
 
 
 def _epsilon() -> Any:
-    """pyabc's weighted-median threshold, infinite for population 0 (the prior, whole).
+    """Pyabc's weighted-median threshold, infinite for population 0 (the prior, whole).
 
     pyabc's ``QuantileEpsilon`` with a numeric initial threshold would apply that number again
     to the first population of every resumed run; with ``from_sample`` it would spend a whole
@@ -223,8 +223,7 @@ def prepare_output(out: Path, cal: Calibration, seed: int, *, resume: bool, forc
         existing = [p for p in output_paths(out) if p.exists()]
         if existing and not resume:
             raise InputError(
-                "already holds a calibration: add --resume to continue it or --force to start "
-                "over",
+                "already holds a calibration: add --resume to continue it or --force to start over",
                 file=str(out),
                 path="--out",
             )
@@ -253,7 +252,7 @@ def _executor(backend: Backend, workers: int, scheduler: str | None) -> tuple[An
 
 
 def _history(out: Path) -> Any | None:
-    """pyabc's history of the calibration in ``out``, or None when nothing was stored yet."""
+    """Pyabc's history of the calibration in ``out``, or None when nothing was stored yet."""
     from pyabc import History
 
     if not (out / DB_NAME).is_file():
@@ -333,7 +332,9 @@ def calibrate(
     try:
         backend = Backend(backend)
     except ValueError:
-        raise InputError(f"unknown backend {backend!r}; use local or dask", path="--backend")
+        raise InputError(
+            f"unknown backend {backend!r}; use local or dask", path="--backend"
+        ) from None
     if workers < 1:
         raise InputError("must be at least 1", path="--workers")
     if scheduler is not None and backend is not Backend.DASK:

@@ -73,11 +73,13 @@ def posterior_runs(
     if overrides:
         data = apply_overrides(data, list(overrides), file=str(path))
     tasks = [
-        (data, str(path), combo, s, values, list(metrics)) for combo in combos for s, values in draws
+        (data, str(path), combo, s, values, list(metrics))
+        for combo in combos
+        for s, values in draws
     ]
-    # every draw's values must suit the scenario before anything runs (one line if not)
-    for s, values in draws[:1]:
-        _scenario_with(data, str(path), values)
+    # the values must suit the scenario before anything runs (one line if not)
+    if draws:
+        _scenario_with(data, str(path), draws[0][1])
     from mcsim.validation.runner import map_in_order
 
     if progress is None or workers > 1:
@@ -114,10 +116,13 @@ def run_summary(runs: pd.DataFrame, metrics: Sequence[str]) -> dict[str, dict[st
         x = runs[m].to_numpy(float)
         x = x[np.isfinite(x)]
         n, mean, _, lo, hi = t_interval(x)
-        entry: dict[str, Any] = {"n": n, "median": None, "low": None, "high": None,
-                                 "mean": None, "mean_ci_low": None, "mean_ci_high": None}  # fmt: skip
+        entry: dict[str, Any] = dict.fromkeys(
+            ("median", "low", "high", "mean", "mean_ci_low", "mean_ci_high")
+        )
+        entry["n"] = n
         if n:
-            plo, med, phi = np.percentile(x, [PREDICTION_PERCENTILES[0], 50, PREDICTION_PERCENTILES[1]])
+            lo_q, hi_q = PREDICTION_PERCENTILES
+            plo, med, phi = np.percentile(x, [lo_q, 50.0, hi_q])
             entry.update(median=float(med), low=float(plo), high=float(phi), mean=mean)
             if n > 1:
                 entry.update(mean_ci_low=lo, mean_ci_high=hi)
@@ -150,7 +155,7 @@ def compare_with_posterior(runs: pd.DataFrame, metrics: Sequence[str]) -> pd.Dat
 
     table = summarize(runs, list(metrics))
     table["p_better"] = [
-        math.nan if int(r["combination"]) == 0 else p_better(runs, r["metric"], int(r["combination"]))
-        for _, r in table.iterrows()
+        math.nan if int(c) == 0 else p_better(runs, m, int(c))
+        for c, m in zip(table["combination"], table["metric"], strict=True)
     ]
     return table
