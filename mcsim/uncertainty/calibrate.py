@@ -245,9 +245,17 @@ def _executor(backend: Backend, workers: int, scheduler: str | None) -> tuple[An
         return b.executor, b.workers, b.close
     if workers <= 1:
         return None, 1, lambda: None
-    from mcsim.parallel import process_pool
+    import os
 
-    pool = process_pool(workers, preload=["mcsim.uncertainty.sampler", "mcsim.validation"])
+    from mcsim.parallel import process_pool
+    from mcsim.sweep.execute import _worker_init  # workers leave when a kill -9 ends us
+
+    pool = process_pool(
+        workers,
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+        preload=["mcsim.uncertainty.sampler", "mcsim.validation"],
+    )
     return pool, workers, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 
