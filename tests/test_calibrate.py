@@ -311,3 +311,32 @@ def test_simulation_based_calibration_covers_the_true_value(tmp_path):
         q05, q95 = post.quantiles((0.05, 0.95)).loc[PARAM]
         inside += q05 <= truth <= q95
     assert inside >= 2
+
+
+# --------------------------------------------------------------------------------------------
+# The prior pyabc samples is the registry's prior (each kind), and the report draws it
+
+
+@pytest.mark.parametrize(
+    "prior",
+    [
+        ("uniform", 60.0, 180.0, None, None),
+        ("loguniform", 0.03, 0.6, None, None),
+        ("truncnormal", 5.0, 60.0, 23.0, 10.0),
+    ],
+)
+def test_pyabc_prior_has_the_registry_priors_density(prior):
+    from mcsim.uncertainty.calibrate import pyabc_prior
+    from mcsim.uncertainty.calibration_report import prior_density
+    from mcsim.uncertainty.registry import Prior, PriorKind
+
+    kind, low, high, mu, sigma = prior
+    ours = Prior(PriorKind(kind), low, high, mu=mu, sigma=sigma)
+    x = np.linspace(low, high, 20001)
+    theirs = pyabc_prior(ours)
+    inner = x[1:-1:1000]
+    np.testing.assert_allclose([theirs.pdf(v) for v in inner], prior_density(ours, inner))
+    assert np.trapezoid(prior_density(ours, x), x) == pytest.approx(1.0, abs=1e-4)
+    assert theirs.pdf(low - 1e-6) == 0 and theirs.pdf(high + 1e-6) == 0
+    # and the registry's own quantile function agrees with it
+    assert theirs.cdf(ours.ppf(0.3)) == pytest.approx(0.3, abs=1e-9)

@@ -119,6 +119,20 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def prior_density(prior: Any, x: np.ndarray) -> np.ndarray:
+    """The density of one of the registry's priors at ``x`` (inside its bounds)."""
+    from mcsim.uncertainty.registry import PriorKind
+
+    if prior.kind is PriorKind.UNIFORM:
+        return np.full_like(x, 1.0 / (prior.high - prior.low))
+    if prior.kind is PriorKind.LOGUNIFORM:
+        return 1.0 / (x * np.log(prior.high / prior.low))
+    from scipy.stats import truncnorm
+
+    a, b = (prior.low - prior.mu) / prior.sigma, (prior.high - prior.mu) / prior.sigma
+    return truncnorm.pdf(x, a, b, loc=prior.mu, scale=prior.sigma)
+
+
 def plot_marginals(cal: Calibration, posterior: pd.DataFrame) -> bytes:
     """PNG: each parameter's weighted posterior histogram over its prior's range."""
     from matplotlib.figure import Figure
@@ -132,8 +146,8 @@ def plot_marginals(cal: Calibration, posterior: pd.DataFrame) -> bytes:
         bins = np.linspace(p.prior.low, p.prior.high, 25)
         ax.hist(posterior[p.name], bins=bins, weights=posterior["weight"], density=True,
                 color="tab:blue", alpha=0.75, label="posterior")  # fmt: skip
-        ax.axhline(1.0 / (p.prior.high - p.prior.low), color="grey", ls="--", lw=1,
-                   label="uniform prior density" if i == 0 else None)  # fmt: skip
+        x = np.linspace(p.prior.low, p.prior.high, 200)
+        ax.plot(x, prior_density(p.prior, x), color="grey", ls="--", lw=1, label="prior")
         ax.set_title(p.name, fontsize=9)
         ax.set_xlim(p.prior.low, p.prior.high)
         ax.tick_params(labelsize=8)
@@ -252,7 +266,7 @@ def report_html(
         f"{cal.budget.seeds_per_evaluation} run(s) per incident.</p>",
         "<h2>Posterior</h2>",
         _table(summary),
-        img("marginals.png", "posterior marginals (dashed: a uniform prior's density)"),
+        img("marginals.png", "posterior marginals (dashed: the prior's density)"),
         img("pairs.png", "pairwise posterior, particles sized by weight"),
         "<h2>Posterior-predictive check</h2>",
         f"<p>{inside} of {len(ppc)} observed figures lie inside the model's 90 % predictive "
