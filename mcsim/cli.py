@@ -48,6 +48,14 @@ ScenarioArg = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite existing output files (else refused).")
 ]
+PosteriorOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="A calibration folder (mcsim calibrate --out): each replication draws its "
+        "parameter values from its posterior, the same draw for every policy.",
+        metavar="DIR",
+    ),
+]
 
 
 def _help_without_command(ctx: typer.Context) -> None:
@@ -118,9 +126,20 @@ def run(
     census_max_age_h: Annotated[
         float, typer.Option(help="Refuse census rows older than this many hours.")
     ] = 24.0,
+    posterior: PosteriorOpt = None,
+    draws: Annotated[
+        int, typer.Option(help="With --posterior: parameter sets drawn (run i: seed+i).", min=1)
+    ] = 20,
     force: ForceOpt = False,
 ) -> None:
     """Run a scenario and print its results."""
+    if posterior is not None:
+        if out is not None or census is not None:
+            raise InputError("--posterior runs many draws: no --out or --census with it",
+                             path="--posterior")  # fmt: skip
+        policies = {"triage": triage, "dispatch": dispatch, "destination": destination}
+        _run_posterior(scenario, posterior, draws, seed, set_ or [], as_json, policies)
+        return
     from mcsim.policies import default_registry
     from mcsim.scenario import load_scenario
     from mcsim.simulate import default_scenario_path, simulate
@@ -149,6 +168,51 @@ def run(
         sys.stdout.write(json.dumps(result.metrics) + "\n")
         return
     _print_summary(_out(), str(path), sc.name, result, written)
+
+
+def _run_posterior(
+    scenario: Path | None, posterior: Path, draws: int, seed: int, overrides: list[str],
+    as_json: bool, policies: dict[str, str | None],
+) -> None:  # fmt: skip
+    """``run --posterior``: the headline metrics over posterior draws, median and 90 %."""
+    from mcsim.compare import combinations
+    from mcsim.metrics import get_metric, headline_names
+    from mcsim.scenario import load_scenario
+    from mcsim.simulate import default_scenario_path
+    from mcsim.uncertainty.posterior import draw_parameter_sets
+    from mcsim.uncertainty.posterior_runs import posterior_runs, run_summary
+
+    path = scenario if scenario is not None else default_scenario_path()
+    sc = load_scenario(path, overrides=overrides)
+    combo = combinations(sc, **policies)[0]
+    pairs = draw_parameter_sets(posterior, draws, seed)
+    metrics = list(headline_names())
+    with _progress_bar("posterior runs") as advance:
+        runs = posterior_runs(path, pairs, [combo], metrics, overrides=overrides,
+                              progress=advance)  # fmt: skip
+    summary = run_summary(runs, metrics)
+    if as_json:
+        meta = {"scenario": str(path), "posterior": str(posterior), "draws": draws, "seed": seed}
+        sys.stdout.write(json.dumps({**meta, **combo, "metrics": summary}) + "\n")
+        return
+    con = _out()
+    con.print(
+        f"[bold]{escape(sc.name)}[/bold]  ({escape(str(path))}; {draws} posterior draws from "
+        f"{escape(str(posterior))}, seeds {seed}..{seed + draws - 1})"
+    )
+    t = Table(title="median [90 % interval] over draws: seed noise and parameter uncertainty",
+              title_justify="left")  # fmt: skip
+    for c in ("metric", "median", "90 % interval", "mean [95 % CI]"):
+        t.add_column(c, justify="left" if c == "metric" else "right", no_wrap=True)
+    for m in metrics:
+        e, fmt = summary[m], get_metric(m)
+        t.add_row(
+            fmt.label,
+            fmt.format(e["median"]),
+            f"[{fmt.format(e['low'])}, {fmt.format(e['high'])}]",
+            f"{_num(e['mean'])} [{_num(e['mean_ci_low'])}, {_num(e['mean_ci_high'])}]",
+        )
+    con.print(t)
 
 
 def _check_run_out(out: Path, force: bool, option: str = "--out") -> None:
@@ -460,6 +524,7 @@ def compare(
         Path | None,
         typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
     ] = None,
+    posterior: PosteriorOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
@@ -479,24 +544,41 @@ def compare(
         check_output_folder(out)
         check_outputs(comparison_paths(out), force=force)
     with _progress_bar("compare") as advance:
-        runs = compare_runs(
-            sc,
-            triage=triage,
-            dispatch=dispatch,
-            destination=destination,
-            replications=replications,
-            seed=seed,
-            metrics=metrics,
-            workers=workers,
-            progress=advance,
-        )
-    table = summarize(runs, metrics)
+        if posterior is None:
+            runs = compare_runs(
+                sc,
+                triage=triage,
+                dispatch=dispatch,
+                destination=destination,
+                replications=replications,
+                seed=seed,
+                metrics=metrics,
+                workers=workers,
+                progress=advance,
+            )
+        else:
+            from mcsim.compare import combinations
+            from mcsim.uncertainty.posterior import draw_parameter_sets
+            from mcsim.uncertainty.posterior_runs import posterior_runs
+
+            combos = combinations(sc, triage=triage, dispatch=dispatch, destination=destination)
+            pairs = draw_parameter_sets(posterior, replications, seed)
+            runs = posterior_runs(path, pairs, combos, metrics, overrides=set_ or [],
+                                  workers=workers, progress=advance)  # fmt: skip
+    if posterior is None:
+        table = summarize(runs, metrics)
+    else:
+        from mcsim.uncertainty.posterior_runs import compare_with_posterior
+
+        table = compare_with_posterior(runs, metrics)
     meta = {
         "scenario": str(path),
         "replications": replications,
         "seed": seed,
         "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
     }
+    if posterior is not None:
+        meta["posterior"] = str(posterior)
     written = []
     if out is not None:
         from mcsim.compare import write_comparison
@@ -508,7 +590,9 @@ def compare(
     con = _out()
     con.print(
         f"[bold]{escape(sc.name)}[/bold]  ({escape(str(path))}; {replications} replications, "
-        f"seeds {seed}..{seed + replications - 1}, common random numbers)"
+        f"seeds {seed}..{seed + replications - 1}, common random numbers"
+        + (f"; parameters drawn from {escape(str(posterior))}, the same per replication)"
+           if posterior is not None else ")")  # fmt: skip
     )
     combos = table.drop_duplicates("combination")
     for _, r in combos.iterrows():
@@ -522,13 +606,18 @@ def compare(
         t.add_column("n", justify="right")
         t.add_column("mean [95 % CI]", justify="right", no_wrap=True)
         t.add_column("Δ vs #0 [95 % CI]", justify="right", no_wrap=True)
+        if posterior is not None:
+            t.add_column("P(better than #0)", justify="right")
         for _, r in table[table["metric"] == m].iterrows():
-            t.add_row(
+            cells = [
                 f"#{r['combination']}",
                 str(r["n"]),
                 f"{_num(r['mean'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]",
                 f"{_num(r['diff_mean'])} [{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]",
-            )
+            ]
+            if posterior is not None:
+                cells.append(_num(r["p_better"], 2))
+            t.add_row(*cells)
         con.print(t)
     if written:
         con.print("written: " + ", ".join(str(p) for p in written))
@@ -573,6 +662,7 @@ def sweep(
     dashboard_port: Annotated[
         int, typer.Option(help="The dashboard's port on 127.0.0.1 (0: any free one).", min=0)
     ] = 8787,
+    posterior: PosteriorOpt = None,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
     from mcsim.library import resolve
@@ -594,6 +684,7 @@ def sweep(
             max_runs=max_runs,
             dashboard=f"127.0.0.1:{dashboard_port}" if dashboard else None,
             on_dashboard=lambda url: typer.echo(f"dashboard: {url}"),
+            posterior=posterior,
         )
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
@@ -710,6 +801,56 @@ def validation(
         con.print(part)
     if out is not None:
         con.print(f"written: {write_report(report, out)}")
+
+
+@app.command()
+def calibrate(
+    calibration: Annotated[
+        Path,
+        typer.Argument(
+            help="Calibration YAML file, or a shipped one's name (historical, tiny).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (pyabc database, posterior, report).")],
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1: in this process); the result is the same.",
+                          min=1)
+    ] = 1,
+    backend: Annotated[
+        str, typer.Option(help="local (process pool) or dask.", metavar="local|dask")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster).", metavar="ADDR"),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the calibration in --out.")
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed (default: the file's).", min=0)
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Fit uncertain parameters to historical incidents (ABC-SMC); resumable, seeded."""
+    from mcsim.uncertainty.calibrate import calibrate as run_calibration
+    from mcsim.uncertainty.calibration_file import load_calibration
+
+    cal = load_calibration(calibration)
+    try:
+        with _progress_bar("calibrate") as advance:
+            r = run_calibration(
+                cal, out, workers=workers, backend=backend, scheduler=scheduler,
+                resume=resume, force=force, seed=seed, progress=advance,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished populations are stored in {out}; add --resume")
+        raise typer.Exit(130) from None
+    typer.echo(
+        f"{cal.name}: {r.populations} populations, {r.evaluations} evaluations "
+        f"({r.ran_populations} populations in {r.seconds:.1f} s), stopped: {r.stopped.value}; "
+        f"posterior and report in {r.out}"
+    )
 
 
 exercise_app = typer.Typer(

@@ -67,6 +67,8 @@ class BatchTask:
     imports: list[str] = field(default_factory=list)
     import_paths: list[str] = field(default_factory=list)
     store_patients: bool = False
+    # replication -> parameter values of its posterior draw (``--posterior``), else empty
+    parameter_sets: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,6 +118,15 @@ def _scenario(sweep_id: str, cell_id: int, data: dict[str, Any]) -> Any:
     return sc
 
 
+def _scenario_with(cell: CellPayload, values: dict[str, float]) -> Any:
+    """The cell's scenario with one posterior draw's parameter values applied."""
+    from mcsim.scenario import parse_scenario
+    from mcsim.uncertainty.posterior import values_for_scenario
+    from mcsim.uncertainty.registry import apply_values
+
+    return parse_scenario(apply_values(cell.data, values_for_scenario(values, cell.scenario)))
+
+
 def run_batch(task: BatchTask) -> BatchResult:
     """Run every run of ``task`` and return one row per run (the task function of all back ends)."""
     from mcsim.simulate import simulate
@@ -130,7 +141,11 @@ def run_batch(task: BatchTask) -> BatchResult:
     patients: list[pd.DataFrame] = []
     for run_id, cell_id, replication, seed in task.runs:
         cell = task.cells[cell_id]
-        result = simulate(_scenario(task.sweep_id, cell_id, cell.data), seed)
+        values = task.parameter_sets.get(replication)
+        if values is None:
+            result = simulate(_scenario(task.sweep_id, cell_id, cell.data), seed)
+        else:
+            result = simulate(_scenario_with(cell, values), seed)
         row: dict[str, Any] = {
             "sweep_id": task.sweep_id,
             "run_id": run_id,
@@ -142,6 +157,8 @@ def run_batch(task: BatchTask) -> BatchResult:
         }
         for kind in ("triage", "dispatch", "destination"):
             row[f"policy.{kind}"] = result.policies.get(kind)
+        if values is not None:
+            row.update({f"param.{k}": float(v) for k, v in values.items()})
         row.update(flatten_metrics(result.metrics))
         rows.append(row)
         if task.store_patients:
@@ -418,6 +435,7 @@ def run_sweep(
     max_runs: int | None = None,
     dashboard: str | None = None,
     on_dashboard: Callable[[str], None] | None = None,
+    posterior: str | Path | None = None,
 ) -> SweepSummary:
     """Run (or finish, with ``resume``) a sweep into the folder ``out``.
 
@@ -436,6 +454,9 @@ def run_sweep(
             ``host:port`` of the LocalCluster (port 0: any free one); with a ``scheduler``, its
             own dashboard is used. It lives as long as the sweep runs.
         on_dashboard: called with the dashboard's URL once it is up, before the first run.
+        posterior: a calibration folder: replication ``r`` of every cell runs with posterior
+            draw ``r``'s parameter values (and seed ``base_seed + r`` as always), stored as
+            ``param.<name>`` columns (:mod:`mcsim.uncertainty.posterior`).
 
     Returns:
         What was done: runs stored before, runs run now, time, workers, batch size.
@@ -459,6 +480,8 @@ def run_sweep(
     t0 = time.perf_counter()
     plan = Plan(sweep, max_runs=max_runs)
     plan.validate_cells()
+    if posterior is not None:
+        _attach_posterior(plan, posterior)
     check_output_folder(out, option="--out")
     try:
         store = SweepStore.open(out, plan.manifest(), resume=resume)
@@ -503,6 +526,26 @@ def run_sweep(
         store.close()
 
 
+def _attach_posterior(plan: Plan, posterior: str | Path) -> None:
+    """Draw one parameter set per replication and check the first suits every cell."""
+    from mcsim.scenario import parse_scenario
+    from mcsim.uncertainty.posterior import draw_parameter_sets, values_for_scenario
+    from mcsim.uncertainty.registry import apply_values
+
+    pairs = draw_parameter_sets(posterior, plan.replications, plan.sweep.base_seed)
+    plan.attach_posterior(pairs, str(posterior))
+    for cell in plan.cells:
+        values = values_for_scenario(pairs[0][1], cell.scenario)
+        try:
+            parse_scenario(apply_values(plan.cell_data(cell), values))
+        except InputError as exc:
+            raise InputError(
+                f"cell {cell.cell_id} with posterior values: {exc.message}",
+                file=str(posterior),
+                path="--posterior",
+            ) from None
+
+
 def _drive(
     plan: Plan, store: SweepStore, be: _Backend, done: set[int], size: int, bar: _Progress
 ) -> tuple[int, float]:
@@ -534,6 +577,9 @@ def _drive(
             sweep.imports,
             sweep.import_paths,
             sweep.store_patients,
+            {r.replication: plan.parameter_sets[r.replication] for r in batch}
+            if plan.parameter_sets
+            else {},
         )
 
     batches = _batches(plan, done, size)
