@@ -80,7 +80,7 @@ from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
 from mcsim.agents.patient import AT_SCENE, Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
-from mcsim.clock import EventQueue
+from mcsim.clock import Event, EventQueue
 from mcsim.dispatch_centre import DispatchCentre
 from mcsim.enums import (
     CareNeed,
@@ -251,9 +251,8 @@ class MCIModel(mesa.Model):
             self.hospitals[h.id] = Hospital(self, h, node)
         self.hospital_list = list(self.hospitals.values())
         # The hospitals that receive patients (an exercise inject may close one; the same list
-        # object as hospital_list until then). Self-transport tokens: see SceneWork.self_arrival.
+        # object as hospital_list until then).
         self.receiving_hospitals = self.hospital_list
-        self.self_trip_tokens: dict[int, int] = {}
 
         self.vehicles: list[Ambulance] = []
         self.station_nodes: dict[str, int] = {}
@@ -353,11 +352,15 @@ class MCIModel(mesa.Model):
 
     # ================================================================ the event loop
 
-    def schedule(self, time: float, phase: Phase, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` at simulated minute ``time`` (never earlier than now)."""
+    def schedule(self, time: float, phase: Phase, fn: Callable[..., Any], *args: Any) -> Event:
+        """Run ``fn(*args)`` at simulated minute ``time`` (never earlier than now).
+
+        Returns the :class:`~mcsim.clock.Event`; ``event.cancel()`` takes it back (the one way
+        to cancel a scheduled event, see :mod:`mcsim.clock`).
+        """
         if time < self.now:
             raise ValueError(f"cannot schedule at {time} before now ({self.now})")
-        self.queue.push(time, phase, fn, *args)
+        return self.queue.push(time, phase, fn, *args)
 
     def _step_to_next_event(self) -> bool:
         """Run every event at the next event time; False once the run is over."""
@@ -435,12 +438,12 @@ class MCIModel(mesa.Model):
         self.finished = True
         self.running = False
 
-    def schedule_or_defer_death(self, p: Patient, t: float, token: int) -> None:
-        """A death decided by definitive care: scheduled, or recorded after the horizon."""
+    def schedule_or_defer_death(self, p: Patient, t: float) -> Event | None:
+        """A death decided by definitive care: its event, or None if recorded after the horizon."""
         if t <= self.horizon_min:
-            self.schedule(t, Phase.DEATH, p.die_after_care, token)
-        else:
-            self._deferred_deaths.append((t, p.pid, p))
+            return self.schedule(t, Phase.DEATH, p.die_after_care)
+        self._deferred_deaths.append((t, p.pid, p))
+        return None
 
     def service_time(self, mean_min: float) -> float:
         """A hospital service time with mean ``mean_min`` (``hospital_care`` says how drawn)."""
@@ -578,10 +581,6 @@ class MCIModel(mesa.Model):
     def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
         """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
         return self.scene_work.self_presenter_choice(origin, u)
-
-    def _self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
-        # Kept for exercise actions, which reschedule a redirected self-presenter's arrival.
-        self.scene_work.self_arrival(p, h, token)
 
     def result(self) -> RunResult:
         """The records and metrics of the run so far (normally called after :meth:`run`)."""

@@ -352,7 +352,7 @@ class SceneWork:
             to_node=h.node,
             arrive_min=arrive,
         )
-        m.schedule(arrive, Phase.ARRIVAL, self.self_arrival, p, h)
+        p.arrival_event = m.schedule(arrive, Phase.ARRIVAL, self.self_arrival, p, h)
         self.scene_changed(scene)
 
     def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
@@ -385,11 +385,12 @@ class SceneWork:
         i = choose(probs, u)
         return None if i < 0 else hospitals[i]
 
-    def self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
-        """A self-transporting patient reaches ``h`` (unless redirected meanwhile).
+    def self_arrival(self, p: Patient, h: Hospital) -> None:
+        """A self-transporting patient reaches ``h`` (alive: dead on the way, nothing happens).
 
-        A stale ``token``: an exercise inject redirected the patient meanwhile.
+        An exercise inject that turns them away cancels this event and schedules another
+        (:meth:`mcsim.control.Control.redirect_self_presenter`).
         """
-        tokens = self.model.self_trip_tokens
-        if p.state is PatientState.SELF_TRANSPORT and token == tokens.get(p.pid, 0):
+        p.arrival_event = None
+        if p.state is PatientState.SELF_TRANSPORT:
             h.admit(p)

@@ -70,11 +70,8 @@ MUTANTS = [
     Mutant(
         "immortal-in-ambulance",
         "mcsim/agents/patient.py",
-        "        if token != self._death_token or self.state is PatientState.DEAD:\n"
-        "            return\n"
-        '        self.die("deterioration")',
-        "        if token != self._death_token or self.state is PatientState.DEAD:\n"
-        "            return\n"
+        '        self._death = None\n        self.die("deterioration")',
+        "        self._death = None\n"
         "        if self.state is PatientState.IN_TRANSPORT:\n"
         "            return\n"
         '        self.die("deterioration")',

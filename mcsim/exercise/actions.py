@@ -394,7 +394,7 @@ def _record_move(model: MCIModel, action: Action, agent: Any, what: str, **kw: A
 class _RouteMemory:
     """The path each agent on the road is following, kept across road changes."""
 
-    paths: dict[tuple[str, int], tuple[int, list[int], np.ndarray]] = field(default_factory=dict)
+    paths: dict[tuple[str, int], tuple[tuple, list[int], np.ndarray]] = field(default_factory=dict)
 
 
 def _memory(model: MCIModel) -> _RouteMemory:
@@ -422,13 +422,13 @@ def _path(model: MCIModel, agent: Any) -> tuple[list[int], np.ndarray]:
     mem = _memory(model)
     key = _key(agent)
     hit = mem.paths.get(key)
-    if hit is not None and hit[0] == agent._trip_token:
+    if hit is not None and hit[0] is agent.trip:
         return hit[1], hit[2]
     origin, to, _, _ = agent.trip
     region = model.region
     path = region.path(origin, to)
     cum = np.asarray(region.travel_from(origin))[path]
-    mem.paths[key] = (agent._trip_token, path, cum)
+    mem.paths[key] = (agent.trip, path, cum)
     return path, cum
 
 
@@ -502,15 +502,6 @@ def _reroute_to_hospitals(model: MCIModel, hospital: Hospital, action: Action) -
     return moved
 
 
-def _self_transport_arrival(model: MCIModel, pid: int) -> float:
-    """When a walking patient driving themself was due (their last departure row)."""
-    cols = model.log._cols
-    for i in range(len(cols["kind"]) - 1, -1, -1):
-        if cols["patient"][i] == pid and cols["kind"][i] == EventKind.SELF_TRANSPORT_START.value:
-            return float(cols["arrive_min"][i])
-    raise RuntimeError(f"patient {pid} is driving to hospital without a departure row")
-
-
 def _turn_away_self_transport(model: MCIModel, hospital: Hospital, action: Action) -> int:
     """Walking wounded heading for a closed hospital drive on from its door to the nearest."""
     factor = model.spec.response.self_transport_travel_factor
@@ -518,7 +509,7 @@ def _turn_away_self_transport(model: MCIModel, hospital: Hospital, action: Actio
     for p in model.patients:
         if p.state is not PatientState.SELF_TRANSPORT or p.hospital != hospital.hid:
             continue
-        door = max(model.now, _self_transport_arrival(model, p.pid))
+        door = max(model.now, p.arrival_event.time)
         from_door = model.region.travel_from(hospital.node)
         options = model.receiving_hospitals
         best = min(range(len(options)), key=lambda i: (from_door[options[i].node], i))
@@ -526,10 +517,9 @@ def _turn_away_self_transport(model: MCIModel, hospital: Hospital, action: Actio
         if math.isinf(from_door[h.node]):
             continue
         arrive = door + from_door[h.node] * factor
-        token = model.self_trip_tokens.get(p.pid, 0) + 1
-        model.self_trip_tokens[p.pid] = token
+        p.arrival_event.cancel()
         p.hospital = h.hid
-        model.schedule(arrive, Phase.ARRIVAL, model._self_arrival, p, h, token)
+        p.arrival_event = model.schedule(arrive, Phase.ARRIVAL, model.scene_work.self_arrival, p, h)
         kind = EventKind.INJECT if action.category == INJECT else EventKind.DECISION
         model.log.add(
             model.now,
