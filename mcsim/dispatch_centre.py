@@ -185,7 +185,7 @@ class DispatchCentre:
         views = [self.hospital_view(h, float(from_origin[h.node])) for h in hospitals]
         pviews = [self.patient_view(p) for p in patients]
         kw = m.destination_params
-        if "context" in m._destination_needs:
+        if "context" in m.destination_needs:
             scene = patients[0].scene if patients else None
             waiting = scene.waiting_heads(LOADING_LOOKAHEAD) if scene is not None else []
             physio = m.spec.physiology

@@ -95,7 +95,7 @@ def check_invariants(model: MCIModel) -> list[str]:
             out.append(f"scene {scene.id}: untriaged {scene.untriaged} but {untriaged} patients")
         if scene.committed_capacity < 0:
             out.append(f"scene {scene.id}: negative committed capacity")
-    times = model.log._cols["time_min"]
+    times = model.log.times()
     for i in range(1, len(times)):
         if times[i] < times[i - 1]:
             out.append(f"event log goes back in time at row {i}: {times[i - 1]} → {times[i]}")

@@ -81,6 +81,7 @@ from mcsim.agents.patient import AT_SCENE, Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
 from mcsim.clock import Event, EventQueue
+from mcsim.control import Control
 from mcsim.dispatch_centre import DispatchCentre
 from mcsim.enums import (
     CareNeed,
@@ -179,6 +180,25 @@ class MCIModel(mesa.Model):
     returns the records and metrics. ``steps`` counts the event times processed and ``time``
     is the minute of the model's clock after each call. ``init_kwargs`` rebuilds the same
     model: ``SolaraViz(model, model_params=model.init_kwargs)`` makes Reset restart it.
+
+    Changes from outside while the run is paused (an exercise inject or decision, a study's
+    "what if": close a road, divert or close a hospital, add vehicles or staff, change a
+    policy, add an incident) go through :attr:`control` (:class:`~mcsim.control.Control`),
+    which keeps the agents consistent and logs each change; the attributes below are for
+    reading.
+
+    Attributes:
+        spec: the scenario. now: the simulated minute. horizon_min: when the run ends.
+        region: the road graph and travel times (:class:`~mcsim.region.Region`).
+        hospitals: :class:`~mcsim.agents.hospital.Hospital` by id; ``hospital_list`` in
+            scenario order; ``receiving_hospitals`` those not closed.
+        scenes: one :class:`~mcsim.scene.Scene` per incident. patients, vehicles, staff: the
+            agents, by number. free_vehicles: the vehicles the dispatcher may send, by number.
+        station_nodes: the node of each ambulance station, by id.
+        policy_names: the policy in force of each kind (triage, dispatch, destination).
+        log: the event log (:class:`~mcsim.records.EventLog`). queue: the future events.
+        control: the public API of changes (:mod:`mcsim.control`).
+        scene_work, dispatch_centre, hospital_system: where the behaviour lives.
     """
 
     def __init__(
@@ -243,6 +263,8 @@ class MCIModel(mesa.Model):
         self.scene_work = SceneWork(self)  # triage, care, loading, leaving the scene
         self.dispatch_centre = DispatchCentre(self)  # EMS alert, dispatch, destinations
         self.hospital_system = HospitalSystem(self)  # on-call teams, alert, transfers
+        #: What exercises and scripts may change in the run (roads, hospitals, fleet, policies).
+        self.control = Control(self)
 
         self.hospitals: dict[str, Hospital] = {}
         for h in scenario.hospitals:
@@ -306,7 +328,7 @@ class MCIModel(mesa.Model):
             values = getattr(ps.params, kind).get(names[kind])
             self._bind_policy(registry, kind, names[kind], values, path=f"policies.{kind}")
         self.mistriage = ps.triage_error.model_dump()
-        self._mistriage_on = any(v > 0 for v in self.mistriage.values())
+        self.mistriage_on = any(v > 0 for v in self.mistriage.values())
         self.strategy = ps.strategy
         div = ps.diversion
         self.diversion_on_at = div.on_at
@@ -342,11 +364,11 @@ class MCIModel(mesa.Model):
         if "physiology" in pol.injected:
             kw["physiology"] = self.spec.physiology
         if pol.kind.value == "triage":
-            self.triage_params, self._triage_needs, self.triage_policy = kw, pol.injected, pol.func
+            self.triage_params, self.triage_needs, self.triage_policy = kw, pol.injected, pol.func
         elif pol.kind.value == "dispatch":
             self.dispatch_rule = pol.func(**kw)
         else:
-            self.destination_params, self._destination_needs = kw, pol.injected
+            self.destination_params, self.destination_needs = kw, pol.injected
             self.destination_policy = pol.func
         self.policy_names[pol.kind.value] = name
 

@@ -150,7 +150,7 @@ class SceneWork:
         """The triage tool's tag, then responder error (pre-drawn uniform per patient)."""
         m = self.model
         kw = m.triage_params
-        needs = m._triage_needs
+        needs = m.triage_needs
         if needs:
             kw = dict(kw)
             if "context" in needs:
@@ -162,7 +162,7 @@ class SceneWork:
                     critical=p.critical,
                 )
         tag = m.triage_policy(obs, **kw)
-        if m._mistriage_on:
+        if m.mistriage_on:
             tag = apply_mistriage(tag, m.triage_error_u[p.pid], **m.mistriage)
         return tag
 
