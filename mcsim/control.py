@@ -6,7 +6,7 @@ arrive, the incident commander switches the destination plan — and each such c
 keep the agents consistent (a vehicle already on the closing road is re-routed, walking
 wounded heading for a closed hospital are turned away at its door). :class:`Control`, one per
 model (``model.control``), is that set of changes, each one method, and it owns the state the
-changes need (:attr:`Control.closed_hospitals`, :attr:`Control.routes`). The exercise actions
+changes need (:attr:`Control.closed_hospitals`, :attr:`Control.rerouter`). The exercise actions
 of :mod:`mcsim.exercise.actions` are validated records that call these methods; a user's own
 action does the same (see docs/howto-extend.md).
 
@@ -19,15 +19,10 @@ pauses and acts sees it.
 who made it). Each vehicle, team or patient it re-routes gets a row of the same kind
 (``node`` → ``to_node`` with the new ``arrive_min``), so the map can follow them.
 
-**Re-routing** (road closures, closed or diverted hospitals, a vehicle sent elsewhere). An
-agent on the road follows the shortest path it had when it set off. Its position now is found
-along that path from the trip's departure and arrival times; it carries on to the next node of
-the path (a vehicle already on a road that closes finishes crossing it [assumption]), then
-takes the shortest path from there under the roads open now; its pending arrival event is
-cancelled (:mod:`mcsim.clock`). Paths are remembered at every road change, so a trip that
-started before an earlier change is followed on the roads it planned with. Walking wounded
-driving themselves to hospital are not re-routed by road closures (their travel time is
-already a rough estimate [assumption]); those heading for a hospital that closes are turned
+**Re-routing** (road closures, closed or diverted hospitals, a vehicle sent elsewhere): agents
+on the road carry on from the next node of their path (:mod:`mcsim.rerouting`). Walking
+wounded driving themselves to hospital are not re-routed by road closures (their travel time
+is already a rough estimate [assumption]); those heading for a hospital that closes are turned
 away at its door and drive on to the nearest open one.
 
 **Refusals.** A change that does not fit the model (unknown hospital, a hospital already
@@ -38,68 +33,21 @@ whose ``path`` names the offending argument, and leaves the model unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from mcsim.enums import (
-    EventKind,
-    PatientState,
-    Phase,
-    Resource,
-    StaffRole,
-    VehicleState,
-    VehicleType,
-)
+from mcsim.enums import Resource, StaffRole, VehicleState, VehicleType
 from mcsim.errors import InputError, echo
+from mcsim.rerouting import Cause, Rerouter, who
+
+__all__ = ["Cause", "Control"]
 
 if TYPE_CHECKING:
     from mcsim.agents.ambulance import Ambulance
     from mcsim.agents.hospital import Hospital
-    from mcsim.agents.patient import Patient
     from mcsim.model import MCIModel
     from mcsim.scenario import IncidentSpec
     from mcsim.scene import Scene
-
-#: The policy kinds :meth:`Control.set_policy` can switch.
-POLICY_KINDS = ("triage", "dispatch", "destination")
-
-
-@dataclass(frozen=True)
-class Cause:
-    """Who or what makes a change, for the rows it writes to the event log.
-
-    Attributes:
-        kind: ``EventKind.INJECT`` (something happened) or ``EventKind.DECISION`` (a player
-            decided).
-        label: the first word of each row's ``detail`` (an exercise action's kind).
-        by: who made it, the end of each row's ``detail``.
-        summary: the text of the change's main row (an action's fields); when empty, the
-            change describes itself.
-    """
-
-    kind: EventKind = EventKind.DECISION
-    label: str = "control"
-    by: str = "user"
-    summary: str = ""
-
-    def detail(self, text: str) -> str:
-        """The ``detail`` of one row: ``"<label>: <text> (by <by>)"``."""
-        return f"{self.label}: {text} (by {self.by})"
-
-
-@dataclass
-class RouteMemory:
-    """The path each agent on the road is following, kept across road changes.
-
-    Keyed by ``("vehicle", vid)`` or ``("staff", sid)``; each entry is the trip it was computed
-    for (the agent's ``trip`` tuple, compared by identity), the path and the cumulative minutes
-    along it.
-    """
-
-    paths: dict[tuple[str, int], tuple[tuple, list[int], np.ndarray]] = field(default_factory=dict)
 
 
 class Control:
@@ -111,13 +59,13 @@ class Control:
     Attributes:
         closed_hospitals: ids of the hospitals closed by :meth:`close_hospital`; the model's
             ``receiving_hospitals`` are the others.
-        routes: the paths of agents on the road, remembered at road changes.
+        rerouter: follows the agents on the road and sends them on (:mod:`mcsim.rerouting`).
     """
 
     def __init__(self, model: MCIModel) -> None:
         self.model = model
         self.closed_hospitals: set[str] = set()
-        self.routes = RouteMemory()
+        self.rerouter = Rerouter(model)
 
     # ================================================================ looking things up
 
@@ -171,25 +119,25 @@ class Control:
         cause = cause or Cause(summary=f"road {from_node}-{to_node} closed")
         m = self.model
         u, v = self.node(from_node, "from_node"), self.node(to_node, "to_node")
-        self._remember_paths()
+        self.rerouter.remember_paths()
         m.region.close_road(u, v, directed=directed)
         problem = self._cut_off()
         if problem:
             m.region.reopen_road(u, v, directed=directed)
             raise InputError(f"closing this road would cut {problem}", path="to_node")
         closed = {(u, v)} if directed else {(u, v), (v, u)}
-        self._record(cause, node=u, to_node=v)
-        for agent in self._movers():
-            path, _ = self._path(agent)
-            i, _, _ = self._position(agent)
+        self.rerouter.record(cause, node=u, to_node=v)
+        for agent in self.rerouter.movers():
+            path, _ = self.rerouter.path(agent)
+            i, _, _ = self.rerouter.position(agent)
             if not any((path[k], path[k + 1]) in closed for k in range(i, len(path) - 1)):
                 continue
-            if not self._redirect(agent, path[-1]):
-                if not self._another_hospital(agent, cause):
-                    self._strand(agent, cause)
+            if not self.rerouter.redirect(agent, path[-1]):
+                if not self.rerouter.another_hospital(agent, cause):
+                    self.rerouter.strand(agent, cause)
                 continue
             what = f"vehicle {agent.vid} re-routed" if hasattr(agent, "vid") else "re-routed"
-            self._record_move(cause, agent, what, **_who(agent))
+            self.rerouter.record_move(cause, agent, what, **who(agent))
 
     def reopen_road(
         self,
@@ -202,9 +150,9 @@ class Control:
         """Reopen a closed road (agents already on their way keep their route)."""
         cause = cause or Cause(summary=f"road {from_node}-{to_node} reopened")
         u, v = self.node(from_node, "from_node"), self.node(to_node, "to_node")
-        self._remember_paths()
+        self.rerouter.remember_paths()
         self.model.region.reopen_road(u, v, directed=directed)
-        self._record(cause, node=u, to_node=v)
+        self.rerouter.record(cause, node=u, to_node=v)
 
     # ================================================================ hospitals
 
@@ -219,9 +167,9 @@ class Control:
         h = self.hospital(hospital)
         cause = cause or Cause(summary=f"{h.hid} on diversion")
         h.on_diversion = True
-        self._record(cause, hospital=h.hid, node=h.node)
+        self.rerouter.record(cause, hospital=h.hid, node=h.node)
         if reroute_en_route:
-            self._reroute_to_hospitals(h, cause)
+            self.rerouter.reroute_to_hospitals(h, cause)
 
     def close_hospital(self, hospital: str, *, cause: Cause | None = None) -> None:
         """The hospital receives nobody from now on (patients inside stay and are treated).
@@ -242,9 +190,9 @@ class Control:
             self.closed_hospitals.discard(h.hid)
             self._set_receiving()
             raise InputError(f"closing it would cut {problem}", path="hospital")
-        self._record(cause, hospital=h.hid, node=h.node)
-        self._reroute_to_hospitals(h, cause)
-        self._turn_away_self_transport(h, cause)
+        self.rerouter.record(cause, hospital=h.hid, node=h.node)
+        self.rerouter.reroute_to_hospitals(h, cause)
+        self.rerouter.turn_away_self_transport(h, cause)
 
     def reopen_hospital(self, hospital: str, *, cause: Cause | None = None) -> None:
         """A closed or diverted hospital receives patients again."""
@@ -257,7 +205,7 @@ class Control:
         self.closed_hospitals.discard(h.hid)
         h.on_diversion = False
         self._set_receiving()
-        self._record(cause, hospital=h.hid, node=h.node)
+        self.rerouter.record(cause, hospital=h.hid, node=h.node)
 
     def change_capacity(
         self, hospital: str, resource: Resource | str, count: int, *, cause: Cause | None = None
@@ -272,13 +220,13 @@ class Control:
         h = self.hospital(hospital)
         name = resource.value if isinstance(resource, Resource) else str(resource)
         if count >= 0:
-            self._record(
+            self.rerouter.record(
                 cause or Cause(summary=f"{h.hid} opens {count} {name}"), hospital=h.hid, node=h.node
             )
             return h.change_capacity(resource, count)
         changed = h.change_capacity(resource, count)
         text = f"{h.hid} loses {-changed} of {-count} {name}"
-        self._record(cause or Cause(), text, hospital=h.hid)
+        self.rerouter.record(cause or Cause(), text, hospital=h.hid)
         return changed
 
     def call_in_teams(
@@ -300,7 +248,7 @@ class Control:
         h = self.hospital(hospital)
         homes = [m.region.index(n) for n in h.spec.staff_home_nodes] or [h.node]
         delay = h.spec.callin_delay_min if delay_min is None else delay_min
-        self._record(
+        self.rerouter.record(
             cause or Cause(summary=f"{h.hid} calls in {teams}"), hospital=h.hid, node=h.node
         )
         for k in range(teams):
@@ -336,7 +284,7 @@ class Control:
             m.free_vehicles[v.vid] = v
             added.append(v)
         text = f"{count} {vtype.value} from {station}, vehicles {first}.."
-        self._record(cause or Cause(), text, node=at)
+        self.rerouter.record(cause or Cause(), text, node=at)
         m.dispatch_centre.dispatch_round()
         return added
 
@@ -355,7 +303,7 @@ class Control:
         cause = cause or Cause(summary=f"{count} {role.value} to {to}")
         if role is StaffRole.HOSPITAL_TEAM:
             h = self.hospital(to, "to")
-            self._record(cause, hospital=h.hid, node=at)
+            self.rerouter.record(cause, hospital=h.hid, node=at)
             for _ in range(count):
                 s = Staff(m, len(m.staff), role, at)
                 s.hospital = h
@@ -363,7 +311,7 @@ class Control:
                 s.travel_to(h.node, hospital=h.hid)
             return
         scene = self.scene(to, "to")
-        self._record(cause, incident=scene.id, node=at)
+        self.rerouter.record(cause, incident=scene.id, node=at)
         for _ in range(count):
             s = Staff(m, len(m.staff), role, at)
             m.staff.append(s)
@@ -391,7 +339,7 @@ class Control:
                 f"no hospital can be reached from {echo(spec.node)}", path="incident.node"
             )
         scene = m.add_incident(spec)
-        self._record(
+        self.rerouter.record(
             cause or Cause(), f"{spec.id} at {spec.node}", incident=spec.id, node=scene.node
         )
         return scene
@@ -412,7 +360,7 @@ class Control:
         or parameter: InputError); see :meth:`mcsim.model.MCIModel.set_policy`.
         """
         self.model.set_policy(kind, name, dict(params or {}))
-        self._record(cause or Cause(summary=f"{kind} policy {name}"))
+        self.rerouter.record(cause or Cause(summary=f"{kind} policy {name}"))
 
     def set_quotas(
         self, quotas: Mapping[str, Mapping[str, int]], *, cause: Cause | None = None
@@ -441,7 +389,7 @@ class Control:
             m.set_policy("destination", name, {**current, "quotas": table})
         except InputError as exc:
             raise InputError(exc.message, path="quotas") from None
-        self._record(cause or Cause(summary="quotas replaced"))
+        self.rerouter.record(cause or Cause(summary="quotas replaced"))
 
     # ================================================================ one vehicle
 
@@ -469,13 +417,15 @@ class Control:
             if h not in self.model.receiving_hospitals:
                 raise InputError(f"hospital {echo(h.hid)} is closed", path="hospital")
             if v.state is not VehicleState.TO_HOSPITAL:
-                self._record(
+                self.rerouter.record(
                     cause, f"not possible: vehicle {v.vid} is {v.state.value}", vehicle=v.vid
                 )
                 return False
-            self._record(cause, vehicle=v.vid, hospital=h.hid)
-            if v.destination != h.hid and not self._reroute_vehicle_to(v, h, cause):
-                self._record(cause, f"not possible: {h.hid} cannot be reached", vehicle=v.vid)
+            self.rerouter.record(cause, vehicle=v.vid, hospital=h.hid)
+            if v.destination != h.hid and not self.rerouter.reroute_vehicle_to(v, h, cause):
+                self.rerouter.record(
+                    cause, f"not possible: {h.hid} cannot be reached", vehicle=v.vid
+                )
                 return False
             return True
         return self._send_to_scene(v, self.scene(incident), cause)
@@ -484,120 +434,49 @@ class Control:
         m = self.model
         state = v.state
         if v.vid in m.free_vehicles:
-            self._record(cause, vehicle=v.vid, incident=scene.id)
+            self.rerouter.record(cause, vehicle=v.vid, incident=scene.id)
             del m.free_vehicles[v.vid]
             v.dispatch(scene)
             return True
         if state is VehicleState.AT_SCENE and v.scene is not None and v in v.scene.vehicles_waiting:
             if v.scene is scene:
-                self._record(cause, f"vehicle {v.vid} is already there", vehicle=v.vid)
+                self.rerouter.record(cause, f"vehicle {v.vid} is already there", vehicle=v.vid)
                 return False
-            self._record(cause, vehicle=v.vid, incident=scene.id)
+            self.rerouter.record(cause, vehicle=v.vid, incident=scene.id)
             v.scene.vehicles_waiting.remove(v)
             v.scene.committed_capacity -= v.capacity
             v.dispatch(scene)
             return True
         if state in (VehicleState.TO_STATION, VehicleState.TO_SCENE):
             if v.scene is scene:
-                self._record(cause, f"vehicle {v.vid} is already on its way there", vehicle=v.vid)
+                self.rerouter.record(
+                    cause, f"vehicle {v.vid} is already on its way there", vehicle=v.vid
+                )
                 return False
-            if math.isinf(m.region.travel_min(self._position(v)[1], scene.node)):
-                self._record(cause, f"not possible: {scene.id} cannot be reached", vehicle=v.vid)
+            if math.isinf(m.region.travel_min(self.rerouter.position(v)[1], scene.node)):
+                self.rerouter.record(
+                    cause, f"not possible: {scene.id} cannot be reached", vehicle=v.vid
+                )
                 return False
-            self._record(cause, vehicle=v.vid, incident=scene.id)
+            self.rerouter.record(cause, vehicle=v.vid, incident=scene.id)
             if v.scene is not None:
                 v.scene.committed_capacity -= v.capacity
             v.scene = scene
             scene.committed_capacity += v.capacity
             v.state = VehicleState.TO_SCENE
-            self._redirect(v, scene.node, v.arrive_at_scene)
-            self._record_move(cause, v, f"vehicle {v.vid} to {scene.id}", vehicle=v.vid)
+            self.rerouter.redirect(v, scene.node, v.arrive_at_scene)
+            self.rerouter.record_move(cause, v, f"vehicle {v.vid} to {scene.id}", vehicle=v.vid)
             return True
-        self._record(cause, f"not possible: vehicle {v.vid} is {state.value}", vehicle=v.vid)
+        self.rerouter.record(
+            cause, f"not possible: vehicle {v.vid} is {state.value}", vehicle=v.vid
+        )
         return False
 
-    # ================================================================ rows
+    # ================================================================ closures
 
-    def _record(self, cause: Cause, text: str = "", **kw: Any) -> None:
-        """The change's own row: its text, else the cause's summary."""
+    def _set_receiving(self) -> None:
         m = self.model
-        m.log.add(m.now, cause.kind, detail=cause.detail(text or cause.summary), **kw)
-
-    def _record_move(self, cause: Cause, agent: Any, what: str, **kw: Any) -> None:
-        """One row for an agent sent on a new leg (``node`` → ``to_node``, new ``arrive_min``)."""
-        m = self.model
-        origin, to, depart, arrive = agent.trip
-        m.log.add(
-            m.now,
-            cause.kind,
-            node=origin,
-            to_node=to,
-            arrive_min=arrive,
-            state=agent.state.value,
-            detail=cause.detail(f"{what}, leaving node {origin} at {depart:g}"),
-            **kw,
-        )
-
-    # ================================================================ paths of agents on the road
-
-    def _movers(self) -> list[Any]:
-        m = self.model
-        return [a for a in (*m.vehicles, *m.staff) if a.trip is not None]
-
-    def _path(self, agent: Any) -> tuple[list[int], np.ndarray]:
-        """The path of ``agent``'s trip under way and the cumulative minutes along it.
-
-        Valid because it is computed on the roads of the trip's departure: either no road
-        changed since (then the roads now are those), or it was remembered at the change.
-        """
-        key = _key(agent)
-        hit = self.routes.paths.get(key)
-        if hit is not None and hit[0] is agent.trip:
-            return hit[1], hit[2]
-        origin, to, _, _ = agent.trip
-        region = self.model.region
-        path = region.path(origin, to)
-        cum = np.asarray(region.travel_from(origin))[path]
-        self.routes.paths[key] = (agent.trip, path, cum)
-        return path, cum
-
-    def _position(self, agent: Any) -> tuple[int, int, float]:
-        """(index in the path of the next node reached, that node, the minute it is reached)."""
-        path, cum = self._path(agent)
-        _, _, depart, arrive = agent.trip
-        now = self.model.now
-        if now <= depart or len(path) == 1 or cum[-1] <= 0:
-            return 0, path[0], depart
-        scale = (arrive - depart) / cum[-1]
-        for i in range(1, len(path)):
-            t = depart + cum[i] * scale
-            if t >= now:
-                return i, path[i], t
-        return len(path) - 1, path[-1], arrive
-
-    def _redirect(
-        self, agent: Any, to: int, then: Callable[..., Any] | None = None, *args: Any
-    ) -> bool:
-        """Send ``agent`` from the next node of its path to ``to``; False if unreachable."""
-        _, node, t_node = self._position(agent)
-        minutes = self.model.region.travel_min(node, to)
-        if math.isinf(minutes):
-            return False
-        if then is None:
-            then, args = agent.on_arrival
-        agent.set_trip(node, to, t_node, t_node + minutes, then, *args)
-        return True
-
-    def _remember_paths(self) -> None:
-        """Before a road change: fix the path of every agent on the road."""
-        for a in self._movers():
-            self._path(a)
-
-    def _strand(self, agent: Any, cause: Cause) -> None:
-        """No way round: the agent stops at the next node and waits there [assumption]."""
-        _, node, t_node = self._position(agent)
-        agent.set_trip(node, node, t_node, t_node, _stranded, agent)
-        self._record_move(cause, agent, "no route: stranded", **_who(agent))
+        m.receiving_hospitals = [h for h in m.hospital_list if h.hid not in self.closed_hospitals]
 
     def _cut_off(self) -> str:
         """What an incident would be cut off from (no open hospital, no station), or "".
@@ -615,116 +494,3 @@ class Control:
             if not any(math.isfinite(into[n]) for n in stations):
                 return f"incident {echo(scene.id)} off from every ambulance station"
         return ""
-
-    # ================================================================ re-routing to hospitals
-
-    def _set_receiving(self) -> None:
-        m = self.model
-        m.receiving_hospitals = [h for h in m.hospital_list if h.hid not in self.closed_hospitals]
-
-    def _another_hospital(self, agent: Any, cause: Cause) -> bool:
-        """A vehicle whose hospital is cut off: the destination policy picks one it can reach."""
-        if getattr(agent, "state", None) is not VehicleState.TO_HOSPITAL:
-            return False
-        m = self.model
-        _, node, _ = self._position(agent)
-        reach = m.region.travel_from(node)
-        hid = agent.destination
-        m.receiving_hospitals = [
-            h for h in m.receiving_hospitals if h.hid != hid and math.isfinite(reach[h.node])
-        ]
-        try:
-            if not m.receiving_hospitals:
-                return False
-            alive = [p for p in agent.patients if p.state is not PatientState.DEAD]
-            new = m.dispatch_centre.choose_destination(alive or agent.patients, node)
-        finally:
-            self._set_receiving()
-        if new is None:
-            return False
-        return self._reroute_vehicle_to(agent, new, cause)
-
-    def _reroute_vehicle_to(self, v: Ambulance, h: Hospital, cause: Cause) -> bool:
-        """A vehicle carrying patients heads for ``h`` instead (from the next node of its path)."""
-        old = self.model.hospitals[v.destination]
-        if not self._redirect(v, h.node, v.arrive_at_hospital, h):
-            return False
-        n = len(v.patients)
-        old.expect(-n)
-        h.expect(n)
-        v.destination = h.hid
-        for p in v.patients:
-            if p.state is not PatientState.DEAD:
-                p.hospital = h.hid
-        self._record_move(cause, v, f"vehicle {v.vid} to {h.hid}", vehicle=v.vid, hospital=h.hid)
-        return True
-
-    def _reroute_to_hospitals(self, hospital: Hospital, cause: Cause) -> int:
-        """Vehicles heading for ``hospital`` go where the destination policy now sends them."""
-        m = self.model
-        moved = 0
-        for v in m.vehicles:
-            if v.state is not VehicleState.TO_HOSPITAL or v.destination != hospital.hid:
-                continue
-            _, node, _ = self._position(v)
-            alive = [p for p in v.patients if p.state is not PatientState.DEAD]
-            new = m.dispatch_centre.choose_destination(alive or v.patients, node)
-            if new is None or new is hospital:
-                continue
-            moved += self._reroute_vehicle_to(v, new, cause)
-        return moved
-
-    def _turn_away_self_transport(self, hospital: Hospital, cause: Cause) -> int:
-        """Walking wounded heading for a closed hospital drive on from its door to the nearest."""
-        m = self.model
-        moved = 0
-        for p in m.patients:
-            if p.state is not PatientState.SELF_TRANSPORT or p.hospital != hospital.hid:
-                continue
-            h = self._redirect_self_presenter(p, hospital)
-            if h is None:
-                continue
-            m.log.add(
-                m.now,
-                cause.kind,
-                patient=p.pid,
-                hospital=h.hid,
-                node=hospital.node,
-                to_node=h.node,
-                arrive_min=p.arrival_event.time,
-                detail=cause.detail(f"turned away at {hospital.hid}, on to {h.hid}"),
-            )
-            moved += 1
-        return moved
-
-    def _redirect_self_presenter(self, p: Patient, door: Hospital) -> Hospital | None:
-        """``p``, due at ``door``, drives on from its door to the nearest receiving hospital.
-
-        Their pending arrival is cancelled and a new one scheduled; None (nothing changes) when
-        no receiving hospital can be reached from the door.
-        """
-        m = self.model
-        from_door = m.region.travel_from(door.node)
-        options = m.receiving_hospitals
-        best = min(range(len(options)), key=lambda i: (from_door[options[i].node], i))
-        h = options[best]
-        if math.isinf(from_door[h.node]):
-            return None
-        at_door = max(m.now, p.arrival_event.time)
-        arrive = at_door + from_door[h.node] * m.spec.response.self_transport_travel_factor
-        p.arrival_event.cancel()
-        p.hospital = h.hid
-        p.arrival_event = m.schedule(arrive, Phase.ARRIVAL, m.scene_work.self_arrival, p, h)
-        return h
-
-
-def _key(agent: Any) -> tuple[str, int]:
-    return ("vehicle", agent.vid) if hasattr(agent, "vid") else ("staff", agent.sid)
-
-
-def _who(agent: Any) -> dict[str, int]:
-    return {"vehicle": agent.vid} if hasattr(agent, "vid") else {"staff": agent.sid}
-
-
-def _stranded(agent: Any) -> None:
-    """Arrival of a stranded agent: it stays where it is (nothing scheduled)."""
