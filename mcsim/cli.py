@@ -48,6 +48,22 @@ ScenarioArg = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite existing output files (else refused).")
 ]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Your own policies, metrics or exercise actions: a .py file or module name "
+        "imported first (repeatable; docs/howto-extend.md).",
+        metavar="MODULE.py",
+    ),
+]
+
+
+def _load_plugins(plugin: list[str] | None) -> None:
+    if plugin:
+        from mcsim.plugins import load_plugins
+
+        load_plugins(plugin)
 
 
 def _help_without_command(ctx: typer.Context) -> None:
@@ -119,12 +135,14 @@ def run(
         float, typer.Option(help="Refuse census rows older than this many hours.")
     ] = 24.0,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Run a scenario and print its results."""
     from mcsim.policies import default_registry
     from mcsim.scenario import load_scenario
     from mcsim.simulate import default_scenario_path, simulate
 
+    _load_plugins(plugin)
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     if census is not None:
@@ -363,12 +381,14 @@ def compare(
         typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
     from mcsim.compare import compare_runs, summarize, summary_records
     from mcsim.library import default_scenario_path
     from mcsim.scenario import load_scenario
 
+    _load_plugins(plugin)
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     from mcsim.metrics import headline_names
@@ -627,6 +647,7 @@ def exercise_run(
         Path | None, typer.Option(help="Also write the run's events/patients/metrics here.")
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
     from mcsim.exercise.log import is_log, load_log, load_script, read_data
@@ -634,6 +655,7 @@ def exercise_run(
     from mcsim.library import resolve
     from mcsim.safeio import check_outputs
 
+    _load_plugins(plugin)
     exercise = resolve(exercise, sub="exercises")
     data = read_data(exercise)
     script = load_log(exercise) if is_log(data) else load_script(exercise)
@@ -669,11 +691,13 @@ def replay_log(
         typer.Option(help="The original run's folder (exercise run --events): exact first row."),
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay an exercise log; check it is unchanged and replays identically (exit 2 if not)."""
     from mcsim.exercise.log import first_differing_row, load_log, verification
     from mcsim.exercise.runner import ReplayMismatch, replay
 
+    _load_plugins(plugin)
     original = None
     if against is not None:
         from mcsim.safeio import read_events
@@ -845,10 +869,12 @@ def serve_app(
         str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    plugin: PluginOpt = None,
 ) -> None:
     """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
     import os
 
+    _load_plugins(plugin)  # checked here; the server loads them again (mcsim.plugins)
     argv = app_server_argv(host, port)
     # Offline and private: production mode (no solara.dev iframe), no telemetry
     # (docs/offline-assets.md); the server process inherits them before importing solara.

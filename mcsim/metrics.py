@@ -179,6 +179,22 @@ class Metric:
         text = f"{float(value):.1f}"
         return f"{text} {self.unit}" if unit and self.unit else text
 
+    def format_diff(self, a: Any, b: Any) -> str:
+        """``b − a`` with a sign, as :meth:`format` writes values: ``-25.0 pp``, ``+2``.
+
+        Shares differ in percentage points; minutes and numbers carry the metric's unit
+        (``-2.5 min``); an en dash if either value is undefined.
+        """
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (a, b)):
+            return "–"
+        d = float(b) - float(a)
+        if self.kind is MetricKind.SHARE:
+            return f"{100 * d:+.1f} pp"
+        if self.kind is MetricKind.COUNT:
+            return f"{int(round(d)):+d}"
+        text = f"{d:+.1f}"
+        return f"{text} {self.unit}" if self.unit else text
+
 
 _REGISTRY: dict[str, Metric] = {}
 

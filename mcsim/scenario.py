@@ -500,6 +500,12 @@ class Scenario(StrictModel):
     physiology: PhysiologyParams = Field(default_factory=PhysiologyParams)
     injury_profiles: dict[str, InjuryProfile] = Field(default_factory=dict)
     policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
+    imports: list[str] = Field(
+        default_factory=list,
+        description="Python modules or .py files imported before the scenario is checked "
+        "(your own policies, metrics or exercise actions; files relative to the scenario "
+        "file; see docs/howto-extend.md)",
+    )
 
     def profile(self, name: str) -> InjuryProfile:
         """The injury profile ``name`` (scenario-defined first, then built-in)."""
@@ -560,6 +566,12 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
             file=file,
             path="schema_version",
         )
+    imports = data.get("imports")
+    if isinstance(imports, list) and imports:  # before the policy names are looked up
+        from mcsim.plugins import load_plugins
+
+        base = Path(file).parent if file else None
+        load_plugins(imports, base_dir=base, file=file, path="imports")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
