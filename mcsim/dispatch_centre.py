@@ -160,10 +160,9 @@ class DispatchCentre:
         if hid is None and len(candidates) < len(m.receiving_hospitals):
             hid = self._apply_destination_policy(patients, m.receiving_hospitals, from_origin)
         if hid is None:
-            reachable = [h for h in m.receiving_hospitals if np.isfinite(from_origin[h.node])]
-            if not reachable:
+            h = m.hospital_system.nearest_receiving(from_origin)
+            if h is None:
                 return None
-            h = min(reachable, key=lambda h: (from_origin[h.node], h.hid))
             m.log.add(
                 m.now,
                 EventKind.DECISION,

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from mcsim.enums import Outcome, PatientState, TriageTag, VehicleState
+from mcsim.enums import WAITING_AT_SCENE, Outcome, PatientState, TriageTag, VehicleState
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
 
-_AT_SCENE = {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
 _UNTRIAGED = {PatientState.AWAITING_TRIAGE}
 _IN_VEHICLE = {PatientState.LOADING, PatientState.IN_TRANSPORT}
 _AT_HOSPITAL = {
@@ -49,7 +48,7 @@ def check_invariants(model: MCIModel) -> list[str]:
         transferred = p.pending_steps is not None  # an inter-hospital vehicle, not the fleet
         if s in _IN_VEHICLE and not in_vehicle and not transferred:
             out.append(f"patient {p.pid} is {s} but in no vehicle")
-        if (s in _AT_SCENE or s in _AT_HOSPITAL) and in_vehicle:
+        if (s in WAITING_AT_SCENE or s in _AT_HOSPITAL) and in_vehicle:
             out.append(f"patient {p.pid} is {s} and in vehicle {carried[p.pid]}")
         if s in _AT_HOSPITAL and not p.hospital:
             out.append(f"patient {p.pid} is {s} without a hospital")

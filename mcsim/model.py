@@ -77,13 +77,14 @@ from mcsim.agents.ambulance import Ambulance
 from mcsim.agents.hospital import Hospital
 from mcsim.agents.hospital_system import HospitalSystem
 from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
-from mcsim.agents.patient import AT_SCENE, Patient
+from mcsim.agents.patient import Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
 from mcsim.clock import Event, EventQueue
 from mcsim.control import Control
 from mcsim.dispatch_centre import DispatchCentre
 from mcsim.enums import (
+    WAITING_AT_SCENE,
     CareNeed,
     EventKind,
     NodeKind,
@@ -114,7 +115,7 @@ def _count(model: MCIModel, states: frozenset[PatientState]) -> int:
 REPORTERS: dict[str, Callable[[MCIModel], float]] = {
     "minute": lambda m: m.now,
     "deaths": lambda m: _count(m, frozenset({PatientState.DEAD})),
-    "waiting_at_scenes": lambda m: _count(m, AT_SCENE),
+    "waiting_at_scenes": lambda m: _count(m, WAITING_AT_SCENE),
     "in_hospitals": lambda m: _count(m, _AT_HOSPITAL),
     "vehicles_busy": lambda m: len(m.vehicles) - len(m.free_vehicles),
 }

@@ -250,10 +250,8 @@ class Rerouter:
         """
         m = self.model
         from_door = m.region.travel_from(door.node)
-        options = m.receiving_hospitals
-        best = min(range(len(options)), key=lambda i: (from_door[options[i].node], i))
-        h = options[best]
-        if math.isinf(from_door[h.node]):
+        h = m.hospital_system.nearest_receiving(from_door)
+        if h is None:
             return None
         at_door = max(m.now, p.arrival_event.time)
         arrive = at_door + from_door[h.node] * m.spec.response.self_transport_travel_factor

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mcsim import physiology as phys
-from mcsim.agents.patient import AT_SCENE
 from mcsim.enums import (
+    WAITING_AT_SCENE,
     EventKind,
     LeaveMode,
     Outcome,
@@ -328,7 +328,7 @@ class SceneWork:
         ``self_transport_travel_factor``.
         """
         m = self.model
-        if p.state not in AT_SCENE or p.state is PatientState.TRAPPED:
+        if p.state not in WAITING_AT_SCENE or p.state is PatientState.TRAPPED:
             return
         if not carried and not p.vitals(m.now).walking:
             return

@@ -18,6 +18,8 @@ from mcsim import outcome as out
 from mcsim import physiology as phys
 from mcsim.agents.pathways import care_need
 from mcsim.enums import (
+    AT_SCENE,
+    WAITING_AT_SCENE,
     DeathPlace,
     EventKind,
     LeaveMode,
@@ -33,9 +35,6 @@ if TYPE_CHECKING:
     from mcsim.model import MCIModel
     from mcsim.scene import Scene
 
-AT_SCENE = frozenset(
-    {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
-)
 # Patients the responders can reach but have not triaged yet (trapped ones are not counted:
 # holding walking patients back for someone still under rubble would idle the ambulances).
 UNTRIAGED = frozenset({PatientState.AWAITING_TRIAGE})
@@ -258,7 +257,7 @@ class Patient(mesa.Agent):
         self._cancel_death()
         self.death_min = m.now
         self.outcome = Outcome.DIED
-        if prev in AT_SCENE or prev is PatientState.LOADING:
+        if prev in AT_SCENE:
             self.death_place = DeathPlace.SCENE
         elif prev in (PatientState.IN_TRANSPORT, PatientState.SELF_TRANSPORT):
             self.death_place = DeathPlace.TRANSPORT
@@ -279,7 +278,7 @@ class Patient(mesa.Agent):
         if self.held:
             for h in {id(h): h for h, _ in self.held}.values():
                 h.release_all(self)
-        if prev in AT_SCENE and self.scene.alerted:
+        if prev in WAITING_AT_SCENE and self.scene.alerted:
             work.scene_changed(self.scene)
 
     # ---------------------------------------------------------------- outcome
@@ -387,7 +386,7 @@ class Patient(mesa.Agent):
             staff=staff,
             hospital=hospital or self.hospital,
             incident=self.scene.id,
-            node=self.scene.node if node < 0 and state in AT_SCENE else node,
+            node=self.scene.node if node < 0 and state in WAITING_AT_SCENE else node,
             to_node=to_node,
             arrive_min=arrive_min,
             tag=self.tag.value,
