@@ -19,7 +19,7 @@ from mcsim.agents.staff import Staff
 from mcsim.enums import EventKind, Phase, Resource, StaffRole, VehicleState
 from mcsim.policies.destination import NoHospitalFor
 from mcsim.policies.views import DestinationContext, HospitalView, PatientView, VehicleView
-from mcsim.scene import LOADING_LOOKAHEAD, Scene
+from mcsim.scene import Scene
 
 # Enum members looked up once: hospital_view runs for every candidate of every departure, and
 # an enum attribute access costs more than the dict lookup it feeds.
@@ -186,7 +186,8 @@ class DispatchCentre:
         kw = m.destination_params
         if "context" in m.destination_needs:
             scene = patients[0].scene if patients else None
-            waiting = scene.waiting_heads(LOADING_LOOKAHEAD) if scene is not None else []
+            lookahead = m.spec.response.loading_lookahead
+            waiting = scene.waiting_heads(lookahead) if scene is not None else []
             physio = m.spec.physiology
             kw = dict(
                 kw,
@@ -298,5 +299,6 @@ class DispatchCentre:
             triaged_min=p.triaged_min,
             observed_rpm=phys.observed_rpm(o, m.spec.physiology) if o else -1,
             u_destination=m.destination_u[p.pid],
+            child_age_below=m.spec.hospital_care.child_age_below,
         )
         return p.view_cache

@@ -333,9 +333,7 @@ class MCIModel(mesa.Model):
         self.strategy = ps.strategy
         div = ps.diversion
         self.diversion_on_at = div.on_at
-        self.diversion_off_below = (
-            div.off_below if div.off_below is not None else (div.on_at or 0) // 2
-        )
+        self.diversion_off_below = div.off_below or 0  # (on_at // 2 unless given: DiversionSpec)
         self.triage_error_u: list[float] = []  # one uniform per patient, by pid
         self.destination_u: list[float] = []  # one uniform per patient, by pid
         self.choice_u: list[float] = []  # one uniform per patient: self-presenters' hospital
@@ -517,6 +515,7 @@ class MCIModel(mesa.Model):
             self_transport_share=inc.self_transport_share,
             extraction_share=inc.extraction_share,
             extraction_min_range=inc.extraction_min_range,
+            triage_min_range=sc.response.triage_min_range,
             self_transport_delay_min_range=sc.response.self_transport_delay_min_range,
             rng=self.streams.stream(f"casualties/{scene.id}"),
         )

@@ -285,6 +285,18 @@ class ResponseSpec(StrictModel):
         default=2.0, ge=0, description="the first officer's 'everyone who can walk, go there'"
     )
     loading_min: float = Field(default=3.0, ge=0, description="per patient")
+    triage_min_range: tuple[float, float] = Field(
+        default=(0.5, 1.0),
+        description="minutes an officer spends triaging one patient after the global sort, "
+        "uniform in [low, high] (START's 30-60 s per patient) [assumption]",
+    )
+    loading_lookahead: int = Field(
+        default=8,
+        ge=1,
+        le=10_000,
+        description="waiting patients per triage tag a dispatch policy is shown when a vehicle "
+        "loads (and a destination policy's context) [assumption]",
+    )
     handover_min: float = Field(default=10.0, ge=0)
     self_transport_delay_min_range: tuple[float, float] = (5.0, 30.0)
     self_transport_travel_factor: float = Field(
@@ -314,6 +326,13 @@ class ResponseSpec(StrictModel):
         "scene at a time (more are offered when those run out)",
     )
 
+    @field_validator("triage_min_range", "self_transport_delay_min_range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] < v[0]:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        return v
+
 
 class HospitalCareSpec(StrictModel):
     """Hospital service times (minutes) around their means.
@@ -331,6 +350,13 @@ class HospitalCareSpec(StrictModel):
         "CALIBRATION.md §2.1]",
     )
     surgery_min: float = Field(default=120.0, gt=0)
+    child_age_below: int = Field(
+        default=18,
+        ge=1,
+        le=130,
+        description="patients younger than this are children: a hospital with "
+        "accepts_children false receives them only when none that does can [assumption]",
+    )
     ed_serious_min: float = Field(default=90.0, gt=0)
     ed_minor_min: float = Field(default=30.0, gt=0)
     icu_stay_min: float = Field(
@@ -457,8 +483,15 @@ class DiversionSpec(StrictModel):
     off_below: int | None = Field(
         default=None,
         ge=0,
-        description="it comes off diversion when that load falls below this (default on_at/2)",
+        description="it comes off diversion when that load falls below this (default on_at/2, "
+        "rounded down) [assumption]",
     )
+
+    @model_validator(mode="after")
+    def _off_below_defaults_to_half(self) -> DiversionSpec:
+        if self.off_below is None and self.on_at is not None:
+            self.off_below = self.on_at // 2
+        return self
 
 
 class PoliciesSpec(StrictModel):

@@ -30,7 +30,7 @@ from mcsim.enums import (
 from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
 from mcsim.policies.triage import apply_mistriage
 from mcsim.policies.views import TriageContext, TrueState
-from mcsim.scene import CARE_ORDER, LOADING_LOOKAHEAD, TRANSPORT_ORDER, Scene
+from mcsim.scene import CARE_ORDER, TRANSPORT_ORDER, Scene
 
 if TYPE_CHECKING:
     from mcsim.agents.ambulance import Ambulance
@@ -259,7 +259,7 @@ class SceneWork:
         select = m.dispatch_rule.select_patients
         factor = m.spec.physiology.transport_care_factor
         while scene.vehicles_waiting:
-            waiting = scene.waiting_heads(LOADING_LOOKAHEAD)
+            waiting = scene.waiting_heads(m.spec.response.loading_lookahead)
             if not waiting:
                 return
             v = scene.vehicles_waiting[0]
