@@ -122,3 +122,25 @@ def test_a_broken_plugin_is_one_error_line_and_exit_2(scratch, capsys, text, mes
     assert main(["run", "--plugin", "missing.py", "--json"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--plugin" in err and message in err
+
+
+def test_the_app_server_loads_the_plugins_it_is_handed(scratch):
+    """`mcsim app --plugin` hands the plugins on in MCSIM_PLUGINS; importing the app loads them."""
+    import os
+    import subprocess
+    import sys
+
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, plugins.PLUGINS_ENV: str(scratch / "my_study.py"), "PYTHONPATH": repo}
+    code = (
+        "import viz.app\n"
+        "from mcsim.exercise import ACTIONS\n"
+        "from mcsim.policies import default_registry\n"
+        "print('trauma_centre_first' in default_registry().names('destination'),"
+        " 'power_cut' in ACTIONS)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
