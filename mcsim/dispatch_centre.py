@@ -264,6 +264,7 @@ class DispatchCentre:
             dict(self.model.assigned_by_tag[h.hid]),
             team if team > 0 else 0,
             surgical if surgical > 0 else 0,
+            h.spec.accepts_adults,
         )
 
     def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:

@@ -600,9 +600,9 @@ class MCIModel(mesa.Model):
         """The hospital for ``patients`` leaving ``origin`` (None: none can be reached)."""
         return self.dispatch_centre.choose_destination(patients, origin)
 
-    def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
-        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
-        return self.scene_work.self_presenter_choice(origin, u)
+    def self_presenter_choice(self, origin: int, u: float, child: bool = False) -> Hospital | None:
+        """The hospital a self-presenter (a child if ``child``) leaving ``origin`` picks."""
+        return self.scene_work.self_presenter_choice(origin, u, child)
 
     def result(self) -> RunResult:
         """The records and metrics of the run so far (normally called after :meth:`run`)."""

@@ -250,6 +250,15 @@ class PhysiologyParams(StrictModel):
         description="survival of the walking wounded once treated, instead of the RPM curve "
         "(fitted on trauma admissions, not walking wounded) [assumption]",
     )
+    serious_survival_probability: float | None = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="survival of serious (ISS 9-15) casualties once treated, unless their "
+        "physiology has failed (RPM 0); null = TRISS as for critical casualties. Hasler et al. "
+        "Swiss Med Wkly 2014 (458 trauma patients): every death had ISS > 15 (outcome_model "
+        "triss only)",
+    )
     outcome_model: Literal["triss", "sacco"] = Field(
         "triss",
         description="triss: ISS-based severity, haemorrhage time course and TRISS survival at "

@@ -146,6 +146,11 @@ class HospitalSpec(StrictModel):
     )
     surge_delay_min: float = Field(default=30.0, ge=0)
     accepts_children: bool = True
+    accepts_adults: bool = Field(
+        default=True,
+        description="false for a children's hospital: EMS and self-presenters take adults "
+        "elsewhere (its own children's service is what it offers)",
+    )
 
     @field_validator("resources")
     @classmethod

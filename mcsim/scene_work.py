@@ -29,7 +29,7 @@ from mcsim.enums import (
 )
 from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
 from mcsim.policies.triage import apply_mistriage
-from mcsim.policies.views import TriageContext, TrueState
+from mcsim.policies.views import TriageContext, TrueState, is_child_age
 from mcsim.scene import CARE_ORDER, TRANSPORT_ORDER, Scene
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class SceneWork:
     def __init__(self, model: MCIModel) -> None:
         self.model = model
         # origin node -> (travel array, receiving list, candidates, choice probabilities)
-        self._choice_cache: dict[int, tuple] = {}
+        self._choice_cache: dict[tuple[int, bool], tuple] = {}
 
     # ================================================================ responders and triage
 
@@ -336,7 +336,8 @@ class SceneWork:
         if not carried and p.pid in scene.went_home:
             self._go_home(p)
             return
-        h = self.self_presenter_choice(scene.node, m.choice_u[p.pid])
+        child = is_child_age(p.age, m.spec.hospital_care.child_age_below)
+        h = self.self_presenter_choice(scene.node, m.choice_u[p.pid], child)
         if h is None:
             return
         from_scene = m.region.travel_from(scene.node)
@@ -355,18 +356,27 @@ class SceneWork:
         p.arrival_event = m.schedule(arrive, Phase.ARRIVAL, self.self_arrival, p, h)
         self.scene_changed(scene)
 
-    def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
-        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
+    def self_presenter_choice(self, origin: int, u: float, child: bool = False) -> Hospital | None:
+        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``.
+
+        Only hospitals that take the patient's age group are chosen from (adults are not
+        driven to a children's hospital, nor children to an adult-only one).
+        """
         m = self.model
         from_origin = m.region.travel_from(origin)
-        cached = self._choice_cache.get(origin)
+        key = (origin, child)
+        cached = self._choice_cache.get(key)
         # Valid while the travel times (a new array after a road closure) and the receiving
         # hospitals (a new list after a closure inject) are the same objects.
         if cached is not None and cached[0] is from_origin and cached[1] is m.receiving_hospitals:
             hospitals, probs = cached[2], cached[3]
             i = choose(probs, u)
             return None if i < 0 else hospitals[i]
-        hospitals = m.dispatch_centre.destination_candidates(from_origin)
+        hospitals = [
+            h
+            for h in m.dispatch_centre.destination_candidates(from_origin)
+            if (h.spec.accepts_children if child else h.spec.accepts_adults)
+        ]
         c = m.spec.response.hospital_choice
         options = [
             ChoiceOption(
@@ -381,7 +391,7 @@ class SceneWork:
             size_utility_per_log_bed=c.size_utility_per_log_bed,
             candidates=c.candidates,
         )
-        self._choice_cache[origin] = (from_origin, m.receiving_hospitals, hospitals, probs)
+        self._choice_cache[key] = (from_origin, m.receiving_hospitals, hospitals, probs)
         i = choose(probs, u)
         return None if i < 0 else hospitals[i]
 

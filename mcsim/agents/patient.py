@@ -298,24 +298,23 @@ class Patient(mesa.Agent):
 
         TRISS at the patient's physiology now (``outcome_model: triss``), or Sacco's curve of
         the RPM now (``sacco``); the walking wounded survive with
-        ``minor_survival_probability``.
+        ``minor_survival_probability``, and under TRISS serious (ISS 9-15) casualties with
+        ``serious_survival_probability`` (every death has ISS > 15 in trauma registries).
         """
         params = self.model.spec.physiology
         if self.severity is Severity.MINOR:
             return params.minor_survival_probability
-        if params.outcome_model == "sacco":
-            return float(phys.survival_probability(params, self.rpm(now)))
-        if self.rpm(now) <= 0.0:
-            return 0.0
         v = self.vitals(now)
-        rts = out.revised_trauma_score(v.gcs, v.sbp, v.rr)
-        return out.triss_probability(
-            rts,
-            self.iss,
-            self.age,
-            self.penetrating,
-            blunt=params.triss_blunt,
-            penetrating_coef=params.triss_penetrating,
+        return out.survival_at_definitive_care(
+            params,
+            severity=self.severity,
+            rpm=self.rpm(now),
+            gcs=v.gcs,
+            sbp=v.sbp,
+            rr=v.rr,
+            iss=self.iss,
+            age=self.age,
+            penetrating=self.penetrating,
         )
 
     def begin_definitive_care(self, hospital_id: str, *, detail: str = "") -> None:

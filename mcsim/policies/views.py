@@ -27,6 +27,14 @@ if TYPE_CHECKING:
     from mcsim.physiology import Vitals
 
 
+def is_child_age(age: float, below: int = 18) -> bool:
+    """Whether a patient of ``age`` counts as a child for hospitals' admission rules.
+
+    ``below`` is the scenario's ``hospital_care.child_age_below`` (default 18).
+    """
+    return age < below
+
+
 @dataclass(frozen=True, slots=True)
 class PatientView:
     """A patient as responders know them.
@@ -53,7 +61,7 @@ class PatientView:
     @property
     def is_child(self) -> bool:
         """Younger than ``child_age_below`` (a child for hospitals that take no children)."""
-        return self.age < self.child_age_below
+        return is_child_age(self.age, self.child_age_below)
 
 
 @dataclass(slots=True)
@@ -110,6 +118,7 @@ class HospitalView:
     assigned_by_tag: dict[str, int] = field(default_factory=dict)
     free_trauma_teams: int = 1
     free_surgical_teams: int = 1
+    accepts_adults: bool = True
 
     def assigned(self, tag: TriageTag | str) -> int:
         """Patients of ``tag`` assigned here so far."""
