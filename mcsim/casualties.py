@@ -26,7 +26,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mcsim.enums import Severity
 from mcsim.errors import InputError
-from mcsim.physiology import PhysiologyParams
+from mcsim.physiology import RPM_MAX, PhysiologyParams
 from mcsim.schema_base import StrictModel
 
 #: Severity codes stored in :attr:`CasualtyTable.severity`: ``SEVERITY_BY_CODE[code]``.
@@ -510,8 +510,9 @@ def generate_casualties(
     rpm0[serious] = _pick(u_rpm[serious], profile.serious_rpm_weights, _SERIOUS_RPMS)
     rpm0[minor] = _pick(u_rpm[minor], profile.minor_rpm_weights, _MINOR_RPMS)
 
-    # 3. Component codes: spread the deficit 12 - rpm0 over RR, pulse, motor.
-    u_split = rng.random((n, 12))
+    # 3. Component codes: spread the deficit RPM_MAX - rpm0 over RR, pulse, motor, one uniform
+    # per point of the deficit.
+    u_split = rng.random((n, RPM_MAX))
     motor_min = np.where(
         minor,
         profile.minor_motor_min_code,
@@ -521,7 +522,7 @@ def generate_casualties(
     # never tags an immediate survivor dead at first look. Always feasible: RPM >= 2 for all.
     vital_cap = np.where(severity == 0, 4, 3)  # the dead on scene lose everything
     capacity = np.stack([vital_cap, vital_cap, 4 - motor_min], axis=1)
-    deficit = 12 - rpm0.astype(np.int16)
+    deficit = RPM_MAX - rpm0.astype(np.int16)
     loss = _split_deficit(deficit, capacity, u_split)
     codes = (4 - loss).astype(np.int8)
 

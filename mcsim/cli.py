@@ -56,6 +56,22 @@ PosteriorOpt = Annotated[
         metavar="DIR",
     ),
 ]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Your own policies, metrics or exercise actions: a .py file or module name "
+        "imported first (repeatable; docs/howto-extend.md).",
+        metavar="MODULE.py",
+    ),
+]
+
+
+def _load_plugins(plugin: list[str] | None) -> None:
+    if plugin:
+        from mcsim.plugins import load_plugins
+
+        load_plugins(plugin)
 
 
 def _help_without_command(ctx: typer.Context) -> None:
@@ -131,8 +147,10 @@ def run(
         int, typer.Option(help="With --posterior: parameter sets drawn (run i: seed+i).", min=1)
     ] = 20,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Run a scenario and print its results."""
+    _load_plugins(plugin)
     if posterior is not None:
         if out is not None or census is not None:
             raise InputError("--posterior runs many draws: no --out or --census with it",
@@ -526,12 +544,14 @@ def compare(
     ] = None,
     posterior: PosteriorOpt = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
     from mcsim.compare import compare_runs, summarize, summary_records
     from mcsim.library import default_scenario_path
     from mcsim.scenario import load_scenario
 
+    _load_plugins(plugin)
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     from mcsim.metrics import headline_names
@@ -877,6 +897,7 @@ def exercise_run(
         Path | None, typer.Option(help="Also write the run's events/patients/metrics here.")
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
     from mcsim.exercise.log import is_log, load_log, load_script, read_data
@@ -884,6 +905,7 @@ def exercise_run(
     from mcsim.library import resolve
     from mcsim.safeio import check_outputs
 
+    _load_plugins(plugin)
     exercise = resolve(exercise, sub="exercises")
     data = read_data(exercise)
     script = load_log(exercise) if is_log(data) else load_script(exercise)
@@ -919,11 +941,13 @@ def replay_log(
         typer.Option(help="The original run's folder (exercise run --events): exact first row."),
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay an exercise log; check it is unchanged and replays identically (exit 2 if not)."""
     from mcsim.exercise.log import first_differing_row, load_log, verification
     from mcsim.exercise.runner import ReplayMismatch, replay
 
+    _load_plugins(plugin)
     original = None
     if against is not None:
         from mcsim.safeio import read_events
@@ -1149,10 +1173,12 @@ def serve_app(
         str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    plugin: PluginOpt = None,
 ) -> None:
     """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
     import os
 
+    _load_plugins(plugin)  # checked here; the server loads them again (mcsim.plugins)
     argv = app_server_argv(host, port)
     # Offline and private: production mode (no solara.dev iframe), no telemetry
     # (docs/offline-assets.md); the server process inherits them before importing solara.

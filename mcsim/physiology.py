@@ -391,9 +391,10 @@ class PhysiologyParams(StrictModel):
     @model_validator(mode="after")
     def _check_consistency(self) -> PhysiologyParams:
         window_cells = self.extrapolation_window_min / self.table_step_min
-        if abs(window_cells - round(window_cells)) > 1e-9 or not 1 <= round(window_cells) <= 12:
+        whole = abs(window_cells - round(window_cells)) <= 1e-9
+        if not whole or not 1 <= round(window_cells) <= TABLE_CELLS:
             raise ValueError(
-                "extrapolation_window_min must be 1 to 12 table steps "
+                f"extrapolation_window_min must be 1 to {TABLE_CELLS} table steps "
                 f"(multiples of table_step_min={self.table_step_min}), "
                 f"got {self.extrapolation_window_min}"
             )

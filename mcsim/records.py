@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,6 +110,10 @@ class EventLog:
         c["state"].append(state)
         c["rpm"].append(rpm)
         c["detail"].append(detail)
+
+    def times(self) -> Sequence[float]:
+        """The ``time_min`` of every row so far, in order (read-only use: a live view)."""
+        return self._cols["time_min"]
 
     def last_time(self) -> float:
         """Time of the last row (-inf when empty)."""

@@ -290,6 +290,18 @@ class ResponseSpec(StrictModel):
         default=2.0, ge=0, description="the first officer's 'everyone who can walk, go there'"
     )
     loading_min: float = Field(default=3.0, ge=0, description="per patient")
+    triage_min_range: tuple[float, float] = Field(
+        default=(0.5, 1.0),
+        description="minutes an officer spends triaging one patient after the global sort, "
+        "uniform in [low, high] (START's 30-60 s per patient) [assumption]",
+    )
+    loading_lookahead: int = Field(
+        default=8,
+        ge=1,
+        le=10_000,
+        description="waiting patients per triage tag a dispatch policy is shown when a vehicle "
+        "loads (and a destination policy's context) [assumption]",
+    )
     handover_min: float = Field(default=10.0, ge=0)
     self_transport_delay_min_range: tuple[float, float] = (5.0, 30.0)
     self_transport_travel_factor: float = Field(
@@ -319,6 +331,13 @@ class ResponseSpec(StrictModel):
         "scene at a time (more are offered when those run out)",
     )
 
+    @field_validator("triage_min_range", "self_transport_delay_min_range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] < v[0]:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        return v
+
 
 class HospitalCareSpec(StrictModel):
     """Hospital service times (minutes) around their means.
@@ -336,6 +355,13 @@ class HospitalCareSpec(StrictModel):
         "CALIBRATION.md §2.1]",
     )
     surgery_min: float = Field(default=120.0, gt=0)
+    child_age_below: int = Field(
+        default=18,
+        ge=1,
+        le=130,
+        description="patients younger than this are children: a hospital with "
+        "accepts_children false receives them only when none that does can [assumption]",
+    )
     ed_serious_min: float = Field(default=90.0, gt=0)
     ed_minor_min: float = Field(default=30.0, gt=0)
     icu_stay_min: float = Field(
@@ -462,8 +488,15 @@ class DiversionSpec(StrictModel):
     off_below: int | None = Field(
         default=None,
         ge=0,
-        description="it comes off diversion when that load falls below this (default on_at/2)",
+        description="it comes off diversion when that load falls below this (default on_at/2, "
+        "rounded down) [assumption]",
     )
+
+    @model_validator(mode="after")
+    def _off_below_defaults_to_half(self) -> DiversionSpec:
+        if self.off_below is None and self.on_at is not None:
+            self.off_below = self.on_at // 2
+        return self
 
 
 class PoliciesSpec(StrictModel):
@@ -505,6 +538,12 @@ class Scenario(StrictModel):
     physiology: PhysiologyParams = Field(default_factory=PhysiologyParams)
     injury_profiles: dict[str, InjuryProfile] = Field(default_factory=dict)
     policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
+    imports: list[str] = Field(
+        default_factory=list,
+        description="Python modules or .py files imported before the scenario is checked "
+        "(your own policies, metrics or exercise actions; files relative to the scenario "
+        "file; see docs/howto-extend.md)",
+    )
 
     def profile(self, name: str) -> InjuryProfile:
         """The injury profile ``name`` (scenario-defined first, then built-in)."""
@@ -565,6 +604,12 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
             file=file,
             path="schema_version",
         )
+    imports = data.get("imports")
+    if isinstance(imports, list) and imports:  # before the policy names are looked up
+        from mcsim.plugins import load_plugins
+
+        base = Path(file).parent if file else None
+        load_plugins(imports, base_dir=base, file=file, path="imports")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

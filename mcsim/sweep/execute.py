@@ -15,7 +15,6 @@ the store at once and dropped, so memory stays flat however many runs the sweep 
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import math
@@ -132,11 +131,13 @@ def run_batch(task: BatchTask) -> BatchResult:
     from mcsim.simulate import simulate
 
     t0 = time.perf_counter()
+    from mcsim.plugins import load_plugins
+
     for p in task.import_paths:
         if p not in sys.path:
             sys.path.insert(0, p)
-    for name in task.imports:
-        importlib.import_module(name)
+    base = Path(task.import_paths[0]) if task.import_paths else None
+    load_plugins(task.imports, base_dir=base, path="imports")
     rows: list[dict[str, Any]] = []
     patients: list[pd.DataFrame] = []
     for run_id, cell_id, replication, seed in task.runs:

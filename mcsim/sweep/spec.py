@@ -355,27 +355,10 @@ def set_path(data: Any, path: str, value: Any) -> None:
 
 
 def _import_modules(names: list[str], paths: list[str], file: str) -> None:
-    import importlib
-    import sys
+    """Import the sweep's ``imports`` (modules or ``.py`` files; see :mod:`mcsim.plugins`)."""
+    from mcsim.plugins import load_plugins
 
-    for p in paths:
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    for i, name in enumerate(names):
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise InputError(
-                f"cannot import {echo(name)}: {echo(str(exc), 200)}",
-                file=file,
-                path=f"imports[{i}]",
-            ) from None
-        except Exception as exc:  # noqa: BLE001 (the user's module: any error is bad input)
-            raise InputError(
-                f"importing {echo(name)} failed: {type(exc).__name__}: {echo(str(exc), 200)}",
-                file=file,
-                path=f"imports[{i}]",
-            ) from None
+    load_plugins(names, base_dir=Path(paths[0]) if paths else None, file=file, path="imports")
 
 
 def count_runs(
