@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import ipyvuetify as v
 import ipywidgets as widgets
@@ -51,6 +52,13 @@ def join(task) -> None:
         assert not thread.is_alive()
 
 
+def wait_until(predicate, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
 def test_explore_shows_the_first_seed_then_intervals_and_the_typical_run():
     store.setup.value = SetUp(seed=2)
     box, rc = solara.render(Page(), handle_error=False)
@@ -58,9 +66,9 @@ def test_explore_shows_the_first_seed_then_intervals_and_the_typical_run():
     rc.find(v.Html, class_="mcsim-kpi-value").wait_for(timeout=WAIT_S)
     join(store.explore_run)
     first = store.explore_run.latest
-    rc.find(v.Html, class_="mcsim-reps-done").wait_for(timeout=WAIT_S)
+    # (a run left on screen by an earlier test may finish its own replications first)
+    wait_until(lambda: texts(rc, "mcsim-reps-done") == ["3 runs, seeds 2–4"], "replications")
     join(reps.explore_reps)
-    assert texts(rc, "mcsim-reps-done") == ["3 runs, seeds 2–4"]
     # the cards are the means and intervals of an independent replication of the same runs
     sc = runner.apply_setup(store.current_scenario(), SetUp(seed=2))
     expected = run_replications(sc, seed_draws(2, 3))
@@ -86,9 +94,11 @@ def test_compare_replicates_both_sides_on_the_same_seeds_and_pairs_them():
     rc.find(v.Btn, children=["Run comparison"]).widget.click()
     rc.find(v.Html, class_="mcsim-compare-table").wait_for(timeout=WAIT_S)
     join(store.compare_run)
+    wait_until(lambda: reps.compare_result(store.compare_run.value) is not None, "pairs")
     rc.find(v.Html, class_="mcsim-paired-table").wait_for(timeout=WAIT_S)
     join(reps.compare_reps)
     done = reps.compare_reps.value
+    assert done.source is store.compare_run.value
     assert [d.seed for d in done.a.draws] == [d.seed for d in done.b.draws] == [0, 1, 2]
     assert done.b.policies["destination"] == "balance"
     deaths = next(r for r in done.rows if r.label == "Deaths")
