@@ -157,3 +157,25 @@ def test_the_paired_table_bolds_a_winner_only_outside_noise():
     assert "<strong>B better</strong>" in md and "<strong>within noise</strong>" not in md
     assert "<strong>5.8" not in md and "<strong>5.5" not in md  # neither deaths value in bold
     rc.close()
+
+
+def test_a_new_run_stops_the_replications_under_way_without_an_error():
+    reps.count.value = 8
+    box, rc = solara.render(Page(), handle_error=False)
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    wait_until(lambda: reps.explore_reps.pending, "the replications to start")
+    old = reps.explore_reps._instance.value._current_thread
+    store.setup.value = SetUp(seed=5)
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    old.join(WAIT_S)  # the old replications stop at their next run
+    assert not old.is_alive()
+    errors = []
+
+    def finished_or_error() -> bool:
+        errors.extend(texts(rc, "mcsim-reps-error"))
+        return texts(rc, "mcsim-reps-done") == ["8 runs, seeds 5–12"] or bool(errors)
+
+    wait_until(finished_or_error, "the new run's replications")
+    assert not errors
+    join(reps.explore_reps)
+    rc.close()

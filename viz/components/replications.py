@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import solara
 from solara.lab import task
 
-from mcsim.replications import Replications, run_replications, seed_draws
+from mcsim.replications import Replications, Stopped, run_replications, seed_draws
 from viz import charts
 from viz import replications as vr
 from viz.components import store
@@ -64,8 +64,11 @@ def _drawn(view) -> store.Explored:
 
 
 @task
-def explore_reps(source: store.Explored, n: int) -> ExploreReps:
-    """Replicate Explore's run over ``n`` seeds from its own, then draw the typical run."""
+def explore_reps(source: store.Explored, n: int) -> ExploreReps | None:
+    """Replicate Explore's run over ``n`` seeds from its own, then draw the typical run.
+
+    None when a newer Run stopped it (that Run's first result then starts its own).
+    """
     view = source.view
 
     def stop() -> bool:
@@ -75,14 +78,17 @@ def explore_reps(source: store.Explored, n: int) -> ExploreReps:
         explore_done.value = (done, total)
         explore_reps.progress = 90 * done / total
 
-    reps = run_replications(
-        view.scenario,
-        seed_draws(view.setup.seed, n),
-        **view.setup.policies(),
-        known={0: view.result},
-        progress=progress,
-        should_stop=stop,
-    )
+    try:
+        reps = run_replications(
+            view.scenario,
+            seed_draws(view.setup.seed, n),
+            **view.setup.policies(),
+            known={0: view.result},
+            progress=progress,
+            should_stop=stop,
+        )
+    except Stopped:
+        return None
     shown = vr.median_index(reps)
     median = source if shown == 0 else _drawn(vr.rerun(view, reps.draws[shown]))
     bands = vr.BandsRenderer(reps, shown)
@@ -92,8 +98,11 @@ def explore_reps(source: store.Explored, n: int) -> ExploreReps:
 
 
 @task
-def compare_reps(source: store.Compared, n: int) -> CompareReps:
-    """Replicate both sides of a comparison on the same ``n`` seeds (common random numbers)."""
+def compare_reps(source: store.Compared, n: int) -> CompareReps | None:
+    """Replicate both sides of a comparison on the same ``n`` seeds (common random numbers).
+
+    None when a newer comparison stopped it.
+    """
     a, b = source.a, source.b
     draws = seed_draws(a.setup.seed, n)
 
@@ -109,14 +118,17 @@ def compare_reps(source: store.Compared, n: int) -> CompareReps:
 
     side = {}
     for k, view in enumerate((a, b)):
-        side[k] = run_replications(
-            view.scenario,
-            draws,
-            **view.setup.policies(),
-            known={0: view.result},
-            progress=progress_of(k * n),
-            should_stop=stop,
-        )
+        try:
+            side[k] = run_replications(
+                view.scenario,
+                draws,
+                **view.setup.policies(),
+                known={0: view.result},
+                progress=progress_of(k * n),
+                should_stop=stop,
+            )
+        except Stopped:
+            return None
     rows = vr.paired_rows(side[0], side[1])
     png = vr.compare_bands_png(side[0], side[1])
     compare_reps.progress = 100
