@@ -18,7 +18,8 @@ in a hospital, and deaths so far). From these:
 A draw is a seed plus parameter overrides (scenario field path → value, the paths of
 ``mcsim run --set``). With no posterior every draw is a bare seed (:func:`seed_draws`, seed
 ``base + r`` for replication ``r``, as :mod:`mcsim.compare` does); a parameter posterior
-(issue 12) supplies one override set per draw and flows through the same engine. The runs are
+(issue 12) supplies one override set per draw (:func:`posterior_draws`) and flows through the
+same engine, the same intervals and the same pairing. The runs are
 deterministic: the same scenario, policies and draws give the same :class:`Replications`,
 whether they run in this process or in a process pool.
 """
@@ -93,6 +94,19 @@ def seed_draws(seed: int, n: int) -> list[Draw]:
     if seed < 0:
         raise InputError("seed must be >= 0", path="seed")
     return [Draw(seed + r) for r in range(n)]
+
+
+def posterior_draws(seed: int, samples: Sequence[Mapping[str, Any]]) -> list[Draw]:
+    """One draw per parameter sample: sample ``r`` runs with seed ``seed + r``.
+
+    ``samples`` are parameter sets (field path → value), e.g. draws from a calibration's
+    posterior. Pass the same list for every policy set compared: each sample then meets every
+    policy with the same casualties and the same parameters (common random numbers), so the
+    paired B − A carries the parameters' uncertainty as well as the seeds'.
+    """
+    if seed < 0:
+        raise InputError("seed must be >= 0", path="seed")
+    return as_draws([(seed + r, dict(p)) for r, p in enumerate(samples)])
 
 
 def as_draws(pairs: Iterable[Draw | int | tuple[int, Mapping[str, Any]]]) -> list[Draw]:

@@ -15,6 +15,7 @@ from mcsim.replications import (
     apply_draw,
     as_draws,
     paired,
+    posterior_draws,
     run_replications,
     seed_draws,
     state_series,
@@ -210,6 +211,20 @@ def test_a_superseded_replication_stops_before_its_next_run(small):
         run_replications(small, seed_draws(0, 4), progress=lambda d, t: ran.append(d),
                          should_stop=lambda: len(ran) >= 2)  # fmt: skip
     assert ran == [1, 2]
+
+
+def test_posterior_samples_become_draws_that_pair_across_policies(small):
+    samples = [
+        {"incidents[0].self_transport_share": 0.2},
+        {"incidents[0].self_transport_share": 0.8},
+    ]
+    draws = posterior_draws(10, samples)
+    assert [(d.seed, dict(d.overrides)) for d in draws] == [(10, samples[0]), (11, samples[1])]
+    a = run_replications(small, draws)
+    b = run_replications(small, draws, destination="balance")
+    assert paired(a, b, "deaths").n == 2  # same draws: they pair
+    # the parameter reaches the run: far fewer drive themselves with a share of 0.2
+    assert a.metric("self_transported")[0] < a.metric("self_transported")[1]
 
 
 def test_draws_from_seeds_pairs_or_draws():
