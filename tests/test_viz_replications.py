@@ -149,6 +149,15 @@ def test_estimates_read_as_a_planner_reads_them():
     assert vr.format_estimate(math.nan, math.nan, math.nan, "min") == ("–", "–")
 
 
+def test_a_difference_bound_near_zero_keeps_its_sign():
+    from mcsim.replications import PairedDifference
+
+    d = PairedDifference("deaths", 10, -0.3, -0.62, 0.04, 3, 7, "lower", 0.95)
+    assert vr.format_difference(d, "count") == "-0.3 [-0.6, +0.04]"  # not "[-0.6, +0.0]"
+    same = PairedDifference("deaths", 10, 0.0, 0.0, 0.0, 0, 10, "lower", 0.95)
+    assert vr.format_difference(same, "count") == "0 in every run"
+
+
 def _reps(deaths: list[float], scene: list[float]) -> Replications:
     n = len(deaths)
     return Replications(

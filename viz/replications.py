@@ -74,6 +74,12 @@ def format_estimate(mean: float, low: float, high: float, unit: str) -> tuple[st
     return value, f"95 % CI [{k * low:.1f}, {k * high:.1f}]"
 
 
+def _signed(x: float) -> str:
+    """``+1.2``; a small nonzero bound gets another decimal, so it never reads as ``+0.0``."""
+    text = f"{x:+.1f}"
+    return f"{x:+.2f}" if x != 0 and text in ("+0.0", "-0.0") else text
+
+
 def format_difference(d: PairedDifference, unit: str) -> str:
     """``"-3.4 pp [-7.4, +0.6]"``: the mean of B − A and its interval (pp for shares)."""
     if d.n == 0 or not math.isfinite(d.mean):
@@ -86,7 +92,7 @@ def format_difference(d: PairedDifference, unit: str) -> str:
         return "0 in every run"
     if d.low == d.high:
         return f"{text} in every run"
-    return f"{text} [{k * d.low:+.1f}, {k * d.high:+.1f}]"
+    return f"{text} [{_signed(k * d.low)}, {_signed(k * d.high)}]"
 
 
 @dataclass(frozen=True)
