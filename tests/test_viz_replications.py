@@ -204,3 +204,17 @@ def test_a_new_run_stops_the_replications_under_way_without_an_error(render):
     wait_until(finished_or_error, "the new run's replications")
     assert not errors
     join(reps.explore_reps)
+
+
+def test_the_typical_run_is_drawn_like_the_first_and_is_the_run_it_summarised():
+    from viz import charts
+
+    first = runner.run(store.current_scenario(), SetUp(seed=1))
+    like = store.Explored(first, charts.MapRenderer(first), charts.TimeseriesRenderer(first))
+    again = vr.rerun(first, Draw(4))
+    drawn = reps._drawn(again, like)
+    assert type(drawn.map) is type(like.map) and drawn.map.view is again
+    assert type(drawn.charts) is type(like.charts)
+    summarised = run_replications(first.scenario, [Draw(4)])
+    assert again.metrics["deaths"] == summarised.metric("deaths")[0]
+    assert again.setup.seed == 4 and again.setup.casualties == first.setup.casualties

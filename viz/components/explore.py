@@ -26,16 +26,16 @@ PLAY_TICK_S = 0.25
 
 
 @solara.component
-def KpiCards(metrics: dict[str, Any], over_runs: list | None = None, note: str = ""):
+def KpiCards(metrics: dict[str, Any], over_runs: list | None = None, under: str = ""):
     """The four headline KPIs as cards: one run's values, or means with intervals over runs.
 
     Args:
         metrics: the run's metrics (shown while ``over_runs`` is None).
         over_runs: :func:`viz.replications.cards` of the replications, once they are done.
-        note: the line under a single run's value (e.g. that more runs are on their way).
+        under: the line under a single run's value (e.g. that more runs are on their way).
     """
     if over_runs is None:
-        shown = [(label, value, note, help_) for label, value, help_ in kpi.headline(metrics)]
+        shown = [(label, value, under, help_) for label, value, help_ in kpi.headline(metrics)]
     else:
         shown = [(c.label, c.value, c.interval, c.help) for c in over_runs]
     with solara.Row(classes=["mcsim-kpis"], gap="8px", style={"flex-wrap": "wrap"}):
@@ -171,7 +171,7 @@ def Explore():
                           None if done is None else done.reps, "replicating")  # fmt: skip
         pending = reps.count.value > 1 and done is None
         KpiCards(m, None if done is None else vr.cards(done.reps),
-                 note="this run; more runs on the way" if pending else "")  # fmt: skip
+                 under="this run; more runs on the way" if pending else "")  # fmt: skip
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             if explored.map is None:
                 solara.Text("drawing the map…", classes=["mcsim-drawing"])

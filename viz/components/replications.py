@@ -18,7 +18,6 @@ import solara
 from solara.lab import task
 
 from mcsim.replications import Replications, Stopped, run_replications, seed_draws
-from viz import charts
 from viz import replications as vr
 from viz.components import store
 
@@ -54,13 +53,14 @@ class CompareReps:
     bands_png: bytes
 
 
-def _drawn(view) -> store.Explored:
-    """A run with its map and charts drawn (as :func:`store.explore_run`'s last stage)."""
-    renderer = charts.MapRenderer(view)
-    renderer.png(0)
-    series = charts.TimeseriesRenderer(view)
-    series.png(0)
-    return store.Explored(view=view, map=renderer, charts=series)
+def _drawn(view, like: store.Explored) -> store.Explored:
+    """``view`` with a map and charts of the same kinds as ``like``'s (the first seed's).
+
+    Built with the classes of the first result's own map and charts (whatever
+    :func:`store.explore_run` draws with), so the typical run looks exactly like the first.
+    """
+    assert like.map is not None and like.charts is not None
+    return store.Explored(view=view, map=type(like.map)(view), charts=type(like.charts)(view))
 
 
 @task
@@ -90,7 +90,7 @@ def explore_reps(source: store.Explored, n: int) -> ExploreReps | None:
     except Stopped:
         return None
     shown = vr.median_index(reps)
-    median = source if shown == 0 else _drawn(vr.rerun(view, reps.draws[shown]))
+    median = source if shown == 0 else _drawn(vr.rerun(view, reps.draws[shown]), source)
     bands = vr.BandsRenderer(reps, shown)
     bands.png(0)
     explore_reps.progress = 100
