@@ -15,12 +15,13 @@ import dataclasses
 import math
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from mcsim.metrics import Metric, headline_metrics
+from mcsim.metrics import Metric, MetricKind, headline_metrics
 from mcsim.replications import (
     BAND,
     CHANNEL_LABELS,
@@ -44,8 +45,18 @@ _FMT = {"pct": "{:.1f} %", "count": "{:.1f}", "min": "{:.1f} min", "num": "{:.1f
 _DIFF = {"pct": "{:+.1f} pp", "count": "{:+.1f}", "min": "{:+.1f} min", "num": "{:+.1f}"}
 
 
-def _unit(m: Metric) -> kpi.Unit:
-    return kpi._UNIT[m.kind]
+#: How each kind of metric is written in an estimate (the formats above).
+Unit = Literal["pct", "count", "min", "num"]
+_UNIT: dict[MetricKind, Unit] = {
+    MetricKind.SHARE: "pct",
+    MetricKind.COUNT: "count",
+    MetricKind.MINUTES: "min",
+    MetricKind.NUMBER: "num",
+}
+
+
+def _unit(m: Metric) -> Unit:
+    return _UNIT[m.kind]
 
 
 def _scale(unit: str) -> float:
