@@ -31,6 +31,8 @@ def fresh_state():
     store.uploaded.value = None
     store.upload_error.value = ""
     store.setup.value = SetUp()
+    store.setup_entries.value = {}
+    store.setup_error.value = ""
     store.minute.value = 0
     store.playing.value = False
     store.compare_b.value = SetUp()
@@ -74,7 +76,8 @@ def test_page_renders_set_up_panel_tabs_and_hint_before_any_run():
     selects = {s.widget.label: s.widget.items for s in rc.find(v.Select)}
     assert selects["Triage"] == default_registry().names("triage")
     assert selects["Destination"] == default_registry().names("destination")
-    assert mcsim.default_scenario_path().stem in selects["Scenario"]
+    stems = [item["value"] for item in selects["Scenario"]]
+    assert mcsim.default_scenario_path().stem in stems
     rc.close()
 
 
@@ -239,4 +242,45 @@ def test_sweeps_page_opens_a_folder_and_plots(tmp_path):
     rc.find(v.Btn, children=["Open"]).widget.click()
     rc.find(v.Alert).assert_empty()
     assert images(rc, "mcsim-sweep-plot")
+    rc.close()
+
+
+def field(rc, label: str):
+    return next(t for t in rc.find(v.TextField) if t.widget.label == label).widget
+
+
+@pytest.mark.parametrize(
+    ("label", "typed", "named"),
+    [
+        ("Casualties", "-50", "Casualties: 1 or more is needed, not -50"),
+        ("Seed", "1.5", "Seed: a whole number is needed, not '1.5'"),
+        ("Call-in delay (min)", "xyz", "Call-in delay (min): a number is needed, not 'xyz'"),
+    ],
+)
+def test_a_bad_typed_field_is_refused_inline_by_name_and_nothing_runs(label, typed, named):
+    """Defect 5: the field turns red saying why, Run names it and does not run old values."""
+    box, rc = solara.render(SetupPanel(), handle_error=False)
+    before, last_run = store.setup.value, store.explore_run.latest
+    field(rc, label).v_model = typed
+    assert field(rc, label).error  # red, inline, as typed (not clamped)
+    assert field(rc, label).v_model == typed
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    (alert,) = [a.widget for a in rc.find(v.Alert, class_="mcsim-setup-error")]
+    assert named in str(alert.children)
+    assert not store.explore_run.pending and store.explore_run.latest is last_run
+    assert store.setup.value == before
+    rc.close()
+
+
+def test_good_typed_fields_are_what_the_run_uses():
+    box, rc = solara.render(SetupPanel(), handle_error=False)
+    field(rc, "Seed").v_model = "3"
+    field(rc, "Casualties").v_model = "40"
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    wait_until(lambda: store.explore_run.latest is not None, "the run")
+    settle(store.explore_run)
+    view = store.explore_run.latest.view
+    assert view.setup.seed == 3 and view.setup.casualties == 40
+    assert sum(i.casualties for i in view.scenario.incidents) == 40
+    rc.find(v.Alert, class_="mcsim-setup-error").assert_empty()
     rc.close()

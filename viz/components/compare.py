@@ -65,17 +65,25 @@ def Compare():
             PolicySelects(store.compare_b, b_default, prefix="B: ")
 
             def go() -> None:
+                try:  # the set-up panel's typed fields, read now (never stale values)
+                    a_now = store.checked_setup(scenario)
+                except InputError as exc:
+                    store.setup_error.value = str(exc)
+                    return
+                store.setup_error.value = ""
                 chosen = store.compare_b.value
                 b = dataclasses.replace(
-                    store.setup.value,
+                    a_now,
                     triage=chosen.triage or b_default.triage,
                     dispatch=chosen.dispatch or b_default.dispatch,
                     destination=chosen.destination or b_default.destination,
                 )
-                store.compare_run(scenario, store.setup.value, b)
+                store.compare_run(scenario, a_now, b)
 
             solara.Button("Run comparison", color="primary", on_click=go,
                           classes=["mcsim-compare-run"])  # fmt: skip
+        if store.setup_error.value:
+            solara.Error(store.setup_error.value, classes=["mcsim-setup-error"], dense=True)
         run = store.compare_run
         if run.pending:
             solara.ProgressLinear(run.progress or True)

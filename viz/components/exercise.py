@@ -132,7 +132,7 @@ def start() -> None:
     name = ex_scenario.value
     try:
         if name == FROM_SETUP:
-            setup = store.setup.value
+            setup = store.checked_setup()
             scenario = runner.apply_setup(store.current_scenario(), setup)
             policies = setup.policies()
             file = "set-up panel"

@@ -56,6 +56,11 @@ uploaded: solara.Reactive[tuple[str, Scenario] | None] = solara.reactive(None)
 upload_error = solara.reactive("")
 #: The set-up panel's knobs.
 setup = solara.reactive(SetUp())
+#: The set-up panel's typed fields as typed (key of :data:`viz.runner.ENTRY_FIELDS` → text);
+#: a key is present once the user has typed in that field. Read by :func:`checked_setup`.
+setup_entries: solara.Reactive[dict[str, str]] = solara.reactive({})
+#: Why the last Run (or comparison, or exercise on the set-up) was refused, or "".
+setup_error = solara.reactive("")
 #: The scrubber's minute, and whether it is playing.
 minute = solara.reactive(0)
 playing = solara.reactive(False)
@@ -76,6 +81,16 @@ def current_scenario() -> Scenario:
     if up is not None and scenario_name.value == "":
         return up[1]
     return runner.load_shipped(scenario_name.value)
+
+
+def checked_setup(scenario: Scenario | None = None) -> SetUp:
+    """The set-up as the panel shows it, its typed fields read; never stale or clamped values.
+
+    Raises:
+        viz.runner.SetupInvalid: a typed field cannot be used (the message names it).
+    """
+    sc = scenario if scenario is not None else current_scenario()
+    return runner.read_entries(setup.value, setup_entries.value, n_incidents=len(sc.incidents))
 
 
 def _stop_when_superseded(t: Any) -> Callable[[], bool]:
