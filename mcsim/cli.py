@@ -820,6 +820,24 @@ def app_server_argv(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def app_results_root(results: Path | None) -> Path:
+    """The app's results root, resolved: ``--results DIR`` (must be a folder) or ./results.
+
+    The default may not exist yet (the Sweeps tab then says so); a folder given on purpose
+    must.
+
+    Raises:
+        InputError: ``--results`` names something that is not a folder.
+    """
+    if results is None:
+        return (Path.cwd() / "results").resolve()
+    p = results.expanduser().resolve()
+    if not p.is_dir():
+        what = "no such folder" if not p.exists() else "not a folder"
+        raise InputError(what, file=str(results), path="--results")
+    return p
+
+
 def _ensure_solara_assets() -> None:
     """Make Solara's front-end assets local once per installed Solara (viz/assets.py).
 
@@ -845,11 +863,17 @@ def serve_app(
         str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    results: Annotated[
+        Path | None,
+        typer.Option(help="Results root: the only folder the Sweeps tab reads [./results]."),
+    ] = None,
 ) -> None:
     """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
     import os
 
+    root = app_results_root(results)
     argv = app_server_argv(host, port)
+    os.environ["MCSIM_RESULTS_DIR"] = str(root)  # the Sweeps tab reads nothing outside it
     # Offline and private: production mode (no solara.dev iframe), no telemetry
     # (docs/offline-assets.md); the server process inherits them before importing solara.
     os.environ.setdefault("SOLARA_MODE", "production")

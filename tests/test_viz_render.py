@@ -227,21 +227,43 @@ def test_compare_b_starts_on_another_destination_policy_and_runs_what_it_shows()
     rc.close()
 
 
-def test_sweeps_page_opens_a_folder_and_plots(tmp_path):
+def test_sweeps_page_lists_the_results_root_opens_one_with_a_busy_indicator_and_plots(
+    tmp_path, monkeypatch
+):
+    """Defect 6: no typed server path; the sweeps under the root are listed and opened."""
     import pandas as pd
 
+    from viz import sweeps as sweeps_mod
+
+    root = tmp_path / "results"
+    (root / "fleet").mkdir(parents=True)
     pd.DataFrame(
         {"destination": ["a", "a", "b", "b"], "casualties": [100, 200, 100, 200],
          "deaths": [1.0, 2.0, 3.0, 5.0]}
-    ).to_parquet(tmp_path / "runs.parquet")  # fmt: skip
+    ).to_parquet(root / "fleet" / "runs.parquet")  # fmt: skip
+    monkeypatch.setenv(sweeps_mod.RESULTS_ENV, str(root))
     box, rc = solara.render(Sweeps(), handle_error=False)
-    store.sweep_folder.value = str(tmp_path / "missing")
-    rc.find(v.Btn, children=["Open"]).widget.click()
-    rc.find(v.Alert).assert_single()
-    store.sweep_folder.value = str(tmp_path)
-    rc.find(v.Btn, children=["Open"]).widget.click()
-    rc.find(v.Alert).assert_empty()
+    rc.find(v.TextField, label="Sweep folder").assert_empty()  # no free-typed path any more
+    select = rc.find(v.Select, label="Sweep").widget
+    assert [i["value"] for i in select.items] == ["fleet"]
+    rc.find(v.Alert, class_="mcsim-sweep-none").assert_empty()
+    select.v_model = "fleet"
+    gate = store.sweep_load._instance.value._start_event  # solara's hook to hold a task
+    gate.clear()
+    try:
+        rc.find(v.Btn, children=["Open"]).widget.click()
+        rc.find(v.Html, class_="mcsim-sweep-loading").assert_single()  # busy while reading
+    finally:
+        gate.set()
+    rc.find(v.Html, class_="mcsim-sweep-size").wait_for(timeout=WAIT_S)
+    settle(store.sweep_load)
+    rc.find(v.Html, class_="mcsim-sweep-loading").assert_empty()
     assert images(rc, "mcsim-sweep-plot")
+    # a name from outside the list (as a hand-made request would send) is refused
+    store.sweep_load("../")
+    rc.find(v.Alert, class_="mcsim-sweep-error").wait_for(timeout=WAIT_S)
+    settle(store.sweep_load)
+    assert "'..' is not allowed" in str(rc.find(v.Alert, class_="mcsim-sweep-error").widget.children)
     rc.close()
 
 

@@ -68,7 +68,7 @@ playing = solara.reactive(False)
 compare_b = solara.reactive(SetUp())
 #: The comparison's side-by-side maps: their shared minute.
 compare_minute = solara.reactive(30)
-#: The sweeps page: the folder typed in.
+#: The sweeps page: the results folder chosen (relative to the results root), "" for none.
 sweep_folder = solara.reactive("")
 #: The tab shown (index in :data:`TABS`).
 TABS = ("Explore", "Compare", "Sweeps", "Exercise", "Replay")
@@ -146,3 +146,15 @@ def policy_label(view: RunView) -> str:
     """``triage / dispatch / destination`` of a run."""
     p = view.result.policies
     return f"{p['triage']} / {p['dispatch']} / {p['destination']}"
+
+
+@task
+def sweep_load(name: str) -> Any:
+    """Read the sweep ``name`` under the results root in a worker thread (a big one takes time).
+
+    Returns the run table (a DataFrame); an :class:`InputError` (outside the root, damaged)
+    is the task's exception.
+    """
+    from viz import sweeps
+
+    return sweeps.load_in_root(name)
