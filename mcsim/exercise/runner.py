@@ -160,6 +160,8 @@ class ExerciseSession:
 
         With ``with_digest`` the digest of the complete run is included: the model's own log if
         the run is over, else that of a replay to the end (the live model is left where it is).
+        A log exported before the end records the minute played to (``played_to_min``), so the
+        report can say that the rest of the run had no further action.
         """
         log = ExerciseLog(
             title=self.title,
@@ -170,6 +172,7 @@ class ExerciseSession:
             policies=self.policies,
             actions=list(self.actions),
             mcsim_version=mcsim.__version__,
+            played_to_min=None if self.finished else float(self.now),
         )
         if with_digest:
             events = self.model.result().events if self.finished else replay(log).events

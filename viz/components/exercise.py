@@ -392,6 +392,23 @@ def marks_markdown(marks: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def so_far(session: ExerciseSession) -> str:
+    """The live KPI cards' note: their figures are of the run up to now ("" once it is over)."""
+    return "" if session.finished else f"so far (minute {session.now:g})"
+
+
+def export_note(session: ExerciseSession) -> str:
+    """What Export and Report do when the run is not over, said before the user presses them."""
+    if session.finished:
+        return ""
+    end = session.model.horizon_min
+    return (
+        f"Paused at minute {session.now:g} of {end:g}: Export log and Report run the rest "
+        f"(minutes {session.now:g} to {end:g}) with no further action; the log records "
+        f"minute {session.now:g} as where you stopped, and the report says so."
+    )
+
+
 @solara.component
 def ActionLog(cur: Live):
     """The actions applied so far, on the time line and as a table; Export and Report."""
@@ -399,6 +416,10 @@ def ActionLog(cur: Live):
     solara.Image(cur.timeline.png(cur.session.now), classes=["mcsim-ex-timeline"])
     with solara.Div(classes=["mcsim-ex-actions"]):
         solara.Markdown(marks_markdown(marks))
+    note = export_note(cur.session)
+    if note:
+        solara.Text(note, classes=["mcsim-ex-export-note"],
+                    style={"font-size": "0.85em", "color": "#8a6100"})  # fmt: skip
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Export log", on_click=export_live, color="primary", outlined=True,
                       classes=["mcsim-ex-export"])  # fmt: skip
@@ -443,7 +464,7 @@ def Exercise():
         TimeControls(cur)
         if time_error.value:
             solara.Error(time_error.value, dense=True, classes=["mcsim-ex-error"])
-        KpiCards(cur.view.metrics)
+        KpiCards(cur.view.metrics, note=so_far(s))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(gap="2px"):
                 solara.Image(cur.map.png(s.now), classes=["mcsim-ex-map"])

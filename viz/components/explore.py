@@ -24,10 +24,12 @@ PLAY_TICK_S = 0.25
 
 
 @solara.component
-def KpiCards(metrics: dict[str, Any]):
-    """The four headline KPIs as cards."""
+def KpiCards(metrics: dict[str, Any], note: str = ""):
+    """The four headline KPIs as cards; ``note`` follows each label (e.g. "so far (minute 120)"
+    on a live exercise, whose figures are of the run up to now, not of the whole incident)."""
     with solara.Row(classes=["mcsim-kpis"], gap="8px", style={"flex-wrap": "wrap"}):
         for label, value, help_ in kpi.headline(metrics):
+            label = f"{label} {note}" if note else label
             with solara.Div(
                 classes=["mcsim-kpi"],
                 style={
