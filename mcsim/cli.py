@@ -878,6 +878,8 @@ def serve_app(
     # (docs/offline-assets.md); the server process inherits them before importing solara.
     os.environ.setdefault("SOLARA_MODE", "production")
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
+    # no "This website runs on Solara" banner over the bottom right of the page (issue 13)
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "false")
     from importlib.util import find_spec
 
     # Only looked up, not imported: the mcsim package never imports viz (DESIGN.md).

@@ -23,9 +23,22 @@ from viz.runner import SetUp
 WAIT_S = 30
 
 
+def reset_task(task) -> None:
+    """Put a module-level task back to "never called" (solara keeps one per process, so a
+    test would otherwise see the run of the test before it, in whatever order -n gives)."""
+    from solara.tasks import TaskResult, TaskState
+
+    settle(task)
+    inst = task._instance.value  # solara (pinned) internals, as settle()
+    inst._last_value = None
+    inst._result.value = TaskResult(value=None, _state=TaskState.NOTCALLED)
+
+
 @pytest.fixture(autouse=True)
 def fresh_state():
     """Each test starts from the app's initial state (reactive variables are module-level)."""
+    for t in (store.explore_run, store.compare_run, store.sweep_load):
+        reset_task(t)
     default = mcsim.default_scenario_path().stem
     store.scenario_name.value = default
     store.uploaded.value = None
@@ -35,6 +48,7 @@ def fresh_state():
     store.setup_error.value = ""
     store.minute.value = 0
     store.playing.value = False
+    store.play_speed.value = 8
     store.compare_b.value = SetUp()
     store.sweep_folder.value = ""
     store.compare_minute.value = 30
@@ -78,6 +92,7 @@ def test_page_renders_set_up_panel_tabs_and_hint_before_any_run():
     assert selects["Destination"] == default_registry().names("destination")
     stems = [item["value"] for item in selects["Scenario"]]
     assert mcsim.default_scenario_path().stem in stems
+    rc.find(v.Alert, class_="mcsim-hint").assert_single()  # no run yet: the hint, at once
     rc.close()
 
 
@@ -104,10 +119,10 @@ def test_run_shows_progress_then_kpi_cards_map_caption_and_charts():
 
 def test_explore_alone_shows_the_finished_run():
     store.explore_run(store.current_scenario(), SetUp())
+    settle(store.explore_run)  # finished before the tab is drawn: shown at once
     box, rc = solara.render(Explore(), handle_error=False)
-    rc.find(v.Html, class_="mcsim-kpi-value").wait_for(timeout=WAIT_S)
-    settle(store.explore_run)
     assert len(texts(rc, "mcsim-kpi-value")) == 4
+    rc.find(v.Alert, class_="mcsim-hint").assert_empty()
     rc.close()
 
 
@@ -138,6 +153,8 @@ def play_button(rc):
 
 
 def test_play_advances_the_scrubber_and_pause_stops_it():
+    """Waits on state, never on a sleep: after Pause, once the Play loop has ended, the
+    minute no longer moves (Pause and a tick's write are serialised)."""
     box, rc = solara.render(Page(), handle_error=False)
     run_default(rc)
     assert "Play" in play_button(rc).children
@@ -147,19 +164,41 @@ def test_play_advances_the_scrubber_and_pause_stops_it():
     wait_until(lambda: store.minute.value > 0, "the scrubber to advance")
     play_button(rc).click()
     assert not store.playing.value
+    stopped = store.minute.value  # no tick lands after Pause has returned
     wait_until(lambda: "Play" in play_button(rc).children, "the Play button")
-    time.sleep(2 * explore.PLAY_TICK_S)  # a tick already under way may still land
-    stopped = store.minute.value
-    time.sleep(3 * explore.PLAY_TICK_S)
+    wait_until(lambda: not explore.player_running(), "the Play loop to end")
     assert store.minute.value == stopped
+    rc.close()
+
+
+def test_play_follows_the_wall_clock_at_the_chosen_speed():
+    """Defect 9: Play ran at 3.3 min/s (a fixed step per tick, slowed by each redraw)."""
+    assert explore.play_minute(10, 8, 1.0, 600) == 18
+    assert explore.play_minute(10, 8, 0.2, 600) == 11
+    assert explore.play_minute(590, 32, 2.0, 600) == 600  # stops at the end
+    assert store.play_speed.value == 8 and 8 in explore.PLAY_SPEEDS
+
+
+def test_speed_select_sets_the_play_speed_and_a_new_run_starts_at_minute_0():
+    box, rc = solara.render(Page(), handle_error=False)
+    run_default(rc)
+    speed = rc.find(v.Select, label="Play speed").widget
+    assert speed.v_model == "8 min/s"
+    speed.v_model = "32 min/s"
+    assert store.play_speed.value == 32
+    store.minute.value = 200
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    assert store.minute.value == 0  # the minute does not carry over into the next run
+    settle(store.explore_run)
     rc.close()
 
 
 def test_broken_upload_shows_the_error_inline_and_keeps_the_scenario():
     box, rc = solara.render(SetupPanel(), handle_error=False)
     accept_upload("broken.yaml", b"schema_version: 1\nname: x\nhospitals: 3\n")
-    rc.find(v.Alert).wait_for(timeout=WAIT_S)
-    (alert,) = [a.widget for a in rc.find(v.Alert)]
+    # accept_upload is synchronous: the alert is there at once (no waiting on a timeout, and
+    # no other Alert, such as an earlier run's error, is mistaken for it)
+    (alert,) = [a.widget for a in rc.find(v.Alert, class_="mcsim-upload-error")]
     text = str(alert.children)
     assert "broken.yaml" in text and "Scenario refused" in text
     assert store.scenario_name.value == mcsim.default_scenario_path().stem

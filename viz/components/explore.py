@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from typing import Any
 
 import solara
@@ -18,8 +19,8 @@ from viz import charts, kpi
 from viz.components import store
 from viz.runner import RunView
 
-#: Play: simulated minutes per tick, and seconds between ticks.
-PLAY_STEP_MIN = 2
+#: Play: the speeds offered (simulated minutes per wall second), and seconds between redraws.
+PLAY_SPEEDS = (2, 4, 8, 16, 32)
 PLAY_TICK_S = 0.25
 
 
@@ -63,25 +64,63 @@ def view_caption(view: RunView, t: float) -> str:
     )
 
 
+def play_minute(start_minute: int, speed: float, elapsed_s: float, last: int) -> int:
+    """The minute Play shows ``elapsed_s`` wall seconds after it started at ``start_minute``.
+
+    Play follows the wall clock, not a count of ticks: each tick's redraw takes time, so
+    adding a fixed step per tick ran at 3.3 simulated min/s where 8 were meant. Frames may
+    be skipped on a slow machine; the speed holds.
+    """
+    return min(last, start_minute + int(speed * elapsed_s))
+
+
+#: Serialises "still playing? then move the scrubber" against Pause, so that no tick lands
+#: after Pause has returned.
+_PLAY_LOCK = threading.Lock()
+#: Set while a Play loop runs (the scrubber may still move); clear once it has stopped.
+_PLAYER_RUNNING = threading.Event()
+
+
+def player_running() -> bool:
+    """Whether a Play loop is still running (the scrubber may still move)."""
+    return _PLAYER_RUNNING.is_set()
+
+
+def set_playing(on: bool) -> None:
+    """Play or pause; after a pause has returned the scrubber does not move again."""
+    with _PLAY_LOCK:
+        store.playing.value = on
+
+
 @solara.component
 def Player(last: int):
-    """Advances the scrubber while playing (a worker thread ticking every PLAY_TICK_S)."""
+    """Advances the scrubber while playing, at the chosen simulated minutes per second."""
 
     def tick(cancel: threading.Event) -> None:
-        while store.playing.value and not cancel.wait(PLAY_TICK_S):
-            nxt = store.minute.value + PLAY_STEP_MIN
-            if nxt >= last:
-                store.minute.value = last
-                store.playing.value = False
-                return
-            store.minute.value = nxt
+        _PLAYER_RUNNING.set()
+        try:
+            t0, m0 = time.monotonic(), store.minute.value
+            shown = m0
+            while store.playing.value and not cancel.wait(PLAY_TICK_S):
+                with _PLAY_LOCK:
+                    if not store.playing.value:
+                        return
+                    if store.minute.value != shown:  # the user moved the scrubber: go on from there
+                        t0, m0 = time.monotonic(), store.minute.value
+                    shown = play_minute(m0, store.play_speed.value, time.monotonic() - t0, last)
+                    store.minute.value = shown
+                    if shown >= last:
+                        store.playing.value = False
+                        return
+        finally:
+            _PLAYER_RUNNING.clear()
 
-    solara.hooks.use_thread(tick, [store.playing.value, last])
+    solara.hooks.use_thread(tick, [store.playing.value, last, store.play_speed.value])
 
     def toggle() -> None:
         if not store.playing.value and store.minute.value >= last:
             store.minute.value = 0
-        store.playing.value = not store.playing.value
+        set_playing(not store.playing.value)
 
     solara.Button(
         "Pause" if store.playing.value else "Play",
@@ -92,27 +131,46 @@ def Player(last: int):
     )
 
 
+def speed_label(speed: int) -> str:
+    """How the speed select shows a speed."""
+    return f"{speed} min/s"
+
+
+@solara.component
+def TimeBar(last: int):
+    """Play/pause, ±10 min, the scrubber (the full width of the tab) and the Play speed."""
+    t = min(store.minute.value, last)
+    labels = [speed_label(x) for x in PLAY_SPEEDS]
+    with solara.Row(gap="6px", style={"align-items": "center", "width": "100%"},
+                    classes=["mcsim-timebar"]):  # fmt: skip
+        Player(last)
+        solara.Button(
+            "−10", on_click=lambda: store.minute.set(max(0, t - 10)), text=True,
+            classes=["mcsim-minus10"],
+        )  # fmt: skip
+        with solara.Div(style={"flex-grow": "1", "min-width": "300px"},
+                        classes=["mcsim-scrubber"]):  # fmt: skip
+            solara.SliderInt("minute", value=store.minute, min=0, max=last, step=1)
+        solara.Button(
+            "+10", on_click=lambda: store.minute.set(min(last, t + 10)), text=True,
+            classes=["mcsim-plus10"],
+        )  # fmt: skip
+        with solara.Div(style={"width": "120px"}, classes=["mcsim-speed"]):
+            solara.Select(
+                "Play speed", values=labels, value=speed_label(store.play_speed.value),
+                on_value=lambda v: store.play_speed.set(PLAY_SPEEDS[labels.index(v)]),
+            )  # fmt: skip
+
+
 @solara.component
 def MapPanel(explored: store.Explored):
-    """The map at the scrubber's minute, the scrubber, play/pause and step buttons."""
+    """The map at the scrubber's minute and its caption."""
     last = int(math.ceil(explored.view.last_min))
     t = min(store.minute.value, last)
     assert explored.map is not None
     image = explored.map.png(t)
     with solara.Column(gap="2px", classes=["mcsim-map"]):
         solara.Image(image, classes=["mcsim-map-image"])
-        with solara.Row(gap="6px", style={"align-items": "center"}):
-            Player(last)
-            solara.Button(
-                "−10", on_click=lambda: store.minute.set(max(0, t - 10)), text=True,
-                classes=["mcsim-minus10"],
-            )  # fmt: skip
-            with solara.Div(style={"flex-grow": "1"}, classes=["mcsim-scrubber"]):
-                solara.SliderInt("minute", value=store.minute, min=0, max=last, step=1)
-            solara.Button(
-                "+10", on_click=lambda: store.minute.set(min(last, t + 10)), text=True,
-                classes=["mcsim-plus10"],
-            )  # fmt: skip
         solara.Text(caption(explored, t), classes=["mcsim-map-caption"],
                     style={"font-size": "0.85em"})  # fmt: skip
 
@@ -142,6 +200,8 @@ def Explore():
             classes=["mcsim-run-title"],
         )
         KpiCards(m)
+        if explored.map is not None:
+            TimeBar(int(math.ceil(explored.view.last_min)))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             if explored.map is None:
                 solara.Text("drawing the map…", classes=["mcsim-drawing"])

@@ -18,6 +18,7 @@ from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import runner
 from viz.components import store
+from viz.components.explore import set_playing
 from viz.runner import SetUp
 
 UPLOAD_PREFIX = "uploaded: "
@@ -254,7 +255,7 @@ def SetupPanel():
         EntryField("seed", str(s.seed))
 
         def go() -> None:
-            store.playing.value = False
+            set_playing(False)
             try:
                 checked = store.checked_setup(scenario)
             except InputError as exc:

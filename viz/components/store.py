@@ -64,6 +64,8 @@ setup_error = solara.reactive("")
 #: The scrubber's minute, and whether it is playing.
 minute = solara.reactive(0)
 playing = solara.reactive(False)
+#: Play speed: simulated minutes per wall second (one of explore.PLAY_SPEEDS).
+play_speed = solara.reactive(8)
 #: Policies of the comparison's run B (A is the set-up panel's).
 compare_b = solara.reactive(SetUp())
 #: The comparison's side-by-side maps: their shared minute.
