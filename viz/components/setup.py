@@ -224,6 +224,10 @@ def SetupPanel():
     with solara.Column(gap="4px", classes=["mcsim-setup"]):
         solara.Text("Set-up", style={"font-weight": "bold", "font-size": "1.1em"})
         ScenarioPicker()
+        solara.Button(
+            "About this scenario", text=True, small=True, classes=["mcsim-about-scenario"],
+            on_click=lambda: store.tab.set(store.TABS.index("Scenario")),
+        )  # fmt: skip
         PolicySelects(store.setup, scenario.policies)
         EntryField("casualties", str(s.casualties if s.casualties is not None else total))
         solara.SliderFloat(

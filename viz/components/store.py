@@ -73,7 +73,7 @@ compare_minute = solara.reactive(30)
 #: The sweeps page: the results folder chosen (relative to the results root), "" for none.
 sweep_folder = solara.reactive("")
 #: The tab shown (index in :data:`TABS`).
-TABS = ("Explore", "Compare", "Sweeps", "Exercise", "Replay")
+TABS = ("Explore", "Compare", "Sweeps", "Exercise", "Replay", "Scenario")
 tab = solara.reactive(0)
 
 
