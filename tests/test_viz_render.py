@@ -345,3 +345,24 @@ def test_good_typed_fields_are_what_the_run_uses():
     assert sum(i.casualties for i in view.scenario.incidents) == 40
     rc.find(v.Alert, class_="mcsim-setup-error").assert_empty()
     rc.close()
+
+
+def button_texts(rc) -> list[str]:
+    return [" ".join(map(str, b.widget.children)) for b in rc.find(v.Btn)]
+
+
+def test_explore_and_compare_offer_tables_figures_and_a_report_to_download():
+    box, rc = solara.render(Page(), handle_error=False)
+    run_default(rc)
+    shown = button_texts(rc)
+    for label in ("Tables (CSV)", "Tables (Parquet)", "Figure: map-minute0 (PNG)",
+                  "Figure: charts-minute0 (PNG)", "Report (HTML)"):  # fmt: skip
+        assert any(label in t for t in shown), label
+    rc.close()
+    box, rc = solara.render(Compare(), handle_error=False)
+    rc.find(v.Btn, children=["Run comparison"]).widget.click()
+    wait_until(lambda: store.compare_run.finished, "the comparison")
+    settle(store.compare_run)
+    wait_until(lambda: any("Report (HTML)" in t for t in button_texts(rc)), "the downloads")
+    assert any("Tables (CSV)" in t for t in button_texts(rc))
+    rc.close()

@@ -19,7 +19,16 @@ Unit = Literal["pct", "count", "min", "num"]
 
 DASH = "–"
 
-__all__ = ["Better", "DiffRow", "cards", "compare", "format_diff", "format_value", "headline"]
+__all__ = [
+    "Better",
+    "DiffRow",
+    "cards",
+    "compare",
+    "format_diff",
+    "format_value",
+    "headline",
+    "values",
+]
 
 #: How many headline metrics the app shows as cards: the first ones of the headline list.
 CARDS = 4
@@ -88,6 +97,11 @@ def headline(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
         (_title(m), format_value(metrics.get(m.name), _UNIT[m.kind]), m.description)
         for m in cards()
     ]
+
+
+def values(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, formatted value) of every headline metric, for a one-run table or report."""
+    return [(_title(m), format_value(metrics.get(m.name), _UNIT[m.kind])) for m in headline_metrics()]
 
 
 @dataclass(frozen=True)

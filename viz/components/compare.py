@@ -18,6 +18,7 @@ from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import kpi
 from viz.components import store
+from viz.components.downloads import CompareDownloads
 from viz.components.setup import PolicySelects
 
 
@@ -96,6 +97,7 @@ def Compare():
         DiffTable(rows, done.labels)
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"])
         SideBySide(done, store.compare_minute.value)
+        CompareDownloads(done, store.compare_minute.value)
 
 
 @solara.component

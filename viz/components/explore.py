@@ -17,6 +17,7 @@ import solara.hooks
 
 from viz import charts, kpi
 from viz.components import store
+from viz.components.downloads import RunDownloads
 from viz.runner import RunView
 
 #: Play: the speeds offered (simulated minutes per wall second), and seconds between redraws.
@@ -209,3 +210,9 @@ def Explore():
                 MapPanel(explored)
             if explored.charts is not None:
                 ChartsPanel(explored.charts)
+        if explored.map is not None and explored.charts is not None:
+            t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
+            RunDownloads(
+                explored.view,
+                {f"map-minute{t}": explored.map.png(t), f"charts-minute{t}": explored.charts.png(t)},
+            )
