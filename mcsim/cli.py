@@ -509,7 +509,11 @@ def analyze(
     ] = None,
     metric: Annotated[str, typer.Option(help="Metric to rank cells by.")] = "critical_mortality",
     baseline: Annotated[
-        int | None, typer.Option(help="Baseline cell id for paired differences (default: first).")
+        str | None,
+        typer.Option(
+            help="Baseline for paired differences: a cell id, or factor values "
+            "PATH=VALUE[,PATH=VALUE] (default: the first cell)."
+        ),
     ] = None,
     factor: Annotated[
         str | None, typer.Option(help="Factor for the metric-against-factor plot.")

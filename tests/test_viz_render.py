@@ -302,7 +302,8 @@ def test_sweeps_page_lists_the_results_root_opens_one_with_a_busy_indicator_and_
     store.sweep_load("../")
     rc.find(v.Alert, class_="mcsim-sweep-error").wait_for(timeout=WAIT_S)
     settle(store.sweep_load)
-    assert "'..' is not allowed" in str(rc.find(v.Alert, class_="mcsim-sweep-error").widget.children)
+    error = rc.find(v.Alert, class_="mcsim-sweep-error").widget
+    assert "'..' is not allowed" in str(error.children)
     rc.close()
 
 

@@ -229,7 +229,8 @@ def test_fewer_casualties_than_incidents_is_refused_on_the_casualty_field():
 
 def test_knob_meanings_say_what_the_multiplier_gives_on_this_scenario(small):
     vehicles = sum(g.count for st in small.stations for g in st.vehicles)
-    assert runner.fleet_meaning(small, 2.0) == f"× 2: {2 * vehicles} vehicles ({vehicles} in the scenario)"
+    expected = f"× 2: {2 * vehicles} vehicles ({vehicles} in the scenario)"
+    assert runner.fleet_meaning(small, 2.0) == expected
     places = sum(runner.surge_capacity(small).values())
     assert runner.capacity_meaning(small, 1.0).startswith(f"× 1: {places} free treatment places")
     half = runner.capacity_meaning(small, 0.5)

@@ -101,7 +101,9 @@ def headline(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def values(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, formatted value) of every headline metric, for a one-run table or report."""
-    return [(_title(m), format_value(metrics.get(m.name), _UNIT[m.kind])) for m in headline_metrics()]
+    return [
+        (_title(m), format_value(metrics.get(m.name), _UNIT[m.kind])) for m in headline_metrics()
+    ]
 
 
 @dataclass(frozen=True)

@@ -150,9 +150,7 @@ def record_rows(stem: str, run: Any | None = None) -> tuple[str, dict[str, str],
     values: dict[str, Any] = {}
     if run is not None:
         onsets = {i.id: float(i.onset_min) for i in run.scenario.incidents}
-        values = compute_figures(
-            run.result.patients, run.metrics, loaded.hospitals, onsets=onsets
-        )
+        values = compute_figures(run.result.patients, run.metrics, loaded.hospitals, onsets=onsets)
     rows = []
     for f in loaded.record.figures:
         kind = f.figure.kind

@@ -27,8 +27,11 @@ PLAY_TICK_S = 0.25
 
 @solara.component
 def KpiCards(metrics: dict[str, Any], note: str = ""):
-    """The four headline KPIs as cards; ``note`` follows each label (e.g. "so far (minute 120)"
-    on a live exercise, whose figures are of the run up to now, not of the whole incident)."""
+    """The four headline KPIs as cards; ``note`` follows each label.
+
+    A live exercise passes "so far (minute 120)": its figures are of the run up to now, not
+    of the whole incident.
+    """
     with solara.Row(classes=["mcsim-kpis"], gap="8px", style={"flex-wrap": "wrap"}):
         for label, value, help_ in kpi.headline(metrics):
             label = f"{label} {note}" if note else label
@@ -212,7 +215,6 @@ def Explore():
                 ChartsPanel(explored.charts)
         if explored.map is not None and explored.charts is not None:
             t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
-            RunDownloads(
-                explored.view,
-                {f"map-minute{t}": explored.map.png(t), f"charts-minute{t}": explored.charts.png(t)},
-            )
+            shown = {f"map-minute{t}": explored.map.png(t)}
+            shown[f"charts-minute{t}"] = explored.charts.png(t)
+            RunDownloads(explored.view, shown)

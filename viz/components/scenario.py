@@ -15,8 +15,10 @@ from viz.runner import SetUp
 
 
 def untouched(setup: SetUp) -> bool:
-    """Whether a run's set-up leaves the scenario as its file has it (seed and policies aside):
-    only such a run can be set beside the incident's published record."""
+    """Whether a run's set-up leaves the scenario as its file has it (seed, policies aside).
+
+    Only such a run can be set beside the incident's published record.
+    """
     return (
         setup.casualties is None
         and setup.ambulance_factor == 1.0

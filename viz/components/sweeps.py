@@ -67,7 +67,8 @@ def Sweeps():
                     v_model=chosen or None, on_v_model=lambda v: store.sweep_folder.set(v or ""),
                     class_="mcsim-sweep-select",
                 )  # fmt: skip
-            solara.Button("Open", on_click=open_, color="primary", disabled=not chosen or load.pending,
+            solara.Button("Open", on_click=open_, color="primary",
+                          disabled=not chosen or load.pending,
                           classes=["mcsim-sweep-open"])  # fmt: skip
             solara.Button("Look again", on_click=lambda: set_version(version + 1), text=True,
                           classes=["mcsim-sweep-refresh"])  # fmt: skip
