@@ -416,10 +416,6 @@ def ActionLog(cur: Live):
     solara.Image(cur.timeline.png(cur.session.now), classes=["mcsim-ex-timeline"])
     with solara.Div(classes=["mcsim-ex-actions"]):
         solara.Markdown(marks_markdown(marks))
-    note = export_note(cur.session)
-    if note:
-        solara.Text(note, classes=["mcsim-ex-export-note"],
-                    style={"font-size": "0.85em", "color": "#8a6100"})  # fmt: skip
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Export log", on_click=export_live, color="primary", outlined=True,
                       classes=["mcsim-ex-export"])  # fmt: skip
@@ -433,6 +429,11 @@ def ActionLog(cur: Live):
             path, data = reported.value
             solara.FileDownload(data, filename=path.name, label="Download report",
                                 mime_type="text/html")  # fmt: skip
+    # below the buttons, so that the buttons stay put when the run ends and the note goes
+    note = export_note(cur.session)
+    if note:
+        solara.Text(note, classes=["mcsim-ex-export-note"],
+                    style={"font-size": "0.85em", "color": "#8a6100"})  # fmt: skip
     if exported.value is not None:
         solara.Text(f"Log saved to {exported.value[0]}", classes=["mcsim-ex-saved"])
     if reported.value is not None:

@@ -78,22 +78,18 @@ def play_minute(start_minute: int, speed: float, elapsed_s: float, last: int) ->
     return min(last, start_minute + int(speed * elapsed_s))
 
 
-#: Serialises "still playing? then move the scrubber" against Pause, so that no tick lands
-#: after Pause has returned.
-_PLAY_LOCK = threading.Lock()
-#: Set while a Play loop runs (the scrubber may still move); clear once it has stopped.
+#: Set while a Play loop runs (after Pause it may move the scrubber once more, then ends).
 _PLAYER_RUNNING = threading.Event()
 
 
 def player_running() -> bool:
-    """Whether a Play loop is still running (the scrubber may still move)."""
+    """Whether a Play loop is still running (the scrubber may still move until it ends)."""
     return _PLAYER_RUNNING.is_set()
 
 
 def set_playing(on: bool) -> None:
-    """Play or pause; after a pause has returned the scrubber does not move again."""
-    with _PLAY_LOCK:
-        store.playing.value = on
+    """Play or pause (the loop stops at its next tick; :func:`player_running` says when)."""
+    store.playing.value = on
 
 
 @solara.component
@@ -106,16 +102,15 @@ def Player(last: int):
             t0, m0 = time.monotonic(), store.minute.value
             shown = m0
             while store.playing.value and not cancel.wait(PLAY_TICK_S):
-                with _PLAY_LOCK:
-                    if not store.playing.value:
-                        return
-                    if store.minute.value != shown:  # the user moved the scrubber: go on from there
-                        t0, m0 = time.monotonic(), store.minute.value
-                    shown = play_minute(m0, store.play_speed.value, time.monotonic() - t0, last)
-                    store.minute.value = shown
-                    if shown >= last:
-                        store.playing.value = False
-                        return
+                if not store.playing.value:
+                    return
+                if store.minute.value != shown:  # the user moved the scrubber: go on from there
+                    t0, m0 = time.monotonic(), store.minute.value
+                shown = play_minute(m0, store.play_speed.value, time.monotonic() - t0, last)
+                store.minute.value = shown
+                if shown >= last:
+                    store.playing.value = False
+                    return
         finally:
             _PLAYER_RUNNING.clear()
 
