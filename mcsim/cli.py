@@ -48,6 +48,30 @@ ScenarioArg = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite existing output files (else refused).")
 ]
+PosteriorOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="A calibration folder (mcsim calibrate --out): each replication draws its "
+        "parameter values from its posterior, the same draw for every policy.",
+        metavar="DIR",
+    ),
+]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Your own policies, metrics or exercise actions: a .py file or module name "
+        "imported first (repeatable; docs/howto-extend.md).",
+        metavar="MODULE.py",
+    ),
+]
+
+
+def _load_plugins(plugin: list[str] | None) -> None:
+    if plugin:
+        from mcsim.plugins import load_plugins
+
+        load_plugins(plugin)
 
 
 def _help_without_command(ctx: typer.Context) -> None:
@@ -118,9 +142,22 @@ def run(
     census_max_age_h: Annotated[
         float, typer.Option(help="Refuse census rows older than this many hours.")
     ] = 24.0,
+    posterior: PosteriorOpt = None,
+    draws: Annotated[
+        int, typer.Option(help="With --posterior: parameter sets drawn (run i: seed+i).", min=1)
+    ] = 20,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Run a scenario and print its results."""
+    _load_plugins(plugin)
+    if posterior is not None:
+        if out is not None or census is not None:
+            raise InputError("--posterior runs many draws: no --out or --census with it",
+                             path="--posterior")  # fmt: skip
+        policies = {"triage": triage, "dispatch": dispatch, "destination": destination}
+        _run_posterior(scenario, posterior, draws, seed, set_ or [], as_json, policies)
+        return
     from mcsim.policies import default_registry
     from mcsim.scenario import load_scenario
     from mcsim.simulate import default_scenario_path, simulate
@@ -149,6 +186,51 @@ def run(
         sys.stdout.write(json.dumps(result.metrics) + "\n")
         return
     _print_summary(_out(), str(path), sc.name, result, written)
+
+
+def _run_posterior(
+    scenario: Path | None, posterior: Path, draws: int, seed: int, overrides: list[str],
+    as_json: bool, policies: dict[str, str | None],
+) -> None:  # fmt: skip
+    """``run --posterior``: the headline metrics over posterior draws, median and 90 %."""
+    from mcsim.compare import combinations
+    from mcsim.metrics import get_metric, headline_names
+    from mcsim.scenario import load_scenario
+    from mcsim.simulate import default_scenario_path
+    from mcsim.uncertainty.posterior import draw_parameter_sets
+    from mcsim.uncertainty.posterior_runs import posterior_runs, run_summary
+
+    path = scenario if scenario is not None else default_scenario_path()
+    sc = load_scenario(path, overrides=overrides)
+    combo = combinations(sc, **policies)[0]
+    pairs = draw_parameter_sets(posterior, draws, seed)
+    metrics = list(headline_names())
+    with _progress_bar("posterior runs") as advance:
+        runs = posterior_runs(path, pairs, [combo], metrics, overrides=overrides,
+                              progress=advance)  # fmt: skip
+    summary = run_summary(runs, metrics)
+    if as_json:
+        meta = {"scenario": str(path), "posterior": str(posterior), "draws": draws, "seed": seed}
+        sys.stdout.write(json.dumps({**meta, **combo, "metrics": summary}) + "\n")
+        return
+    con = _out()
+    con.print(
+        f"[bold]{escape(sc.name)}[/bold]  ({escape(str(path))}; {draws} posterior draws from "
+        f"{escape(str(posterior))}, seeds {seed}..{seed + draws - 1})"
+    )
+    t = Table(title="median [90 % interval] over draws: seed noise and parameter uncertainty",
+              title_justify="left")  # fmt: skip
+    for c in ("metric", "median", "90 % interval", "mean [95 % CI]"):
+        t.add_column(c, justify="left" if c == "metric" else "right", no_wrap=True)
+    for m in metrics:
+        e, fmt = summary[m], get_metric(m)
+        t.add_row(
+            fmt.label,
+            fmt.format(e["median"]),
+            f"[{fmt.format(e['low'])}, {fmt.format(e['high'])}]",
+            f"{_num(e['mean'])} [{_num(e['mean_ci_low'])}, {_num(e['mean_ci_high'])}]",
+        )
+    con.print(t)
 
 
 def _check_run_out(out: Path, force: bool, option: str = "--out") -> None:
@@ -230,12 +312,12 @@ def validate(
 ) -> None:
     """Check scenario files; print every problem, one line each."""
     from mcsim.library import resolve
-    from mcsim.scenario import all_problems, read_yaml
+    from mcsim.scenario import all_problems, read_scenario_data
 
     problems: list[InputError] = []
     for path in map(resolve, scenarios):
         try:
-            data = read_yaml(path)
+            data = read_scenario_data(path)
         except InputError as exc:
             problems.append(exc)
             continue
@@ -288,6 +370,104 @@ def policies() -> None:
             + (escape(f" [params: {params}]") if params else "")
             + (escape(f" [model supplies: {uses}]") if uses else "")
         )
+
+
+@app.command()
+def params(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON list of parameters and nothing else.")
+    ] = False,
+) -> None:
+    """List the uncertain parameters: scenario path, default, prior, scope and source."""
+    from mcsim.uncertainty.listing import parameter_rows, params_table
+
+    if as_json:
+        typer.echo(json.dumps(parameter_rows(), indent=1))
+    else:
+        typer.echo(params_table())
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario YAML file, or the name of a shipped one (see mcsim scenarios).",
+            show_default=False,
+        ),
+    ],
+    metric: Annotated[
+        str, typer.Option(help="Metric to explain (nested ones dotted: a.b.c).", show_default=False)
+    ],
+    method: Annotated[
+        str, typer.Option(help="sobol (S1, ST) or morris (mu*, sigma).", metavar="sobol|morris")
+    ] = "sobol",
+    param_names: Annotated[
+        str | None,
+        typer.Option("--params", help="Parameters, comma-separated (default: all; mcsim params)."),
+    ] = None,
+    n: Annotated[
+        int | None,
+        typer.Option(
+            "--n", help="Sobol base samples (a power of 2, default 32) or Morris trajectories "
+            "(default 10)."
+        ),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option(help="Seeds per design point (the same at every point).", min=1)
+    ] = 2,
+    workers: Annotated[int, typer.Option(help="Worker processes (1: this process).", min=1)] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write indices.json, indices.parquet, ranking.md, sensitivity.png, runs.parquet."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seeds the design and the runs.", min=0)] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the indices as one JSON object, nothing else.")
+    ] = False,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="Calibration folder: its posterior's marginals replace the priors."),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Which uncertain parameters drive METRIC in SCENARIO (SALib, over the registry's priors)."""
+    from mcsim.uncertainty.sensitivity_run import (
+        check_out,
+        run_sensitivity,
+        summary_lines,
+        write_outputs,
+    )
+
+    if out is not None:
+        check_out(out, force=force)
+    try:
+        with _progress_bar("sensitivity") as advance:
+            run = run_sensitivity(
+                str(scenario),
+                metric,
+                method=method,
+                params=param_names,
+                n=n,
+                seeds=seeds,
+                workers=workers,
+                seed=seed,
+                progress=advance,
+                posterior=posterior,
+            )
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was written", err=True)
+        raise typer.Exit(130) from None
+    written = write_outputs(run, out, force=force) if out is not None else []
+    if as_json:
+        typer.echo(json.dumps(run.to_dict()))
+        return
+    for line in summary_lines(run):
+        typer.echo(line)
+    for path in written:
+        typer.echo(f"wrote {path}")
 
 
 @contextmanager
@@ -362,13 +542,16 @@ def compare(
         Path | None,
         typer.Option(help="Write runs.parquet, summary.csv and compare.json into this folder."),
     ] = None,
+    posterior: PosteriorOpt = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Compare policy combinations on the same casualties (common random numbers)."""
     from mcsim.compare import compare_runs, summarize, summary_records
     from mcsim.library import default_scenario_path
     from mcsim.scenario import load_scenario
 
+    _load_plugins(plugin)
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path, overrides=set_ or [])
     from mcsim.metrics import headline_names
@@ -381,24 +564,41 @@ def compare(
         check_output_folder(out)
         check_outputs(comparison_paths(out), force=force)
     with _progress_bar("compare") as advance:
-        runs = compare_runs(
-            sc,
-            triage=triage,
-            dispatch=dispatch,
-            destination=destination,
-            replications=replications,
-            seed=seed,
-            metrics=metrics,
-            workers=workers,
-            progress=advance,
-        )
-    table = summarize(runs, metrics)
+        if posterior is None:
+            runs = compare_runs(
+                sc,
+                triage=triage,
+                dispatch=dispatch,
+                destination=destination,
+                replications=replications,
+                seed=seed,
+                metrics=metrics,
+                workers=workers,
+                progress=advance,
+            )
+        else:
+            from mcsim.compare import combinations
+            from mcsim.uncertainty.posterior import draw_parameter_sets
+            from mcsim.uncertainty.posterior_runs import posterior_runs
+
+            combos = combinations(sc, triage=triage, dispatch=dispatch, destination=destination)
+            pairs = draw_parameter_sets(posterior, replications, seed)
+            runs = posterior_runs(path, pairs, combos, metrics, overrides=set_ or [],
+                                  workers=workers, progress=advance)  # fmt: skip
+    if posterior is None:
+        table = summarize(runs, metrics)
+    else:
+        from mcsim.uncertainty.posterior_runs import compare_with_posterior
+
+        table = compare_with_posterior(runs, metrics)
     meta = {
         "scenario": str(path),
         "replications": replications,
         "seed": seed,
         "baseline": {k: str(table.iloc[0][k]) for k in ("triage", "dispatch", "destination")},
     }
+    if posterior is not None:
+        meta["posterior"] = str(posterior)
     written = []
     if out is not None:
         from mcsim.compare import write_comparison
@@ -410,7 +610,9 @@ def compare(
     con = _out()
     con.print(
         f"[bold]{escape(sc.name)}[/bold]  ({escape(str(path))}; {replications} replications, "
-        f"seeds {seed}..{seed + replications - 1}, common random numbers)"
+        f"seeds {seed}..{seed + replications - 1}, common random numbers"
+        + (f"; parameters drawn from {escape(str(posterior))}, the same per replication)"
+           if posterior is not None else ")")  # fmt: skip
     )
     combos = table.drop_duplicates("combination")
     for _, r in combos.iterrows():
@@ -424,13 +626,18 @@ def compare(
         t.add_column("n", justify="right")
         t.add_column("mean [95 % CI]", justify="right", no_wrap=True)
         t.add_column("Δ vs #0 [95 % CI]", justify="right", no_wrap=True)
+        if posterior is not None:
+            t.add_column("P(better than #0)", justify="right")
         for _, r in table[table["metric"] == m].iterrows():
-            t.add_row(
+            cells = [
                 f"#{r['combination']}",
                 str(r["n"]),
                 f"{_num(r['mean'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]",
                 f"{_num(r['diff_mean'])} [{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]",
-            )
+            ]
+            if posterior is not None:
+                cells.append(_num(r["p_better"], 2))
+            t.add_row(*cells)
         con.print(t)
     if written:
         con.print("written: " + ", ".join(str(p) for p in written))
@@ -466,6 +673,16 @@ def sweep(
         int | None,
         typer.Option(help="Refuse sweeps of more runs (default 1,000,000).", min=1),
     ] = None,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard", help="Serve Dask's dashboard while the sweep runs (--backend dask)."
+        ),
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option(help="The dashboard's port on 127.0.0.1 (0: any free one).", min=0)
+    ] = 8787,
+    posterior: PosteriorOpt = None,
 ) -> None:
     """Run a sweep: cells x replications, stored as they finish (resumable)."""
     from mcsim.library import resolve
@@ -485,6 +702,9 @@ def sweep(
             batch_size=batch_size,
             progress=show,
             max_runs=max_runs,
+            dashboard=f"127.0.0.1:{dashboard_port}" if dashboard else None,
+            on_dashboard=lambda url: typer.echo(f"dashboard: {url}"),
+            posterior=posterior,
         )
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished runs are stored in {out}; add --resume to finish")
@@ -607,6 +827,56 @@ def validation(
         con.print(f"written: {write_report(report, out)}")
 
 
+@app.command()
+def calibrate(
+    calibration: Annotated[
+        Path,
+        typer.Argument(
+            help="Calibration YAML file, or a shipped one's name (historical, tiny).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (pyabc database, posterior, report).")],
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1: in this process); the result is the same.",
+                          min=1)
+    ] = 1,
+    backend: Annotated[
+        str, typer.Option(help="local (process pool) or dask.", metavar="local|dask")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster).", metavar="ADDR"),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the calibration in --out.")
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed (default: the file's).", min=0)
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Fit uncertain parameters to historical incidents (ABC-SMC); resumable, seeded."""
+    from mcsim.uncertainty.calibrate import calibrate as run_calibration
+    from mcsim.uncertainty.calibration_file import load_calibration
+
+    cal = load_calibration(calibration)
+    try:
+        with _progress_bar("calibrate") as advance:
+            r = run_calibration(
+                cal, out, workers=workers, backend=backend, scheduler=scheduler,
+                resume=resume, force=force, seed=seed, progress=advance,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished populations are stored in {out}; add --resume")
+        raise typer.Exit(130) from None
+    typer.echo(
+        f"{cal.name}: {r.populations} populations, {r.evaluations} evaluations "
+        f"({r.ran_populations} populations in {r.seconds:.1f} s), stopped: {r.stopped.value}; "
+        f"posterior and report in {r.out}"
+    )
+
+
 exercise_app = typer.Typer(
     help="Tabletop exercises: play a scripted exercise and write its log (see also replay).",
     rich_markup_mode=None,
@@ -631,6 +901,7 @@ def exercise_run(
         Path | None, typer.Option(help="Also write the run's events/patients/metrics here.")
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Play a scripted exercise (injects and decisions at their minutes) and write its log."""
     from mcsim.exercise.log import is_log, load_log, load_script, read_data
@@ -638,6 +909,7 @@ def exercise_run(
     from mcsim.library import resolve
     from mcsim.safeio import check_outputs
 
+    _load_plugins(plugin)
     exercise = resolve(exercise, sub="exercises")
     data = read_data(exercise)
     script = load_log(exercise) if is_log(data) else load_script(exercise)
@@ -673,11 +945,13 @@ def replay_log(
         typer.Option(help="The original run's folder (exercise run --events): exact first row."),
     ] = None,
     force: ForceOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay an exercise log; check it is unchanged and replays identically (exit 2 if not)."""
     from mcsim.exercise.log import first_differing_row, load_log, verification
     from mcsim.exercise.runner import ReplayMismatch, replay
 
+    _load_plugins(plugin)
     original = None
     if against is not None:
         from mcsim.safeio import read_events
@@ -740,6 +1014,34 @@ def report(
         typer.echo(f"written: {path}")
 
 
+@app.command("export")
+def export(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder (mcsim run --out DIR).", show_default=False)
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="gpkg, geojson (need mcsim[gis]) or csv.")
+    ] = "gpkg",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="The GeoPackage, or the folder of GeoJSON/CSV files (default: in "
+            "RUN_DIR: run.gpkg, geojson/, csv/)."
+        ),
+    ] = None,
+    step_min: Annotated[
+        float, typer.Option(help="Minutes between the hospital_load layer's rows.")
+    ] = 15.0,
+    force: ForceOpt = False,
+) -> None:
+    """Write a run as map layers for QGIS: hospitals and their load, scenes, stations, trips."""
+    from mcsim.gis.export import export_run
+
+    written = export_run(run_dir, fmt=fmt, out=out, step_min=step_min, force=force)
+    for path in written:
+        typer.echo(f"written: {path}")
+
+
 region_app = typer.Typer(
     help="Bring your own region: import roads, hospitals and stations into a scenario.",
     rich_markup_mode=None,
@@ -771,6 +1073,28 @@ def region_import(
         float, typer.Option(help="Speed on straight-line roads when there is no graph.")
     ] = 40.0,
     name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="Roads from an OSM XML file (.osm, .osm.bz2), through osmnx [osm]."),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(help="Download the drive network of a place (osmnx [osm], internet)."),
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="Download the drive network in a box (osmnx [osm], internet).",
+            metavar="W,S,E,N",
+        ),
+    ] = None,
+    region_format: Annotated[
+        str,
+        typer.Option(
+            help="Write the region beside the scenario as parquet, graphml or gpkg, or inline.",
+            metavar="parquet|graphml|gpkg|inline",
+        ),
+    ] = "parquet",
     force: ForceOpt = False,
 ) -> None:
     """Write a scenario skeleton from a road graph and hospital/station files; it validates."""
@@ -786,6 +1110,10 @@ def region_import(
         params=params,
         name=name,
         force=force,
+        osm=osm,
+        place=place,
+        bbox=bbox,
+        region_format=region_format,
     )
     sc = result.scenario
     typer.echo(
@@ -871,11 +1199,13 @@ def serve_app(
         Path | None,
         typer.Option(help="Results root: the only folder the Sweeps tab reads [./results]."),
     ] = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
     import os
 
     root = app_results_root(results)
+    _load_plugins(plugin)  # checked here; the server loads them again (mcsim.plugins)
     argv = app_server_argv(host, port)
     os.environ["MCSIM_RESULTS_DIR"] = str(root)  # the Sweeps tab reads nothing outside it
     # Offline and private: production mode (no solara.dev iframe), no telemetry

@@ -205,7 +205,11 @@ _WORKER_SCENARIO: list[Scenario] = []
 
 
 def _init_worker(sc: Scenario) -> None:
-    # The scenario crosses to each worker once, not with every task.
+    # The scenario crosses to each worker once, not with every task; the parent's plugins
+    # (--plugin, a scenario's imports) register the user's policies and metrics here too.
+    from mcsim.plugins import load_plugins_from_env
+
+    load_plugins_from_env()
     _WORKER_SCENARIO[:] = [sc]
 
 

@@ -19,7 +19,7 @@ from mcsim.agents.staff import Staff
 from mcsim.enums import EventKind, Phase, Resource, StaffRole, VehicleState
 from mcsim.policies.destination import NoHospitalFor
 from mcsim.policies.views import DestinationContext, HospitalView, PatientView, VehicleView
-from mcsim.scene import LOADING_LOOKAHEAD, Scene
+from mcsim.scene import Scene
 
 # Enum members looked up once: hospital_view runs for every candidate of every departure, and
 # an enum attribute access costs more than the dict lookup it feeds.
@@ -160,10 +160,9 @@ class DispatchCentre:
         if hid is None and len(candidates) < len(m.receiving_hospitals):
             hid = self._apply_destination_policy(patients, m.receiving_hospitals, from_origin)
         if hid is None:
-            reachable = [h for h in m.receiving_hospitals if np.isfinite(from_origin[h.node])]
-            if not reachable:
+            h = m.hospital_system.nearest_receiving(from_origin)
+            if h is None:
                 return None
-            h = min(reachable, key=lambda h: (from_origin[h.node], h.hid))
             m.log.add(
                 m.now,
                 EventKind.DECISION,
@@ -185,9 +184,10 @@ class DispatchCentre:
         views = [self.hospital_view(h, float(from_origin[h.node])) for h in hospitals]
         pviews = [self.patient_view(p) for p in patients]
         kw = m.destination_params
-        if "context" in m._destination_needs:
+        if "context" in m.destination_needs:
             scene = patients[0].scene if patients else None
-            waiting = scene.waiting_heads(LOADING_LOOKAHEAD) if scene is not None else []
+            lookahead = m.spec.response.loading_lookahead
+            waiting = scene.waiting_heads(lookahead) if scene is not None else []
             physio = m.spec.physiology
             kw = dict(
                 kw,
@@ -264,6 +264,7 @@ class DispatchCentre:
             dict(self.model.assigned_by_tag[h.hid]),
             team if team > 0 else 0,
             surgical if surgical > 0 else 0,
+            h.spec.accepts_adults,
         )
 
     def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
@@ -299,5 +300,6 @@ class DispatchCentre:
             triaged_min=p.triaged_min,
             observed_rpm=phys.observed_rpm(o, m.spec.physiology) if o else -1,
             u_destination=m.destination_u[p.pid],
+            child_age_below=m.spec.hospital_care.child_age_below,
         )
         return p.view_cache

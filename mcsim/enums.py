@@ -63,6 +63,17 @@ class PatientState(StrEnum):
     DEAD = "dead"
 
 
+#: At the scene, waiting for responders: trapped, awaiting triage or awaiting transport. What
+#: the scene's queues hold, what a death there is counted against, and where a self-presenter
+#: may leave from.
+WAITING_AT_SCENE = frozenset(
+    {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
+)
+#: Still at the scene at all: waiting, or being loaded into (or stabilised in) a vehicle there.
+#: A scene is cleared when nobody is in one of these states; a death in one is a scene death.
+AT_SCENE = WAITING_AT_SCENE | {PatientState.LOADING}
+
+
 class Outcome(StrEnum):
     """How a patient's story ends within the simulated horizon."""
 

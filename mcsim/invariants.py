@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from mcsim.enums import Outcome, PatientState, TriageTag, VehicleState
+from mcsim.enums import WAITING_AT_SCENE, Outcome, PatientState, TriageTag, VehicleState
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
 
-_AT_SCENE = {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
 _UNTRIAGED = {PatientState.AWAITING_TRIAGE}
 _IN_VEHICLE = {PatientState.LOADING, PatientState.IN_TRANSPORT}
 _AT_HOSPITAL = {
@@ -49,7 +48,7 @@ def check_invariants(model: MCIModel) -> list[str]:
         transferred = p.pending_steps is not None  # an inter-hospital vehicle, not the fleet
         if s in _IN_VEHICLE and not in_vehicle and not transferred:
             out.append(f"patient {p.pid} is {s} but in no vehicle")
-        if (s in _AT_SCENE or s in _AT_HOSPITAL) and in_vehicle:
+        if (s in WAITING_AT_SCENE or s in _AT_HOSPITAL) and in_vehicle:
             out.append(f"patient {p.pid} is {s} and in vehicle {carried[p.pid]}")
         if s in _AT_HOSPITAL and not p.hospital:
             out.append(f"patient {p.pid} is {s} without a hospital")
@@ -95,7 +94,7 @@ def check_invariants(model: MCIModel) -> list[str]:
             out.append(f"scene {scene.id}: untriaged {scene.untriaged} but {untriaged} patients")
         if scene.committed_capacity < 0:
             out.append(f"scene {scene.id}: negative committed capacity")
-    times = model.log._cols["time_min"]
+    times = model.log.times()
     for i in range(1, len(times)):
         if times[i] < times[i - 1]:
             out.append(f"event log goes back in time at row {i}: {times[i - 1]} → {times[i]}")

@@ -16,12 +16,13 @@ Every metric is a function ``(records) -> value`` registered with :func:`metric`
 as policies are); :func:`compute_metrics` evaluates them in registration order. A study adds a
 KPI without editing mcsim::
 
+    from mcsim.enums import DeathPlace
     from mcsim.metrics import MetricKind, metric
 
     @metric("critical_deaths_prehospital", kind=MetricKind.COUNT)
     def critical_deaths_prehospital(r):
         \"\"\"Critical casualties who died before reaching a hospital.\"\"\"
-        return int((r.died & r.critical & r.place.isin(["scene", "transport"])).sum())
+        return int((r.died & r.critical & (r.place != DeathPlace.HOSPITAL)).sum())
 
 A metric given ``headline=`` joins :func:`headline_metrics`, the one list that the CLI summary,
 ``mcsim compare``'s default metrics, ``mcsim analyze``'s report, the app's KPI cards and
@@ -42,9 +43,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mcsim.enums import EventKind, PatientState, TriageTag, VehicleState
+from mcsim.enums import (
+    AT_SCENE,
+    DeathPlace,
+    EventKind,
+    LeaveMode,
+    TriageTag,
+    VehicleState,
+)
 
 Better = Literal["lower", "higher", "neither"]
+
+# The enums' values as the records hold them (categorical text columns).
+_PREHOSPITAL = [DeathPlace.SCENE.value, DeathPlace.TRANSPORT.value]
+_WITHOUT_EMS = [LeaveMode.SELF.value, LeaveMode.BYSTANDER.value]
+_AT_SCENE = [st.value for st in AT_SCENE]
 
 
 class MetricKind(StrEnum):
@@ -178,6 +191,22 @@ class Metric:
             return f"{int(value)}"
         text = f"{float(value):.1f}"
         return f"{text} {self.unit}" if unit and self.unit else text
+
+    def format_diff(self, a: Any, b: Any) -> str:
+        """``b − a`` with a sign, as :meth:`format` writes values: ``-25.0 pp``, ``+2``.
+
+        Shares differ in percentage points; minutes and numbers carry the metric's unit
+        (``-2.5 min``); an en dash if either value is undefined.
+        """
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (a, b)):
+            return "–"
+        d = float(b) - float(a)
+        if self.kind is MetricKind.SHARE:
+            return f"{100 * d:+.1f} pp"
+        if self.kind is MetricKind.COUNT:
+            return f"{int(round(d)):+d}"
+        text = f"{d:+.1f}"
+        return f"{text} {self.unit}" if self.unit else text
 
 
 _REGISTRY: dict[str, Metric] = {}
@@ -398,7 +427,7 @@ def _immediate_deaths(r: Records) -> int:
 )
 def _deaths_prehospital(r: Records) -> int:
     """Immediate survivors who died at the scene or on the way."""
-    return int((r.died & r.survivors & r.place.isin(["scene", "transport"])).sum())
+    return int((r.died & r.survivors & r.place.isin(_PREHOSPITAL)).sum())
 
 
 @metric(
@@ -407,7 +436,7 @@ def _deaths_prehospital(r: Records) -> int:
 )  # fmt: skip
 def _deaths_in_hospital(r: Records) -> int:
     """Immediate survivors who died at a hospital."""
-    return int((r.died & r.survivors & (r.place == "hospital")).sum())
+    return int((r.died & r.survivors & (r.place == DeathPlace.HOSPITAL)).sum())
 
 
 @metric("expected_survivors", headline=10, better="higher")
@@ -476,20 +505,12 @@ def _first_hospital_arrival_min(r: Records) -> float | None:
     return _num(float(r.arrival.min())) if r.arrival.notna().any() else None
 
 
-_AT_SCENE = (
-    PatientState.TRAPPED,
-    PatientState.AWAITING_TRIAGE,
-    PatientState.AWAITING_TRANSPORT,
-    PatientState.LOADING,
-)
-
-
 @metric(
     "scene_clear_min", headline=4, label="scene cleared", kind=MetricKind.MINUTES, better="lower"
 )
 def _scene_clear_min(r: Records) -> float | None:
     """Last patient left the scene."""
-    still_at_scene = r.patients["state"].astype(str).isin([st.value for st in _AT_SCENE])
+    still_at_scene = r.patients["state"].astype(str).isin(_AT_SCENE)
     if still_at_scene.any() or r.left.isna().all():
         return None
     return float(r.left.max())
@@ -535,7 +556,7 @@ def _ambulance_utilization(r: Records) -> float:
 @metric("self_transported", headline=14, label="self-transported", kind=MetricKind.COUNT)
 def _self_transported(r: Records) -> int:
     """Casualties who left by themselves or with bystanders."""
-    return int(r.patients["leave_mode"].astype(str).isin(["self", "bystander"]).sum())
+    return int(r.patients["leave_mode"].astype(str).isin(_WITHOUT_EMS).sum())
 
 
 @metric("unresolved", kind=MetricKind.COUNT)

@@ -77,12 +77,14 @@ from mcsim.agents.ambulance import Ambulance
 from mcsim.agents.hospital import Hospital
 from mcsim.agents.hospital_system import HospitalSystem
 from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
-from mcsim.agents.patient import AT_SCENE, Patient
+from mcsim.agents.patient import Patient
 from mcsim.agents.staff import Staff
 from mcsim.casualties import generate_casualties
-from mcsim.clock import EventQueue
+from mcsim.clock import Event, EventQueue
+from mcsim.control import Control
 from mcsim.dispatch_centre import DispatchCentre
 from mcsim.enums import (
+    WAITING_AT_SCENE,
     CareNeed,
     EventKind,
     NodeKind,
@@ -113,7 +115,7 @@ def _count(model: MCIModel, states: frozenset[PatientState]) -> int:
 REPORTERS: dict[str, Callable[[MCIModel], float]] = {
     "minute": lambda m: m.now,
     "deaths": lambda m: _count(m, frozenset({PatientState.DEAD})),
-    "waiting_at_scenes": lambda m: _count(m, AT_SCENE),
+    "waiting_at_scenes": lambda m: _count(m, WAITING_AT_SCENE),
     "in_hospitals": lambda m: _count(m, _AT_HOSPITAL),
     "vehicles_busy": lambda m: len(m.vehicles) - len(m.free_vehicles),
 }
@@ -179,6 +181,25 @@ class MCIModel(mesa.Model):
     returns the records and metrics. ``steps`` counts the event times processed and ``time``
     is the minute of the model's clock after each call. ``init_kwargs`` rebuilds the same
     model: ``SolaraViz(model, model_params=model.init_kwargs)`` makes Reset restart it.
+
+    Changes from outside while the run is paused (an exercise inject or decision, a study's
+    "what if": close a road, divert or close a hospital, add vehicles or staff, change a
+    policy, add an incident) go through :attr:`control` (:class:`~mcsim.control.Control`),
+    which keeps the agents consistent and logs each change; the attributes below are for
+    reading.
+
+    Attributes:
+        spec: the scenario. now: the simulated minute. horizon_min: when the run ends.
+        region: the road graph and travel times (:class:`~mcsim.region.Region`).
+        hospitals: :class:`~mcsim.agents.hospital.Hospital` by id; ``hospital_list`` in
+            scenario order; ``receiving_hospitals`` those not closed.
+        scenes: one :class:`~mcsim.scene.Scene` per incident. patients, vehicles, staff: the
+            agents, by number. free_vehicles: the vehicles the dispatcher may send, by number.
+        station_nodes: the node of each ambulance station, by id.
+        policy_names: the policy in force of each kind (triage, dispatch, destination).
+        log: the event log (:class:`~mcsim.records.EventLog`). queue: the future events.
+        control: the public API of changes (:mod:`mcsim.control`).
+        scene_work, dispatch_centre, hospital_system: where the behaviour lives.
     """
 
     def __init__(
@@ -243,6 +264,8 @@ class MCIModel(mesa.Model):
         self.scene_work = SceneWork(self)  # triage, care, loading, leaving the scene
         self.dispatch_centre = DispatchCentre(self)  # EMS alert, dispatch, destinations
         self.hospital_system = HospitalSystem(self)  # on-call teams, alert, transfers
+        #: What exercises and scripts may change in the run (roads, hospitals, fleet, policies).
+        self.control = Control(self)
 
         self.hospitals: dict[str, Hospital] = {}
         for h in scenario.hospitals:
@@ -251,9 +274,8 @@ class MCIModel(mesa.Model):
             self.hospitals[h.id] = Hospital(self, h, node)
         self.hospital_list = list(self.hospitals.values())
         # The hospitals that receive patients (an exercise inject may close one; the same list
-        # object as hospital_list until then). Self-transport tokens: see SceneWork.self_arrival.
+        # object as hospital_list until then).
         self.receiving_hospitals = self.hospital_list
-        self.self_trip_tokens: dict[int, int] = {}
 
         self.vehicles: list[Ambulance] = []
         self.station_nodes: dict[str, int] = {}
@@ -307,13 +329,11 @@ class MCIModel(mesa.Model):
             values = getattr(ps.params, kind).get(names[kind])
             self._bind_policy(registry, kind, names[kind], values, path=f"policies.{kind}")
         self.mistriage = ps.triage_error.model_dump()
-        self._mistriage_on = any(v > 0 for v in self.mistriage.values())
+        self.mistriage_on = any(v > 0 for v in self.mistriage.values())
         self.strategy = ps.strategy
         div = ps.diversion
         self.diversion_on_at = div.on_at
-        self.diversion_off_below = (
-            div.off_below if div.off_below is not None else (div.on_at or 0) // 2
-        )
+        self.diversion_off_below = div.off_below or 0  # (on_at // 2 unless given: DiversionSpec)
         self.triage_error_u: list[float] = []  # one uniform per patient, by pid
         self.destination_u: list[float] = []  # one uniform per patient, by pid
         self.choice_u: list[float] = []  # one uniform per patient: self-presenters' hospital
@@ -343,21 +363,25 @@ class MCIModel(mesa.Model):
         if "physiology" in pol.injected:
             kw["physiology"] = self.spec.physiology
         if pol.kind.value == "triage":
-            self.triage_params, self._triage_needs, self.triage_policy = kw, pol.injected, pol.func
+            self.triage_params, self.triage_needs, self.triage_policy = kw, pol.injected, pol.func
         elif pol.kind.value == "dispatch":
             self.dispatch_rule = pol.func(**kw)
         else:
-            self.destination_params, self._destination_needs = kw, pol.injected
+            self.destination_params, self.destination_needs = kw, pol.injected
             self.destination_policy = pol.func
         self.policy_names[pol.kind.value] = name
 
     # ================================================================ the event loop
 
-    def schedule(self, time: float, phase: Phase, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` at simulated minute ``time`` (never earlier than now)."""
+    def schedule(self, time: float, phase: Phase, fn: Callable[..., Any], *args: Any) -> Event:
+        """Run ``fn(*args)`` at simulated minute ``time`` (never earlier than now).
+
+        Returns the :class:`~mcsim.clock.Event`; ``event.cancel()`` takes it back (the one way
+        to cancel a scheduled event, see :mod:`mcsim.clock`).
+        """
         if time < self.now:
             raise ValueError(f"cannot schedule at {time} before now ({self.now})")
-        self.queue.push(time, phase, fn, *args)
+        return self.queue.push(time, phase, fn, *args)
 
     def _step_to_next_event(self) -> bool:
         """Run every event at the next event time; False once the run is over."""
@@ -435,12 +459,12 @@ class MCIModel(mesa.Model):
         self.finished = True
         self.running = False
 
-    def schedule_or_defer_death(self, p: Patient, t: float, token: int) -> None:
-        """A death decided by definitive care: scheduled, or recorded after the horizon."""
+    def schedule_or_defer_death(self, p: Patient, t: float) -> Event | None:
+        """A death decided by definitive care: its event, or None if recorded after the horizon."""
         if t <= self.horizon_min:
-            self.schedule(t, Phase.DEATH, p.die_after_care, token)
-        else:
-            self._deferred_deaths.append((t, p.pid, p))
+            return self.schedule(t, Phase.DEATH, p.die_after_care)
+        self._deferred_deaths.append((t, p.pid, p))
+        return None
 
     def service_time(self, mean_min: float) -> float:
         """A hospital service time with mean ``mean_min`` (``hospital_care`` says how drawn)."""
@@ -491,10 +515,10 @@ class MCIModel(mesa.Model):
             self_transport_share=inc.self_transport_share,
             extraction_share=inc.extraction_share,
             extraction_min_range=inc.extraction_min_range,
+            triage_min_range=sc.response.triage_min_range,
             self_transport_delay_min_range=sc.response.self_transport_delay_min_range,
             rng=self.streams.stream(f"casualties/{scene.id}"),
         )
-        params = sc.physiology
         # One uniform per patient on each policy-facing stream, drawn up front whatever the
         # policies do with them (common random numbers across policies).
         self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
@@ -520,8 +544,7 @@ class MCIModel(mesa.Model):
             carried_delay = rng.uniform(lo, hi, len(table))
             carried = set(np.flatnonzero(u < inc.carried_by_bystanders_share).tolist())
         access = inc.access_delay_min
-        for i in range(len(table)):
-            row = table.row(i, params)
+        for i, row in enumerate(table.rows()):
             if access > 0:  # nobody leaves or is reached before the scene is accessible
                 row["extraction_min"] = max(row["extraction_min"], access)
                 row["self_transport_delay_min"] = max(row["self_transport_delay_min"], access)
@@ -575,13 +598,9 @@ class MCIModel(mesa.Model):
         """The hospital for ``patients`` leaving ``origin`` (None: none can be reached)."""
         return self.dispatch_centre.choose_destination(patients, origin)
 
-    def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
-        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
-        return self.scene_work.self_presenter_choice(origin, u)
-
-    def _self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
-        # Kept for exercise actions, which reschedule a redirected self-presenter's arrival.
-        self.scene_work.self_arrival(p, h, token)
+    def self_presenter_choice(self, origin: int, u: float, child: bool = False) -> Hospital | None:
+        """The hospital a self-presenter (a child if ``child``) leaving ``origin`` picks."""
+        return self.scene_work.self_presenter_choice(origin, u, child)
 
     def result(self) -> RunResult:
         """The records and metrics of the run so far (normally called after :meth:`run`)."""

@@ -25,6 +25,11 @@ Functions take plain floats: they run once per patient event.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcsim.enums import Severity
+    from mcsim.physiology import PhysiologyParams
 
 #: RTS weights of coded GCS, SBP and RR (Champion et al. 1989; SCIENCE.md §1).
 RTS_WEIGHTS = (0.9368, 0.7326, 0.2908)
@@ -162,3 +167,45 @@ class FlatCurve:
 def lognormal_from_median(median: float, sigma: float, z: float) -> float:
     """The lognormal quantile with ``median`` and log-sd ``sigma`` at standard normal ``z``."""
     return median * math.exp(sigma * z)
+
+
+def survival_at_definitive_care(
+    params: PhysiologyParams,
+    *,
+    severity: Severity,
+    rpm: float,
+    gcs: float,
+    sbp: float,
+    rr: float,
+    iss: int,
+    age: int,
+    penetrating: bool,
+) -> float:
+    """P(survive) of a casualty whose definitive care starts with this physiology.
+
+    The one rule the model applies when care starts (``Patient.survival_if_treated_now``)
+    and the exercise report applies at onset for its optimal-care reference: the walking
+    wounded survive with ``minor_survival_probability``; under ``outcome_model: sacco``
+    Sacco's curve of the RPM; under TRISS, 0 once the RPM is 0, serious (ISS 9-15) casualties
+    ``serious_survival_probability`` (unless null), everyone else TRISS at the RTS of
+    ``gcs``/``sbp``/``rr``.
+    """
+    from mcsim import physiology as phys
+    from mcsim.enums import Severity
+
+    if severity is Severity.MINOR:
+        return params.minor_survival_probability
+    if params.outcome_model == "sacco":
+        return float(phys.survival_probability(params, rpm))
+    if rpm <= 0.0:
+        return 0.0
+    if severity is Severity.SERIOUS and params.serious_survival_probability is not None:
+        return params.serious_survival_probability
+    return triss_probability(
+        revised_trauma_score(gcs, sbp, rr),
+        iss,
+        age,
+        penetrating,
+        blunt=params.triss_blunt,
+        penetrating_coef=params.triss_penetrating,
+    )

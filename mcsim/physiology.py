@@ -250,6 +250,15 @@ class PhysiologyParams(StrictModel):
         description="survival of the walking wounded once treated, instead of the RPM curve "
         "(fitted on trauma admissions, not walking wounded) [assumption]",
     )
+    serious_survival_probability: float | None = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="survival of serious (ISS 9-15) casualties once treated, unless their "
+        "physiology has failed (RPM 0); null = TRISS as for critical casualties. Hasler et al. "
+        "Swiss Med Wkly 2014 (458 trauma patients): every death had ISS > 15 (outcome_model "
+        "triss only)",
+    )
     outcome_model: Literal["triss", "sacco"] = Field(
         "triss",
         description="triss: ISS-based severity, haemorrhage time course and TRISS survival at "
@@ -382,9 +391,10 @@ class PhysiologyParams(StrictModel):
     @model_validator(mode="after")
     def _check_consistency(self) -> PhysiologyParams:
         window_cells = self.extrapolation_window_min / self.table_step_min
-        if abs(window_cells - round(window_cells)) > 1e-9 or not 1 <= round(window_cells) <= 12:
+        whole = abs(window_cells - round(window_cells)) <= 1e-9
+        if not whole or not 1 <= round(window_cells) <= TABLE_CELLS:
             raise ValueError(
-                "extrapolation_window_min must be 1 to 12 table steps "
+                f"extrapolation_window_min must be 1 to {TABLE_CELLS} table steps "
                 f"(multiples of table_step_min={self.table_step_min}), "
                 f"got {self.extrapolation_window_min}"
             )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,10 @@ class EventLog:
         c["rpm"].append(rpm)
         c["detail"].append(detail)
 
+    def times(self) -> Sequence[float]:
+        """The ``time_min`` of every row so far, in order (read-only use: a live view)."""
+        return self._cols["time_min"]
+
     def last_time(self) -> float:
         """Time of the last row (-inf when empty)."""
         t = self._cols["time_min"]
@@ -152,6 +157,9 @@ class RunResult:
         policies: the policy names used, by kind.
         provenance: what is known of the scenario that ran (name, file, content hash; see
             :mod:`mcsim.provenance`), written into ``metrics.json``.
+        nodes: the region's nodes with their coordinates (:mod:`mcsim.gis.run_map`), so that
+            the written run can be drawn on a map without its scenario file; None if unknown.
+        places: the hospitals, stations and incidents with their nodes and coordinates.
     """
 
     metrics: dict[str, Any]
@@ -161,6 +169,8 @@ class RunResult:
     seed: int
     policies: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    nodes: pd.DataFrame | None = None
+    places: pd.DataFrame | None = None
 
     @classmethod
     def from_model(cls, model: MCIModel) -> RunResult:
@@ -170,6 +180,7 @@ class RunResult:
         (:mod:`mcsim.gcpause`).
         """
         from mcsim.gcpause import gc_paused
+        from mcsim.gis.run_map import nodes_frame, places_frame
         from mcsim.metrics import compute_metrics
         from mcsim.patients_table import patients_frame
 
@@ -200,12 +211,17 @@ class RunResult:
             resources=resources,
             seed=model.seed,
             policies=dict(model.policy_names),
+            nodes=nodes_frame(model.region),
+            places=places_frame(model.spec, model.region),
         )
 
     def write(
         self, out_dir: str | Path, *, force: bool = True, option: str = "--out"
     ) -> list[Path]:
-        """Write ``events.parquet``, ``patients.parquet`` and ``metrics.json`` into ``out_dir``.
+        """Write ``events.parquet``, ``patients.parquet``, ``metrics.json`` into ``out_dir``.
+
+        With them, ``nodes.parquet`` and ``places.parquet`` (the region's nodes and the
+        hospitals, stations and incidents, with coordinates) when the result has them.
 
         The tables are written in their file form (missing ids as nulls, docs/data.md); read
         them back into this form with :func:`mcsim.tables.read_table`. ``metrics.json`` is the
@@ -219,9 +235,9 @@ class RunResult:
         """
         from mcsim.provenance import run_provenance
         from mcsim.safeio import write_files
-        from mcsim.tables import EVENTS, PATIENTS, to_written
+        from mcsim.tables import EVENTS, NODES, PATIENTS, PLACES, to_written
 
-        events, patients, metrics = output_paths(out_dir)
+        events, patients, metrics, nodes, places = output_paths(out_dir)
         doc = {
             **self.metrics,
             "provenance": run_provenance(self.seed, self.policies, self.provenance),
@@ -231,10 +247,21 @@ class RunResult:
             patients: lambda fh: to_written(self.patients, PATIENTS).to_parquet(fh, index=False),
             metrics: json.dumps(doc, indent=2, sort_keys=False) + "\n",
         }
+        for path, frame, table in ((nodes, self.nodes, NODES), (places, self.places, PLACES)):
+            if frame is not None:
+                contents[path] = _parquet_writer(frame, table)
         return write_files(contents, force=force, option=option)
 
 
+def _parquet_writer(frame: pd.DataFrame, table: Any) -> Any:
+    """A writer of ``frame`` in ``table``'s file form (one closure per table, bound now)."""
+    from mcsim.tables import to_written
+
+    return lambda fh: to_written(frame, table).to_parquet(fh, index=False)
+
+
 def output_paths(out_dir: str | Path) -> list[Path]:
-    """The files :meth:`RunResult.write` writes into ``out_dir``."""
+    """The files :meth:`RunResult.write` writes into ``out_dir`` (the map tables last)."""
     out = Path(out_dir)
-    return [out / "events.parquet", out / "patients.parquet", out / "metrics.json"]
+    names = ("events.parquet", "patients.parquet", "metrics.json", "nodes.parquet")
+    return [*(out / n for n in names), out / "places.parquet"]

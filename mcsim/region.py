@@ -185,6 +185,16 @@ class ClosedRoadSpec(StrictModel):
     oneway: bool = Field(default=False, description="close only the from → to direction")
 
 
+class RegionTablesSpec(StrictModel):
+    """A region as two Parquet tables (``region.file: {nodes: ..., roads: ...}``)."""
+
+    nodes: str = Field(min_length=1, description="the nodes table (id, kind, x, y)")
+    roads: str = Field(
+        min_length=1,
+        description="the roads table (from, to, travel_min | length_km + speed_kmh, oneway, name)",
+    )
+
+
 class RegionSpec(StrictModel):
     """The ``region`` section of a scenario: nodes and roads, generated, inline, or both.
 
@@ -195,6 +205,9 @@ class RegionSpec(StrictModel):
 
     Attributes:
         crs: units of the nodes' x/y: ``km``, or ``lonlat`` (degrees).
+        file: a region file holding nodes and roads, relative to the scenario file
+            (:mod:`mcsim.region_files`); read when the scenario file is, its nodes and roads
+            placed before the explicit ones, so a validated scenario never holds it.
         generator: a synthetic network to start from.
         nodes: explicit nodes.
         roads: explicit roads.
@@ -202,10 +215,26 @@ class RegionSpec(StrictModel):
     """
 
     crs: Literal["km", "lonlat"] = "km"
+    file: str | RegionTablesSpec | None = Field(
+        default=None,
+        description="nodes and roads in a file beside the scenario: GraphML (.graphml), "
+        "GeoPackage (.gpkg, layers nodes and roads), or {nodes: N.parquet, roads: R.parquet}; "
+        "read with the scenario file (docs/howto-own-region.md)",
+    )
     generator: GridCitySpec | None = None
     nodes: list[NodeSpec] = Field(default_factory=list)
     roads: list[RoadSpec] = Field(default_factory=list)
     closed: list[ClosedRoadSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _file_read_with_its_scenario(self) -> RegionSpec:
+        if self.file is not None:
+            raise ValueError(
+                "a region file is read relative to its scenario file: load the scenario from "
+                "its file (mcsim.load_scenario(path), mcsim run FILE); as plain data (an "
+                "upload, a dict) it needs its region inline"
+            )
+        return self
 
 
 def minutes_for(length_km: float, speed_kmh: float) -> float:

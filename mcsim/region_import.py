@@ -271,6 +271,15 @@ def read_graphml(path: str | Path, params: ImportParams | None = None) -> RoadNe
     except (ET.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"not a readable GraphML file ({msg})", file=file) from None
+    return network_from_graph(g, file=file, params=params)
+
+
+def network_from_graph(g: nx.Graph, *, file: str, params: ImportParams) -> RoadNetwork:
+    """An osmnx-style graph (lon/lat nodes, edges in metres) in scenario terms.
+
+    What :func:`read_graphml` does once the file is read; :mod:`mcsim.osm_import` hands it the
+    graphs osmnx builds. ``file`` names the source in messages.
+    """
     if g.number_of_nodes() == 0:
         raise InputError("the graph has no nodes", file=file)
     if not g.is_directed():
@@ -835,24 +844,60 @@ def import_region(
     params: ImportParams | None = None,
     name: str | None = None,
     force: bool = True,
+    osm: str | Path | None = None,
+    place: str | None = None,
+    bbox: str | None = None,
+    region_format: str = "parquet",
 ) -> ImportedRegion:
     """``mcsim region import``: read the files, build a skeleton, validate it, write it.
 
-    The scenario is written atomically; an existing ``out`` is refused unless ``force``.
+    The region (nodes and roads) goes into a file beside the scenario, which names it
+    (``region.file``, :mod:`mcsim.region_files`), unless ``region_format`` is ``inline``.
+    Everything is written atomically; existing outputs are refused unless ``force``.
+
+    Args:
+        out: the scenario YAML file.
+        graphml: an osmnx-style GraphML road network (no osmnx needed).
+        hospitals: hospitals CSV or GeoJSON.
+        stations: stations CSV or GeoJSON.
+        incident: ``NAME@LON,LAT``.
+        params: import assumptions.
+        name: the scenario's name.
+        force: overwrite existing outputs.
+        osm: an OSM XML extract read through osmnx (``[osm]`` extra).
+        place: a place name whose drive network osmnx downloads (internet).
+        bbox: ``W,S,E,N`` whose drive network osmnx downloads (internet).
+        region_format: ``parquet`` (default), ``graphml``, ``gpkg`` or ``inline``.
 
     Raises:
         InputError: a bad input file (naming it), or a skeleton that does not validate.
     """
-    from mcsim.safeio import check_outputs, write_file
+    from mcsim.region_files import region_file_names
+    from mcsim.safeio import check_outputs, write_files
     from mcsim.scenario import parse_scenario
 
-    check_outputs([out], force=force, option="--out")
+    fmt = _region_format(region_format)
+    out = Path(out)
+    stem = out.with_name(out.stem + ".region")
+    region_files = region_file_names(stem, fmt) if fmt is not None else {}
+    check_outputs([out, *region_files.values()], force=force, option="--out")
     params = params or ImportParams()
     if hospitals is None:
         raise InputError(
             "a scenario needs hospitals: give --hospitals CSV|GEOJSON", path="--hospitals"
         )
-    network = read_graphml(graphml, params) if graphml is not None else None
+    sources_given = (("--graphml", graphml), ("--osm", osm), ("--place", place), ("--bbox", bbox))
+    roads_from = [option for option, value in sources_given if value is not None]
+    if len(roads_from) > 1:
+        both = " and ".join(roads_from)
+        raise InputError(f"give one road source, not {both}", path=roads_from[1])
+    network, osm_label = None, None
+    if graphml is not None:
+        network = read_graphml(graphml, params)
+    elif roads_from:
+        from mcsim.osm_import import osm_network
+
+        network, osm_label = osm_network(osm=osm, place=place, bbox=bbox, params=params)
     hosp = read_places(hospitals, "hospital")
     stns = read_places(stations, "station") if stations is not None else None
     inc = parse_incident(incident) if incident is not None else None
@@ -870,7 +915,10 @@ def import_region(
         parse_scenario(result.scenario, file=str(out))
     except InputError as exc:
         raise _blame_source(exc, hosp, stns or [], (str(hospitals), str(stations))) from None
-    sources = [f"road graph: {graphml}" if graphml else "road graph: none (coordinates only)"]
+    if osm_label is not None:
+        sources = [f"road graph: {osm_label} (through osmnx)"]
+    else:
+        sources = [f"road graph: {graphml}" if graphml else "road graph: none (coordinates only)"]
     sources.append(f"hospitals: {hospitals}")
     if stations:
         sources.append(f"stations: {stations}")
@@ -883,5 +931,34 @@ def import_region(
         "- incident: 100 casualties, blast_open_air profile [placeholder; edit]",
         "",
     ]
-    write_file(out, dump_scenario(result.scenario, header), force=force, option="--out")
+    written = dict(result.scenario)
+    contents: dict[Path, Any] = {}
+    if fmt is not None:
+        from mcsim.region_files import region_contents, region_file_reference
+
+        region = result.scenario["region"]
+        for key, content in region_contents(region, fmt).items():
+            contents[region_files[key]] = content
+        ref = region_file_reference(region_files, out.parent)
+        written["region"] = {"crs": region["crs"], "file": ref}
+        header.insert(
+            -1,
+            f"region: {len(region['nodes'])} nodes and {len(region['roads'])} roads in "
+            f"{', '.join(p.name for p in region_files.values())} beside this file",
+        )
+    contents = {out: dump_scenario(written, header), **contents}
+    write_files(contents, force=force, option="--out")
     return result
+
+
+def _region_format(text: str) -> Any:
+    """``--region-format``: a :class:`~mcsim.region_files.RegionFormat`, or None (inline)."""
+    from mcsim.region_files import RegionFormat
+
+    if text == "inline":
+        return None
+    try:
+        return RegionFormat(text)
+    except ValueError:
+        known = ", ".join([*(f.value for f in RegionFormat), "inline"])
+        raise InputError(f"unknown {text!r}; known: {known}", path="--region-format") from None

@@ -7,8 +7,9 @@ on the same seed, so the same people are injured the same way in all three:
   removed) — what would have happened had nobody acted;
 - **optimal care**: every casualty starts definitive care on the spot at onset. A patient
   survives it iff their frailty draw ``u_survival`` is below the survival probability at their
-  initial RPM (``survival_probability(rpm0)``, Sacco's curve). No simulation is needed: it is
-  the same rule the model applies when definitive care starts, taken at the best possible time.
+  physiology at onset, by the model's own outcome rule (TRISS, or Sacco's curve under
+  ``outcome_model: sacco``). No simulation is needed: it is the same rule the model applies
+  when definitive care starts, taken at the best possible time.
   A **preventable death** is a patient who died in the exercise but survives under optimal care
   (SCIENCE.md §5, MACSIM's "outcome under optimal care"; docs/model.md, "Preventable deaths").
 
@@ -31,10 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mcsim import physiology as phys
+from mcsim.enums import Severity
 from mcsim.exercise.actions import ACTIONS
 from mcsim.exercise.log import ExerciseLog
 from mcsim.exercise.runner import log_scenario, replay, without_decisions
+from mcsim.outcome import survival_at_definitive_care
 from mcsim.records import RunResult
 from mcsim.scenario import Scenario
 
@@ -43,8 +45,31 @@ COLORS = {"inject": "#c0392b", "decision": "#1f5fa8"}
 
 
 def optimal_care_survival(patients: pd.DataFrame, scenario: Scenario) -> pd.Series:
-    """Whether each patient survives when definitive care starts at onset (bool, by row)."""
-    p = phys.survival_probability(scenario.physiology, patients["rpm0"].to_numpy(float))
+    """Whether each patient survives when definitive care starts at onset (bool, by row).
+
+    The model's own outcome rule (:func:`mcsim.outcome.survival_at_definitive_care`, TRISS or
+    Sacco as the scenario says) at each casualty's physiology at onset.
+    """
+    params = scenario.physiology
+    p = np.array(
+        [
+            survival_at_definitive_care(
+                params,
+                severity=Severity(str(r.severity)),
+                rpm=float(r.rpm0),
+                gcs=float(r.gcs0),
+                sbp=float(r.sbp0),
+                rr=float(r.rr0),
+                iss=int(r.iss),
+                age=int(r.age),
+                penetrating=bool(r.penetrating),
+            )
+            if r.immediate_survivor
+            else 0.0
+            for r in patients.itertuples(index=False)
+        ],
+        dtype=float,
+    )
     alive = patients["immediate_survivor"].to_numpy(bool)
     return pd.Series(alive & (patients["u_survival"].to_numpy(float) < p), index=patients.index)
 

@@ -146,6 +146,11 @@ class HospitalSpec(StrictModel):
     )
     surge_delay_min: float = Field(default=30.0, ge=0)
     accepts_children: bool = True
+    accepts_adults: bool = Field(
+        default=True,
+        description="false for a children's hospital: EMS and self-presenters take adults "
+        "elsewhere (its own children's service is what it offers)",
+    )
 
     @field_validator("resources")
     @classmethod
@@ -285,6 +290,18 @@ class ResponseSpec(StrictModel):
         default=2.0, ge=0, description="the first officer's 'everyone who can walk, go there'"
     )
     loading_min: float = Field(default=3.0, ge=0, description="per patient")
+    triage_min_range: tuple[float, float] = Field(
+        default=(0.5, 1.0),
+        description="minutes an officer spends triaging one patient after the global sort, "
+        "uniform in [low, high] (START's 30-60 s per patient) [assumption]",
+    )
+    loading_lookahead: int = Field(
+        default=8,
+        ge=1,
+        le=10_000,
+        description="waiting patients per triage tag a dispatch policy is shown when a vehicle "
+        "loads (and a destination policy's context) [assumption]",
+    )
     handover_min: float = Field(default=10.0, ge=0)
     self_transport_delay_min_range: tuple[float, float] = (5.0, 30.0)
     self_transport_travel_factor: float = Field(
@@ -314,6 +331,13 @@ class ResponseSpec(StrictModel):
         "scene at a time (more are offered when those run out)",
     )
 
+    @field_validator("triage_min_range", "self_transport_delay_min_range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] < v[0]:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        return v
+
 
 class HospitalCareSpec(StrictModel):
     """Hospital service times (minutes) around their means.
@@ -331,6 +355,13 @@ class HospitalCareSpec(StrictModel):
         "CALIBRATION.md §2.1]",
     )
     surgery_min: float = Field(default=120.0, gt=0)
+    child_age_below: int = Field(
+        default=18,
+        ge=1,
+        le=130,
+        description="patients younger than this are children: a hospital with "
+        "accepts_children false receives them only when none that does can [assumption]",
+    )
     ed_serious_min: float = Field(default=90.0, gt=0)
     ed_minor_min: float = Field(default=30.0, gt=0)
     icu_stay_min: float = Field(
@@ -457,8 +488,15 @@ class DiversionSpec(StrictModel):
     off_below: int | None = Field(
         default=None,
         ge=0,
-        description="it comes off diversion when that load falls below this (default on_at/2)",
+        description="it comes off diversion when that load falls below this (default on_at/2, "
+        "rounded down) [assumption]",
     )
+
+    @model_validator(mode="after")
+    def _off_below_defaults_to_half(self) -> DiversionSpec:
+        if self.off_below is None and self.on_at is not None:
+            self.off_below = self.on_at // 2
+        return self
 
 
 class PoliciesSpec(StrictModel):
@@ -500,6 +538,12 @@ class Scenario(StrictModel):
     physiology: PhysiologyParams = Field(default_factory=PhysiologyParams)
     injury_profiles: dict[str, InjuryProfile] = Field(default_factory=dict)
     policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
+    imports: list[str] = Field(
+        default_factory=list,
+        description="Python modules or .py files imported before the scenario is checked "
+        "(your own policies, metrics or exercise actions; files relative to the scenario "
+        "file; see docs/howto-extend.md)",
+    )
 
     def profile(self, name: str) -> InjuryProfile:
         """The injury profile ``name`` (scenario-defined first, then built-in)."""
@@ -560,6 +604,12 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
             file=file,
             path="schema_version",
         )
+    imports = data.get("imports")
+    if isinstance(imports, list) and imports:  # before the policy names are looked up
+        from mcsim.plugins import load_plugins
+
+        base = Path(file).parent if file else None
+        load_plugins(imports, base_dir=base, file=file, path="imports")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -600,6 +650,20 @@ def read_yaml(path: str | Path) -> Any:
     return safe_read_yaml(path, what="scenario file")
 
 
+def read_scenario_data(path: str | Path) -> Any:
+    """A scenario file as plain data, its region file (``region.file``) read and put inline.
+
+    Every reader of scenario files goes through here, so that a region kept in a file of its
+    own is, from then on, the same data as the region written inline (:mod:`mcsim.region_files`).
+    """
+    data = read_yaml(path)
+    if isinstance(data, dict) and isinstance(data.get("region"), dict) and "file" in data["region"]:
+        from mcsim.region_files import inline_region_file
+
+        data = inline_region_file(data, path)
+    return data
+
+
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Load and validate a scenario file, applying ``PATH=VALUE`` overrides first.
 
@@ -614,7 +678,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     from mcsim.library import resolve
 
     path = resolve(path)
-    data = read_yaml(path)
+    data = read_scenario_data(path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
     return parse_scenario(data, file=str(path))

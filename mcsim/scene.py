@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 TRANSPORT_ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED, TriageTag.MINOR, TriageTag.EXPECTANT)
 CARE_ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED)
 
-#: How many waiting patients per tag a dispatch policy is shown when a vehicle loads.
-LOADING_LOOKAHEAD = 8
-
 
 class Scene:
     """One incident's scene."""

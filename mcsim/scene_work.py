@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mcsim import physiology as phys
-from mcsim.agents.patient import AT_SCENE
 from mcsim.enums import (
+    WAITING_AT_SCENE,
     EventKind,
     LeaveMode,
     Outcome,
@@ -29,8 +29,8 @@ from mcsim.enums import (
 )
 from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
 from mcsim.policies.triage import apply_mistriage
-from mcsim.policies.views import TriageContext, TrueState
-from mcsim.scene import CARE_ORDER, LOADING_LOOKAHEAD, TRANSPORT_ORDER, Scene
+from mcsim.policies.views import TriageContext, TrueState, is_child_age
+from mcsim.scene import CARE_ORDER, TRANSPORT_ORDER, Scene
 
 if TYPE_CHECKING:
     from mcsim.agents.ambulance import Ambulance
@@ -50,7 +50,7 @@ class SceneWork:
     def __init__(self, model: MCIModel) -> None:
         self.model = model
         # origin node -> (travel array, receiving list, candidates, choice probabilities)
-        self._choice_cache: dict[int, tuple] = {}
+        self._choice_cache: dict[tuple[int, bool], tuple] = {}
 
     # ================================================================ responders and triage
 
@@ -150,7 +150,7 @@ class SceneWork:
         """The triage tool's tag, then responder error (pre-drawn uniform per patient)."""
         m = self.model
         kw = m.triage_params
-        needs = m._triage_needs
+        needs = m.triage_needs
         if needs:
             kw = dict(kw)
             if "context" in needs:
@@ -162,7 +162,7 @@ class SceneWork:
                     critical=p.critical,
                 )
         tag = m.triage_policy(obs, **kw)
-        if m._mistriage_on:
+        if m.mistriage_on:
             tag = apply_mistriage(tag, m.triage_error_u[p.pid], **m.mistriage)
         return tag
 
@@ -259,7 +259,7 @@ class SceneWork:
         select = m.dispatch_rule.select_patients
         factor = m.spec.physiology.transport_care_factor
         while scene.vehicles_waiting:
-            waiting = scene.waiting_heads(LOADING_LOOKAHEAD)
+            waiting = scene.waiting_heads(m.spec.response.loading_lookahead)
             if not waiting:
                 return
             v = scene.vehicles_waiting[0]
@@ -328,7 +328,7 @@ class SceneWork:
         ``self_transport_travel_factor``.
         """
         m = self.model
-        if p.state not in AT_SCENE or p.state is PatientState.TRAPPED:
+        if p.state not in WAITING_AT_SCENE or p.state is PatientState.TRAPPED:
             return
         if not carried and not p.vitals(m.now).walking:
             return
@@ -336,7 +336,8 @@ class SceneWork:
         if not carried and p.pid in scene.went_home:
             self._go_home(p)
             return
-        h = self.self_presenter_choice(scene.node, m.choice_u[p.pid])
+        child = is_child_age(p.age, m.spec.hospital_care.child_age_below)
+        h = self.self_presenter_choice(scene.node, m.choice_u[p.pid], child)
         if h is None:
             return
         from_scene = m.region.travel_from(scene.node)
@@ -352,21 +353,30 @@ class SceneWork:
             to_node=h.node,
             arrive_min=arrive,
         )
-        m.schedule(arrive, Phase.ARRIVAL, self.self_arrival, p, h)
+        p.arrival_event = m.schedule(arrive, Phase.ARRIVAL, self.self_arrival, p, h)
         self.scene_changed(scene)
 
-    def self_presenter_choice(self, origin: int, u: float) -> Hospital | None:
-        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``."""
+    def self_presenter_choice(self, origin: int, u: float, child: bool = False) -> Hospital | None:
+        """The hospital a self-presenter leaving ``origin`` picks with uniform ``u``.
+
+        Only hospitals that take the patient's age group are chosen from (adults are not
+        driven to a children's hospital, nor children to an adult-only one).
+        """
         m = self.model
         from_origin = m.region.travel_from(origin)
-        cached = self._choice_cache.get(origin)
+        key = (origin, child)
+        cached = self._choice_cache.get(key)
         # Valid while the travel times (a new array after a road closure) and the receiving
         # hospitals (a new list after a closure inject) are the same objects.
         if cached is not None and cached[0] is from_origin and cached[1] is m.receiving_hospitals:
             hospitals, probs = cached[2], cached[3]
             i = choose(probs, u)
             return None if i < 0 else hospitals[i]
-        hospitals = m.dispatch_centre.destination_candidates(from_origin)
+        hospitals = [
+            h
+            for h in m.dispatch_centre.destination_candidates(from_origin)
+            if (h.spec.accepts_children if child else h.spec.accepts_adults)
+        ]
         c = m.spec.response.hospital_choice
         options = [
             ChoiceOption(
@@ -381,15 +391,16 @@ class SceneWork:
             size_utility_per_log_bed=c.size_utility_per_log_bed,
             candidates=c.candidates,
         )
-        self._choice_cache[origin] = (from_origin, m.receiving_hospitals, hospitals, probs)
+        self._choice_cache[key] = (from_origin, m.receiving_hospitals, hospitals, probs)
         i = choose(probs, u)
         return None if i < 0 else hospitals[i]
 
-    def self_arrival(self, p: Patient, h: Hospital, token: int = 0) -> None:
-        """A self-transporting patient reaches ``h`` (unless redirected meanwhile).
+    def self_arrival(self, p: Patient, h: Hospital) -> None:
+        """A self-transporting patient reaches ``h`` (alive: dead on the way, nothing happens).
 
-        A stale ``token``: an exercise inject redirected the patient meanwhile.
+        An exercise inject that turns them away cancels this event and schedules another
+        (:meth:`mcsim.control.Control.redirect_self_presenter`).
         """
-        tokens = self.model.self_trip_tokens
-        if p.state is PatientState.SELF_TRANSPORT and token == tokens.get(p.pid, 0):
+        p.arrival_event = None
+        if p.state is PatientState.SELF_TRANSPORT:
             h.admit(p)

@@ -14,6 +14,7 @@ ends), and every ``*_range`` field given as ``[low, high]`` must have ``low <= h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -33,24 +34,49 @@ class StrictModel(BaseModel):
     @classmethod
     def _refuse_unknown_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            valid = []
-            for name, field in cls.model_fields.items():
-                valid.append(field.alias or name)
-            unknown = [k for k in data if k not in valid and k not in cls.model_fields]
-            if unknown:
+            keys = _keys_of(cls)
+            if not keys.accepted.issuperset(data):
+                unknown = [k for k in data if k not in keys.accepted]
                 raise PydanticCustomError(
                     "unknown_key",
                     "unknown key '{key}'; valid keys: {valid}",
-                    {"key": shorten(str(unknown[0])), "valid": ", ".join(valid)},
+                    {"key": shorten(str(unknown[0])), "valid": ", ".join(keys.valid)},
                 )
-            for key, value in data.items():
-                if isinstance(key, str) and key.endswith("_range") and _disordered(value):
+            for key in keys.ranges:
+                value = data.get(key)
+                if value is not None and _disordered(value):
                     raise PydanticCustomError(
                         "range_order",
                         "must be [low, high] with low <= high, got [{low}, {high}]",
                         {"key": key, "low": value[0], "high": value[1]},
                     )
         return data
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """A model's keys, worked out once per class.
+
+    A region of 30,000 roads and nodes is validated one model each; rebuilding these per row
+    was a third of its load time.
+    """
+
+    valid: tuple[str, ...]  # the names a file uses (aliases), in field order, for messages
+    accepted: frozenset[str]  # those and the field names
+    ranges: tuple[str, ...]  # accepted keys ending in ``_range``
+
+
+_KEYS: dict[type, _Keys] = {}
+
+
+def _keys_of(cls: type[BaseModel]) -> _Keys:
+    keys = _KEYS.get(cls)
+    if keys is None:
+        valid = tuple(field.alias or name for name, field in cls.model_fields.items())
+        accepted = frozenset(valid) | frozenset(cls.model_fields)
+        ranges = tuple(k for k in accepted if isinstance(k, str) and k.endswith("_range"))
+        keys = _KEYS[cls] = _Keys(valid, accepted, ranges)
+    return keys
 
 
 def _disordered(value: Any) -> bool:

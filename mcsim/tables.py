@@ -431,8 +431,212 @@ COMPARE_SUMMARY = Table(
     ),
 )
 
+_CRS = "`EPSG:4326` (x longitude, y latitude, degrees) or `local_km` (km on a local plane)"
+_XY = (
+    Column("x", "float64", "deg or km", "longitude (EPSG:4326) or easting in km (local_km)"),
+    Column("y", "float64", "deg or km", "latitude (EPSG:4326) or northing in km (local_km)"),
+    Column("crs", "category", "", f"what x and y are: {_CRS}"),
+)
+
+NODES = Table(
+    "nodes",
+    "`RUN_DIR/nodes.parquet` (`mcsim run --out`, `exercise run --events`, `replay --out`)",
+    "one node of the region's road graph, in node-number order",
+    (
+        Column("node", "int32", "node", "the node number that events' `node`/`to_node` use"),
+        Column("name", "string", "id", "the node's id in the scenario (`stadium`, `r3c4`)"),
+        Column("kind", "category", "", "junction, incident_site, hospital or ambulance_station"),
+        *_XY,
+    ),
+)
+
+PLACES = Table(
+    "places",
+    "`RUN_DIR/places.parquet`, beside nodes.parquet",
+    "one hospital, ambulance station or incident of the scenario",
+    (
+        Column("place", "category", "", "hospital, ambulance_station or incident"),
+        Column("id", "string", "id", "the scenario's id (as in events' `hospital`, `incident`)"),
+        Column("name", "string", "", "its name in the scenario", "the scenario gives none"),
+        Column("node", "int32", "node", "the region node it sits at"),
+        *_XY,
+        Column("trauma_level", "int32", "1-4", "trauma level (1 highest)", "not a hospital"),
+        Column("vehicles", "int32", "vehicles", "vehicles based there", "not a station"),
+        Column("casualties", "int32", "patients", "casualties of the incident", "not an incident"),
+        Column("onset_min", "float64", "min", f"the incident's onset, {_T}", "not an incident"),
+    ),
+)
+
+_EXPORTED = "`mcsim export RUN_DIR` (layer or file of that name)"
+
+EXPORT_HOSPITALS = Table(
+    "export: hospitals",
+    _EXPORTED,
+    "one hospital, a point",
+    (
+        Column("id", "string", "id", "the hospital (scenario id)"),
+        Column("name", "string", "", "its name", "the scenario gives none"),
+        Column("node", "int32", "node", "its region node"),
+        Column("trauma_level", "int32", "1-4", "trauma level (1 highest)"),
+        Column("patients", "int64", "patients", "incident patients who reached it"),
+        Column("critical", "int64", "patients", "of them truly critical (ISS > 15)"),
+        Column("deaths", "int64", "patients", "of them died there"),
+        Column("peak_critical_per_hour", "int64", "patients/h", "most critical arrivals in 60 min"),
+        Column("peak_present", "int64", "patients", "most incident patients inside at once"),
+        *_XY,
+    ),
+)
+
+EXPORT_HOSPITAL_LOAD = Table(
+    "export: hospital_load",
+    _EXPORTED,
+    "one hospital at one minute, every `--step-min` (15) from 0 to the horizon, a point "
+    "(QGIS's temporal controller animates it on `time_min`)",
+    (
+        Column("hospital", "string", "id", "the hospital"),
+        Column("time_min", "float64", "min", f"the minute, {_T}"),
+        Column(
+            "present",
+            "int64",
+            "patients",
+            "incident patients inside then (arrived, not yet discharged, transferred or dead)",
+        ),
+        Column("arrivals", "int64", "patients", "arrivals since the previous row"),
+        Column("arrived_total", "int64", "patients", "arrivals up to this minute"),
+        *_XY,
+    ),
+)
+
+EXPORT_SCENES = Table(
+    "export: scenes",
+    _EXPORTED,
+    "one incident's scene, a point",
+    (
+        Column("id", "string", "id", "the incident (scenario id)"),
+        Column("node", "int32", "node", "its region node"),
+        Column("onset_min", "float64", "min", f"onset, {_T}"),
+        Column("casualties", "int64", "patients", "casualties"),
+        Column("deaths_at_scene", "int64", "patients", "of them died at the scene"),
+        Column(
+            "last_left_min",
+            "float64",
+            "min",
+            f"the last casualty left the scene, {_T}",
+            "nobody left it",
+        ),
+        *_XY,
+    ),
+)
+
+EXPORT_STATIONS = Table(
+    "export: stations",
+    _EXPORTED,
+    "one ambulance station, a point",
+    (
+        Column("id", "string", "id", "the station (scenario id)"),
+        Column("name", "string", "", "its name", "the scenario gives none"),
+        Column("node", "int32", "node", "its region node"),
+        Column("vehicles", "int32", "vehicles", "vehicles based there"),
+        *_XY,
+    ),
+)
+
+EXPORT_TRIPS = Table(
+    "export: trips",
+    _EXPORTED,
+    "one trip (an event-log row with a destination: vehicles, staff and patients driving "
+    "themselves), a straight line from its origin to its destination node",
+    (
+        Column("seq", "int64", "", "the departure's row in the event log"),
+        Column("kind", "string", "", "the departure event (dispatched, depart_scene, ...)"),
+        Column("vehicle", "int32", "id", "the vehicle", "not a vehicle trip"),
+        Column("staff", "int32", "id", "the staff member", "not a staff trip"),
+        Column("patient", "int32", "id", "the patient on board or driving", "no patient"),
+        Column("hospital", "string", "id", "the hospital involved", "none"),
+        Column("incident", "string", "id", "the incident involved", "none"),
+        Column("from_node", "int32", "node", "origin node"),
+        Column("to_node", "int32", "node", "destination node"),
+        Column("depart_min", "float64", "min", f"departure, {_T}"),
+        Column(
+            "arrive_min",
+            "float64",
+            "min",
+            f"planned arrival, {_T} (a trip redirected or "
+            "ended by a death stops earlier: see the event log)",
+        ),
+        Column("x_from", "float64", "deg or km", "origin x"),
+        Column("y_from", "float64", "deg or km", "origin y"),
+        Column("x_to", "float64", "deg or km", "destination x"),
+        Column("y_to", "float64", "deg or km", "destination y"),
+        Column("crs", "category", "", f"what the coordinates are: {_CRS}"),
+    ),
+    notes="The line joins the two ends; the road path taken is not stored in the run folder, "
+    "so the line shows where a trip went, not the roads it used. In GeoJSON and GeoPackage "
+    "the coordinates are also the geometry (EPSG:4326 for longitude/latitude regions, no CRS "
+    "for local_km ones); in CSV a `wkt` column holds it.",
+)
+
+#: The layers ``mcsim export`` writes, by layer name.
+EXPORT_LAYERS = {
+    "hospitals": EXPORT_HOSPITALS,
+    "hospital_load": EXPORT_HOSPITAL_LOAD,
+    "scenes": EXPORT_SCENES,
+    "stations": EXPORT_STATIONS,
+    "trips": EXPORT_TRIPS,
+}
+
+SENSITIVITY_INDICES = Table(
+    "sensitivity indices",
+    "`OUT/indices.parquet` of `mcsim sensitivity --out OUT` "
+    "(`mcsim.uncertainty.sensitivity.SensitivityResult.table`); the same ranking is "
+    "`indices` in `OUT/indices.json`",
+    "one parameter, most important first",
+    (
+        Column("rank", "int64", "", "1 = most important (Sobol: largest ST; Morris: largest mu*)"),
+        Column("name", "string", "", "the parameter (`mcsim params`)"),
+        Column("method", "string", "", "`sobol` or `morris`"),
+        Column("s1", "float64", "share", "Sobol first-order index", "method morris"),
+        Column("s1_conf", "float64", "share", "half-width of its 95 % interval", "method morris"),
+        Column("st", "float64", "share", "Sobol total index", "method morris"),
+        Column("st_conf", "float64", "share", "half-width of its 95 % interval", "method morris"),
+        Column(
+            "mu_star",
+            "float64",
+            "metric",
+            "Morris mean absolute elementary effect over the prior's range",
+            "method sobol",
+        ),
+        Column(
+            "mu_star_conf", "float64", "metric", "half-width of its 95 % interval", "method sobol"
+        ),
+        Column("mu", "float64", "metric", "Morris mean elementary effect", "method sobol"),
+        Column("sigma", "float64", "metric", "spread of the elementary effects", "method sobol"),
+    ),
+)
+
+SENSITIVITY_RUNS = Table(
+    "sensitivity runs",
+    "`OUT/runs.parquet` of `mcsim sensitivity --out OUT` "
+    "(`mcsim.uncertainty.simulator.SimulationModel.runs_table`)",
+    "one run: a design point and a seed",
+    (
+        Column("point", "int64", "id", "the design point (SALib's design order)"),
+        Column(
+            "seed",
+            "int64",
+            "",
+            "the run's seed: the same seeds at every point (common random numbers)",
+        ),
+    ),
+    notes="Then one float64 column per analysed parameter (its value at the point, in its "
+    "unit) and one float64 column named after the metric.",
+)
+
 #: Every table, in the order docs/data.md lists them.
-TABLES = (EVENTS, PATIENTS, METRICS, SWEEP_RUNS, COMPARE_RUNS, COMPARE_SUMMARY)
+TABLES = (
+    EVENTS, PATIENTS, NODES, PLACES, METRICS, SWEEP_RUNS, COMPARE_RUNS, COMPARE_SUMMARY,
+    SENSITIVITY_INDICES, SENSITIVITY_RUNS, *EXPORT_LAYERS.values(),
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------

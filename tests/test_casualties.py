@@ -663,3 +663,22 @@ def test_row_critical_means_iss_above_15_and_alive(table: CasualtyTable) -> None
         row = table.row(i, params)
         assert row["critical"] is (row["severity"] is Severity.CRITICAL), i
         assert row["critical"] is (row["rpm0"] > 0 and row["iss"] > 15), i
+
+
+def test_rows_equal_row_for_every_casualty() -> None:
+    """The bulk conversion the model uses gives exactly the per-casualty rows, types included."""
+    params = PhysiologyParams()
+    for name in ("blast_confined", "gunshot"):
+        table = generate_casualties(
+            300,
+            builtin_profiles()[name],
+            child_share=0.1,
+            self_transport_share=0.4,
+            rng=np.random.default_rng(9),
+        )
+        rows = list(table.rows())
+        assert len(rows) == len(table)
+        for i, row in enumerate(rows):
+            expected = table.row(i, params)
+            assert row == expected
+            assert {k: type(v) for k, v in row.items()} == {k: type(v) for k, v in expected.items()}

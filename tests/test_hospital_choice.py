@@ -275,3 +275,26 @@ def test_model_known_utility_pulls_self_presenters() -> None:
     nearest = min(near.hospitals.values(), key=lambda h: travel[h.node]).hid
     for u in (0.0, 0.5, math.nextafter(1.0, 0.0)):
         assert near.self_presenter_choice(origin, u).hid == nearest
+
+
+def test_self_presenters_take_adults_past_a_childrens_hospital() -> None:
+    """An adult never picks a hospital with accepts_adults false; a child still can."""
+    data = copy.deepcopy(small_scenario_data(casualties=5))
+    data["schema_version"] = 2
+    data["hospitals"][0]["accepts_adults"] = False
+    model = mcsim.MCIModel(parse_scenario(data), 0)
+    kids = data["hospitals"][0]["id"]
+    origin = model.scenes[0].node
+    u = np.random.default_rng(3).random(500)
+    assert {model.self_presenter_choice(origin, float(x)).hid for x in u} == {"small", "big"} - {
+        kids
+    }
+    assert kids in {model.self_presenter_choice(origin, float(x), child=True).hid for x in u}
+
+
+def test_boston_childrens_hospital_receives_only_children() -> None:
+    """Boston Children's is children-only in the replay, as it was on the day."""
+    p = mcsim.simulate(mcsim.load_scenario("boston_marathon_bombing"), seed=0).patients
+    at_kids = p[p.hospital.astype(str) == "childrens"]
+    assert len(at_kids) > 0
+    assert (at_kids.age < 18).all()

@@ -65,7 +65,10 @@ def test_bleeding_patients_die_in_the_ambulance_when_the_drive_is_long():
 def test_deaths_decided_by_care_but_due_after_the_horizon_are_recorded():
     data = small_scenario_data(casualties=120, self_transport_share=0.0)
     data["duration_min"] = 90
-    data["physiology"] = {"triss_blunt": [-20.0, 0.8085, -0.0835, -1.743]}  # nobody survives
+    data["physiology"] = {  # nobody survives
+        "triss_blunt": [-20.0, 0.8085, -0.0835, -1.743],
+        "serious_survival_probability": None,
+    }
     r = mcsim.simulate(parse_scenario(data), seed=2)
     ev, p = r.events, r.patients
     end = float(ev.loc[ev["kind"] == EventKind.END.value, "time_min"].iloc[0])

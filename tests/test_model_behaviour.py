@@ -153,11 +153,32 @@ def test_start_tags_match_observed_vitals_in_the_patients_table():
 
 
 def test_immediate_patients_leave_before_delayed_and_minor():
+    """Priority loading: nobody is loaded while a more urgent patient waits at the scene.
+
+    Whenever a delayed patient is loaded, no immediate one triaged earlier still waits; whenever
+    a minor one is, no immediate or delayed one does. Both cases occur in this run.
+    """
     r = mcsim.simulate(small(casualties=80, self_transport_share=0.0), seed=9)
-    p = r.patients[r.patients["leave_mode"] == "ambulance"]
-    first = p.groupby(p["tag"].astype(str))["left_scene_min"].min()
-    if "immediate" in first and "minor" in first:
-        assert first["immediate"] <= first["minor"]
+    p = r.patients.set_index("patient")
+    ev = r.events
+    loads = ev[(ev["kind"] == EventKind.LOAD_START.value) & (ev["patient"] >= 0)]
+    loaded_at = loads.groupby("patient")["time_min"].min()
+    tag = p["tag"].astype(str)
+    gone = p["left_scene_min"].fillna(p["death_min"]).fillna(np.inf)
+    loaded = loaded_at.reindex(p.index).fillna(np.inf)
+    rank = {"immediate": 0, "delayed": 1, "minor": 2}
+    checked = {"delayed": 0, "minor": 0}
+    for pid, t in loaded_at.items():
+        mine = rank.get(tag[pid])
+        if mine is None or mine == 0:
+            continue
+        waiting = (p["triaged_min"] < t) & (loaded > t) & (gone > t)
+        urgent = waiting & tag.map(rank).lt(mine)
+        assert not urgent.any(), (
+            f"patient {pid} ({tag[pid]}) loaded at {t} while {list(p.index[urgent])} waited"
+        )
+        checked[tag[pid]] += 1
+    assert checked["delayed"] > 0 and checked["minor"] > 0, checked
 
 
 def test_vehicles_never_exceed_capacity_and_immediates_travel_alone():

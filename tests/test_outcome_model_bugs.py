@@ -218,3 +218,20 @@ def test_a_hospital_that_cannot_operate_transfers_the_patients_who_need_surgery(
         & p["definitive_care_min"].notna()
         & (p["care_need"].astype(str) == "critical_surgical")
     ).any()
+
+
+def test_treated_serious_casualties_survive_unless_triss_is_asked_for():
+    """ISS 9-15 casualties do not die after care by default (registries: every death has
+    ISS > 15); with serious_survival_probability null they get TRISS like critical ones."""
+    data = small_scenario_data(casualties=150)
+    data["schema_version"] = 2
+    p = mcsim.simulate(parse_scenario(data), seed=1).patients
+    serious = p[(p.severity.astype(str) == "serious") & p.definitive_care_min.notna()]
+    assert len(serious) > 10
+    assert (serious.p_survival == 1.0).all()
+    assert (serious.outcome.astype(str) == "survived").all()
+    data["physiology"] = {"serious_survival_probability": None}
+    p2 = mcsim.simulate(parse_scenario(data), seed=1).patients
+    serious2 = p2[(p2.severity.astype(str) == "serious") & p2.definitive_care_min.notna()]
+    assert (serious2.p_survival < 1.0).any()
+    assert serious2.p_survival.between(0.5, 1.0).all()

@@ -51,3 +51,25 @@ def test_a_hospital_without_the_scanner_transfers_those_who_need_it():
     transfers = r.events[r.events["kind"] == EventKind.TRANSFER.value]
     assert len(transfers) > 0
     assert transfers["detail"].astype(str).str.startswith("no hospital for ct").all()
+
+
+def test_every_resource_of_a_pathway_is_back_at_its_start_after_the_last_discharge():
+    """With time to discharge everyone, each unit taken along a pathway (CT too) is given back.
+
+    The end state of the ledger that ``check_invariants`` keeps at every event: nobody holds
+    anything and every resource has its full capacity free again (no pre-incident occupants).
+    """
+    data = small_scenario_data(casualties=120, self_transport_share=0.0)
+    data["duration_min"] = 5000
+    data["hospital_care"] = {"icu_stay_min": 300.0}
+    for h in data["hospitals"]:
+        h["resources"] = {"ct_scanners": 1}
+        h["occupied"] = {}
+    pathways = {**DEFAULT_PATHWAYS, CareNeed.CRITICAL_SURGICAL: (RESUSCITATION, CT, SURGERY, ICU)}
+    m = mcsim.MCIModel(parse_scenario(data), 3, pathways=pathways)
+    m.run()
+    ev = m.result().events
+    assert (ev["kind"] == EventKind.ICU_DISCHARGE.value).any()  # the whole pathway was run
+    assert all(p.held == [] for p in m.patients)
+    for h in m.hospital_list:
+        assert h.free == h.capacity, f"{h.hid}: {h.free} free of {h.capacity}"

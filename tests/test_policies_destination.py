@@ -51,6 +51,7 @@ def hv(
     *,
     level: int = 3,
     children: bool = True,
+    adults: bool = True,
     diversion: bool = False,
     resus: int = 1,
     ed: int = 1,
@@ -73,6 +74,7 @@ def hv(
         patients_received=0,
         expected_wait_min=wait,
         assigned_by_tag=assigned or {},
+        accepts_adults=adults,
     )
 
 
@@ -247,3 +249,26 @@ def test_every_destination_policy_respects_diversion(name: str) -> None:
     hs = [hv("diverted", 3, level=1, diversion=True, resus=3, ed=3), hv("open", 25, level=3)]
     for u in (0.0, 0.5, 0.99):
         assert pol.func([pv(IMM, u=u)], hs, **kw) == "open"
+
+
+@pytest.mark.parametrize(
+    "name", ["nearest", "nearest_free", "trauma", "balance", "quota", "random", "coordinated"]
+)
+def test_no_destination_policy_sends_an_adult_to_a_childrens_hospital(name: str) -> None:
+    """A children's hospital (accepts_adults false) gets no adult while another is reachable;
+    a child may still go there."""
+    pol = default_registry().get("destination", name)
+    kw: dict = {}
+    if "context" in pol.injected:
+        kw["context"] = DestinationContext()
+    if "physiology" in pol.injected:
+        kw["physiology"] = PHYS
+    if name == "quota":
+        kw["quotas"] = {"kids": {"immediate": 5}, "adult": {"immediate": 5}}
+    hs = [hv("kids", 2, level=1, adults=False, resus=3, ed=3), hv("adult", 25, level=3)]
+    for u in (0.0, 0.5, 0.99):
+        assert pol.func([pv(IMM, u=u)], hs, **kw) == "adult"
+        assert pol.func([pv(IMM, u=u), pv(D, age=7, pid=1)], hs, **kw) == "adult"
+    assert pol.func([pv(IMM, age=7)], hs, **kw) in ("kids", "adult")
+    if name in ("nearest", "trauma"):
+        assert pol.func([pv(IMM, age=7)], hs, **kw) == "kids"

@@ -37,7 +37,9 @@ def test_worked_example_command_writes_its_files(tmp_path, capsys):
     out = tmp_path / "stadium"
     assert main(["run", "--seed", "1", "--out", str(out)]) == 0
     assert "critical mortality" in capsys.readouterr().out
-    assert sorted(os.listdir(out)) == ["events.parquet", "metrics.json", "patients.parquet"]
+    assert sorted(os.listdir(out)) == [
+        "events.parquet", "metrics.json", "nodes.parquet", "patients.parquet", "places.parquet"
+    ]  # fmt: skip
 
 
 def test_quick_start_has_exactly_the_two_make_commands():

@@ -86,3 +86,21 @@ def test_cli_report_writes_html_and_png(log, tmp_path, capsys):
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
     assert (tmp_path / "fig.png").read_bytes().startswith(b"\x89PNG")
     assert "written:" in out
+
+
+def test_optimal_care_uses_the_models_own_outcome_rule() -> None:
+    """Where a casualty reached definitive care with the physiology they had at onset, the
+    optimal-care reference decides their outcome exactly as the run did (TRISS by default,
+    Sacco's curve under outcome_model: sacco)."""
+    import mcsim
+
+    for model in ("triss", "sacco"):
+        data = small_scenario_data(casualties=120)
+        data["schema_version"] = 2
+        data["physiology"] = {"outcome_model": model}
+        sc = parse_scenario(data)
+        pts = mcsim.simulate(sc, seed=4).patients
+        same = pts[pts.definitive_care_min.notna() & (pts.rpm_at_care == pts.rpm0)]
+        assert len(same) > 20
+        survive = optimal_care_survival(same, sc)
+        assert (survive == (same.outcome.astype(str) == "survived")).all()

@@ -123,12 +123,14 @@ def test_a_full_disk_leaves_every_old_run_output_intact(small_disk: Path, scenar
     code, _, err = _cli(capsys, "run", str(scenario), "--seed", "1", "--out", str(out))
     assert code == 0, err
     old = _files(out)
-    assert set(old) == {"events.parquet", "patients.parquet", "metrics.json"}
+    assert set(old) == {
+        "events.parquet", "patients.parquet", "metrics.json", "nodes.parquet", "places.parquet"
+    }  # fmt: skip
     _fill(small_disk)
     code, _, err = _cli(capsys, "run", str(scenario), "--seed", "2", "--out", str(out), "--force")
     assert code == 2
     assert err.count("\n") == 1 and "no space left" in err and "unchanged" in err
-    assert _files(out) == old  # all three, not a new events file beside old patients
+    assert _files(out) == old  # all five, not a new events file beside old patients
 
 
 def test_without_force_existing_outputs_are_refused_before_any_work(scenario: Path, capsys):

@@ -206,7 +206,9 @@ def test_orlando_has_the_shooting_and_the_hostage_wave_at_one_club():
         great_circle_km(*region.xy(region.index(first.node)), *region.xy(region.index(ormc.node)))
     )
     assert 0.5 < km < 0.9  # 2,112 ft door to door
-    assert all(h.trauma_level == 4 for h in sc.hospitals if h.id != "ormc")
+    kids = next(h for h in sc.hospitals if h.id == "arnold_palmer")
+    assert (kids.accepts_adults, kids.accepts_children) == (False, True)
+    assert all(h.trauma_level == 4 for h in sc.hospitals if h.id not in ("ormc", "arnold_palmer"))
     assert sc.policies.destination == "quota"
 
 

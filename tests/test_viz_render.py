@@ -14,6 +14,7 @@ from mcsim.policies import default_registry
 from viz import runner
 from viz.app import Page
 from viz.components import explore, store
+from viz.components import replications as reps
 from viz.components.compare import Compare
 from viz.components.explore import Explore
 from viz.components.setup import SetupPanel, accept_upload
@@ -52,6 +53,7 @@ def fresh_state():
     store.compare_b.value = SetUp()
     store.sweep_folder.value = ""
     store.compare_minute.value = 30
+    reps.count.value = 1  # one seed, as these tests expect (tests/test_viz_replications.py: more)
     yield
     store.playing.value = False
 

@@ -7,6 +7,7 @@ import pytest
 
 import mcsim
 from mcsim.errors import InputError
+from mcsim.metrics import Metric, MetricKind
 from mcsim.scenario import parse_scenario
 from tests.conftest import small_scenario_data
 from viz import kpi, runner
@@ -130,32 +131,46 @@ def test_surge_capacity_counts_free_places_at_onset(small):
 # --------------------------------------------------------------------------- KPIs
 
 
-@pytest.mark.parametrize(
-    ("value", "unit", "text"),
-    [
-        (0.25, "pct", "25.0 %"),
-        (None, "pct", "–"),
-        (float("nan"), "min", "–"),
-        (12.345, "min", "12.3 min"),
-        (7, "count", "7"),
-        (233.09, "num", "233.1"),
-    ],
-)
-def test_format_value(value, unit, text):
-    assert kpi.format_value(value, unit) == text
+def _metric(kind: MetricKind, unit: str | None = None) -> Metric:
+    """A metric as @metric registers one (its default unit by kind), not registered."""
+    default = {MetricKind.SHARE: "%", MetricKind.MINUTES: "min"}.get(kind, "")
+    return Metric("m", len, "m", kind, default if unit is None else unit, None, "neither", "")
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "unit", "text"),
+    ("value", "kind", "text"),
     [
-        (0.5, 0.25, "pct", "-25.0 pp"),
-        (10, 12, "count", "+2"),
-        (None, 3.0, "min", "–"),
-        (30.0, 27.5, "min", "-2.5 min"),
+        (0.25, MetricKind.SHARE, "25.0 %"),
+        (None, MetricKind.SHARE, "–"),
+        (float("nan"), MetricKind.MINUTES, "–"),
+        (12.345, MetricKind.MINUTES, "12.3 min"),
+        (7, MetricKind.COUNT, "7"),
+        (233.09, MetricKind.NUMBER, "233.1"),
     ],
 )
-def test_format_diff_is_b_minus_a(a, b, unit, text):
-    assert kpi.format_diff(a, b, unit) == text
+def test_a_metric_formats_its_value_by_its_kind(value, kind, text):
+    """The app's cards and table write values with the metric's own format (one formatter)."""
+    assert _metric(kind).format(value) == text
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "kind", "text"),
+    [
+        (0.5, 0.25, MetricKind.SHARE, "-25.0 pp"),
+        (10, 12, MetricKind.COUNT, "+2"),
+        (None, 3.0, MetricKind.MINUTES, "–"),
+        (30.0, 27.5, MetricKind.MINUTES, "-2.5 min"),
+    ],
+)
+def test_format_diff_is_b_minus_a(a, b, kind, text):
+    """A difference is b − a, signed, in percentage points for shares."""
+    assert _metric(kind).format_diff(a, b) == text
+
+
+def test_a_user_unit_shows_on_cards_and_in_differences():
+    """A metric with its own unit (km) is written with it, value and difference alike."""
+    m = _metric(MetricKind.NUMBER, "km")
+    assert m.format(3.0) == "3.0 km" and m.format_diff(3.0, 4.5) == "+1.5 km"
 
 
 def test_better_side_follows_the_metric_direction():

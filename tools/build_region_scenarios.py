@@ -187,7 +187,10 @@ LAS_VEGAS = RegionPlan(
         # (CALIBRATION.md §2.1 [secondary]); 9 trauma teams on call [assumption from that].
         "sunrise": {"operating_rooms": "30", "teams_on_duty": "1", "teams_on_call": "9"},
     },
-    hospital_fields={"sunrise": {"known_utility": 1.0}},
+    hospital_fields={
+        "sunrise": {"known_utility": 1.0},
+        "sunrise_childrens": {"accepts_adults": False},  # a children's hospital [LV CSV]
+    },
     policies={"triage": "start", "dispatch": "priority", "destination": "trauma"},
     name="Mass shooting at an outdoor concert, Las Vegas valley (Route 91 Harvest, 2017)",
     description=(
@@ -282,6 +285,7 @@ LAS_VEGAS = RegionPlan(
 MANCHESTER = RegionPlan(
     file="manchester_arena_bombing.yaml",
     csv="manchester_2017.csv",
+    hospital_fields={"rmch": {"accepts_adults": False}},  # paediatric MTC [MA CSV]
     ids=[
         "mri",
         "rmch",
@@ -405,6 +409,7 @@ MANCHESTER = RegionPlan(
 BOSTON = RegionPlan(
     file="boston_marathon_bombing.yaml",
     csv="boston_2013.csv",
+    hospital_fields={"childrens": {"accepts_adults": False}},  # free-standing [BO CSV]
     ids=[
         "mgh",
         "brigham",
@@ -564,10 +569,10 @@ ORLANDO_HOSTAGES = {
 ORLANDO = RegionPlan(
     file="orlando_pulse_nightclub_shooting.yaml",
     csv="orlando_2016.csv",
+    hospital_fields={"arnold_palmer": {"accepts_adults": False}},  # [OR CSV]
     ids=[
         "ormc",
-        None,  # Arnold Palmer (children): the model cannot keep adults out of it, and it is
-        #        nearer the club than ORMC, so self-transported adults would all go there
+        "arnold_palmer",  # children only (accepts_adults: false below)
         "florida_hospital",
         "dr_phillips",
     ],
@@ -610,8 +615,7 @@ ORLANDO = RegionPlan(
         "Hospitals: ORMC (Level I, 808 beds [OR3, OR4], 6 trauma resuscitation bays [OR5]; one",
         "trauma surgeon on duty, six within an hour [OR2, OR14]: teams 1 on duty + 5 on call),",
         "Florida Hospital Orlando (ED 50 rooms [OR10]) and Dr. P. Phillips (237 beds [OR11]).",
-        "Arnold Palmer (children's Level I) is in the data but left out: the model cannot keep",
-        "adults out of a children's hospital, and it is nearer the club than ORMC.",
+        "Arnold Palmer (children's Level I) takes children only (accepts_adults: false).",
         "Policy: destination quota as the EMS plan of the night [OR17]: trauma-alert patients",
         "(immediate, delayed) to ORMC, others to the non-trauma centres: ORMC immediate 60,",
         "delayed 60; Florida Hospital minor 40; Dr. P. Phillips minor 40 [assumption: caps].",

@@ -61,20 +61,17 @@ MUTANTS = [
     Mutant(
         "times-swapped",
         "mcsim/metrics.py",
-        '        "time_to_hospital_min": per_tag,\n'
-        '        "time_to_definitive_care_min": definitive_per_tag,\n',
-        '        "time_to_hospital_min": definitive_per_tag,\n'
-        '        "time_to_definitive_care_min": per_tag,\n',
+        '    """Median, 90th percentile and count of minutes to hospital, per tag."""\n'
+        "    return _median_p90_by_tag(r.arrival, r.tag)\n",
+        '    """Median, 90th percentile and count of minutes to hospital, per tag."""\n'
+        "    return _median_p90_by_tag(r.definitive, r.tag)\n",
         "time_to_hospital_min swapped with time_to_definitive_care_min",
     ),
     Mutant(
         "immortal-in-ambulance",
         "mcsim/agents/patient.py",
-        "        if token != self._death_token or self.state is PatientState.DEAD:\n"
-        "            return\n"
-        '        self.die("deterioration")',
-        "        if token != self._death_token or self.state is PatientState.DEAD:\n"
-        "            return\n"
+        '        self._death = None\n        self.die("deterioration")',
+        "        self._death = None\n"
         "        if self.state is PatientState.IN_TRANSPORT:\n"
         "            return\n"
         '        self.die("deterioration")',
@@ -83,8 +80,8 @@ MUTANTS = [
     Mutant(
         "late-deaths-lost",
         "mcsim/model.py",
-        "            self._deferred_deaths.append((t, p.pid, p))",
-        "            pass",
+        "        self._deferred_deaths.append((t, p.pid, p))",
+        "        pass",
         "deaths decided by care but due after the horizon are skipped",
     ),
     Mutant(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import solara
 import solara.lab
 
+from mcsim.plugins import load_plugins_from_env
 from viz.components import store
 from viz.components.compare import Compare
 from viz.components.exercise import Exercise, Replay
@@ -21,6 +22,8 @@ from viz.components.explore import Explore
 from viz.components.scenario import ScenarioTab
 from viz.components.setup import SetupPanel
 from viz.components.sweeps import Sweeps
+
+load_plugins_from_env()  # `mcsim app --plugin my.py`: the user's code in the server too
 
 TITLE = "mcsim — mass-casualty incident explorer"
 

@@ -27,21 +27,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mcsim.enums import EventKind, PatientState, TriageTag, VehicleState
+from mcsim.enums import AT_SCENE, EventKind, PatientState, TriageTag, VehicleState
 from mcsim.region import Region
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
 
-#: Patient states that mean "still at the scene".
-SCENE_STATES = frozenset(
-    {
-        PatientState.TRAPPED.value,
-        PatientState.AWAITING_TRIAGE.value,
-        PatientState.AWAITING_TRANSPORT.value,
-        PatientState.LOADING.value,
-    }
-)
+#: Patient states that mean "still at the scene" (:data:`mcsim.enums.AT_SCENE`), as logged.
+SCENE_STATES = frozenset(s.value for s in AT_SCENE)
 ROAD_STATES = frozenset({PatientState.IN_TRANSPORT.value, PatientState.SELF_TRANSPORT.value})
 HOSPITAL_STATES = frozenset(
     {

@@ -13,12 +13,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from mcsim.errors import InputError
 from mcsim.metrics import headline_names
+from mcsim.stats import t_interval
 
 #: Columns that identify a run rather than describe it: never offered as factor or metric.
 ID_COLUMNS = frozenset(
@@ -289,12 +288,8 @@ def summarise(df: pd.DataFrame, metric: str, factor: str, by: str | None = None)
     keys = [factor] + ([by] if by else [])
     d = df[[*keys, metric]].dropna(subset=[metric])
     g = d.groupby(keys, sort=True, dropna=False)[metric]
-    out = g.agg(["mean", "std", "count"]).reset_index()
-    n = out["count"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tcrit = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        ci = tcrit * out["std"].to_numpy(float) / np.sqrt(n)
-    out["ci95"] = ci
-    out = out.rename(columns={"count": "n"}).drop(columns=["std"])
+    out = g.agg(["mean", "count"]).reset_index()
+    out["ci95"] = [(hi - lo) / 2 for _, _, _, lo, hi in (t_interval(v) for _, v in g)]
+    out = out.rename(columns={"count": "n"})
     out["group"] = out[by].astype(str) if by else "all"
     return out

@@ -11,6 +11,7 @@ per model (``MCIModel.hospital_system``); its events are phases 3 and 6 of the o
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,6 +86,26 @@ class HospitalSystem:
                 m.schedule(m.now + h.spec.surge_delay_min, Phase.DECISION, h.open_surge)
             h.clear_occupied_beds()
 
+    def nearest_receiving(
+        self, travel: np.ndarray, accept: Callable[[Hospital], bool] | None = None
+    ) -> Hospital | None:
+        """The receiving hospital reached soonest, among those ``accept`` admits.
+
+        The one rule for "the nearest receiving hospital" (a load nothing else fits, a
+        secondary transfer, a self-presenter turned away at a closed door): ``travel`` is the
+        minutes from the origin by node; ties go to the lowest hospital id; None when none
+        that is accepted can be reached.
+        """
+        best: Hospital | None = None
+        best_key: tuple[float, str] | None = None
+        for h in self.model.receiving_hospitals:
+            t = float(travel[h.node])
+            if not math.isfinite(t) or (accept is not None and not accept(h)):
+                continue
+            if best_key is None or (t, h.hid) < best_key:
+                best, best_key = h, (t, h.hid)
+        return best
+
     def transfer(self, p: Patient, origin: Hospital, steps: tuple[Step, ...]) -> None:
         """Secondary transfer: ``origin`` cannot run ``steps``; the nearest that can takes over.
 
@@ -94,17 +115,14 @@ class HospitalSystem:
         """
         m = self.model
         from_origin = m.region.travel_from(origin.node)
-        options = [
-            h
-            for h in m.receiving_hospitals
-            if h is not origin and h.offers(steps[0]) and not math.isinf(from_origin[h.node])
-        ]
-        if not options:
+        target = self.nearest_receiving(
+            from_origin, lambda h: h is not origin and h.offers(steps[0])
+        )
+        if target is None:
             p.record(
                 EventKind.TRANSFER, hospital=origin.hid, detail=f"no hospital for {steps[0].name}"
             )
             return
-        target = min(options, key=lambda h: (from_origin[h.node], h.hid))
         arrive = m.now + m.spec.hospital_care.transfer_delay_min + from_origin[target.node]
         p.pending_steps = steps
         trip = {

@@ -18,6 +18,8 @@ from mcsim import outcome as out
 from mcsim import physiology as phys
 from mcsim.agents.pathways import care_need
 from mcsim.enums import (
+    AT_SCENE,
+    WAITING_AT_SCENE,
     DeathPlace,
     EventKind,
     LeaveMode,
@@ -29,12 +31,10 @@ from mcsim.enums import (
 )
 
 if TYPE_CHECKING:
+    from mcsim.clock import Event
     from mcsim.model import MCIModel
     from mcsim.scene import Scene
 
-AT_SCENE = frozenset(
-    {PatientState.TRAPPED, PatientState.AWAITING_TRIAGE, PatientState.AWAITING_TRANSPORT}
-)
 # Patients the responders can reach but have not triaged yet (trapped ones are not counted:
 # holding walking patients back for someone still under rubble would idle the ambulances).
 UNTRIAGED = frozenset({PatientState.AWAITING_TRIAGE})
@@ -143,7 +143,9 @@ class Patient(mesa.Agent):
         self.view_cache = None  # the PatientView policies last saw (DispatchCentre.patient_view)
         self.view_observed = None
         self.in_demand = False  # counted in its scene's demand for transport
-        self._death_token = 0
+        #: The pending arrival at hospital while driving themself (SceneWork.self_transport).
+        self.arrival_event: Event | None = None
+        self._death: Event | None = None  # the pending death event (cancelled when care changes)
 
     # ---------------------------------------------------------------- physiology
 
@@ -226,31 +228,36 @@ class Patient(mesa.Agent):
         self.record(EventKind.HAEMORRHAGE_CONTROL, detail=by)
 
     def _schedule_death(self) -> None:
-        self._death_token += 1
+        """(Re)schedule the untreated death by the clock as it runs now."""
+        self._cancel_death()
         t = self.traj.death_time()
         if t <= self.model.horizon_min:
-            self.model.schedule(
-                max(t, self.model.now), Phase.DEATH, self.die_of_injuries, self._death_token
+            self._death = self.model.schedule(
+                max(t, self.model.now), Phase.DEATH, self.die_of_injuries
             )
+
+    def _cancel_death(self) -> None:
+        if self._death is not None:
+            self._death.cancel()
+            self._death = None
 
     def start_clock(self) -> None:
         """Schedule the untreated death, if it falls within the horizon."""
         self._schedule_death()
 
-    def die_of_injuries(self, token: int) -> None:
-        """Death from deterioration (a stale token means care changed meanwhile)."""
-        if token != self._death_token or self.state is PatientState.DEAD:
-            return
+    def die_of_injuries(self) -> None:
+        """Death from deterioration (the event is cancelled whenever care changes the clock)."""
+        self._death = None
         self.die("deterioration")
 
     def die(self, why: str) -> None:
         """The patient dies now."""
         m = self.model
         prev = self.state
-        self._death_token += 1
+        self._cancel_death()
         self.death_min = m.now
         self.outcome = Outcome.DIED
-        if prev in AT_SCENE or prev is PatientState.LOADING:
+        if prev in AT_SCENE:
             self.death_place = DeathPlace.SCENE
         elif prev in (PatientState.IN_TRANSPORT, PatientState.SELF_TRANSPORT):
             self.death_place = DeathPlace.TRANSPORT
@@ -271,7 +278,7 @@ class Patient(mesa.Agent):
         if self.held:
             for h in {id(h): h for h, _ in self.held}.values():
                 h.release_all(self)
-        if prev in AT_SCENE and self.scene.alerted:
+        if prev in WAITING_AT_SCENE and self.scene.alerted:
             work.scene_changed(self.scene)
 
     # ---------------------------------------------------------------- outcome
@@ -291,24 +298,23 @@ class Patient(mesa.Agent):
 
         TRISS at the patient's physiology now (``outcome_model: triss``), or Sacco's curve of
         the RPM now (``sacco``); the walking wounded survive with
-        ``minor_survival_probability``.
+        ``minor_survival_probability``, and under TRISS serious (ISS 9-15) casualties with
+        ``serious_survival_probability`` (every death has ISS > 15 in trauma registries).
         """
         params = self.model.spec.physiology
         if self.severity is Severity.MINOR:
             return params.minor_survival_probability
-        if params.outcome_model == "sacco":
-            return float(phys.survival_probability(params, self.rpm(now)))
-        if self.rpm(now) <= 0.0:
-            return 0.0
         v = self.vitals(now)
-        rts = out.revised_trauma_score(v.gcs, v.sbp, v.rr)
-        return out.triss_probability(
-            rts,
-            self.iss,
-            self.age,
-            self.penetrating,
-            blunt=params.triss_blunt,
-            penetrating_coef=params.triss_penetrating,
+        return out.survival_at_definitive_care(
+            params,
+            severity=self.severity,
+            rpm=self.rpm(now),
+            gcs=v.gcs,
+            sbp=v.sbp,
+            rr=v.rr,
+            iss=self.iss,
+            age=self.age,
+            penetrating=self.penetrating,
         )
 
     def begin_definitive_care(self, hospital_id: str, *, detail: str = "") -> None:
@@ -335,13 +341,12 @@ class Patient(mesa.Agent):
             self.outcome = Outcome.SURVIVED
         else:
             delay = m.spec.physiology.postcare_death_delay_min
-            self._death_token += 1
-            m.schedule_or_defer_death(self, now + delay, self._death_token)
+            self._cancel_death()
+            self._death = m.schedule_or_defer_death(self, now + delay)
 
-    def die_after_care(self, token: int) -> None:
+    def die_after_care(self) -> None:
         """Death despite definitive care (the outcome drawn at its start)."""
-        if token != self._death_token or self.state is PatientState.DEAD:
-            return
+        self._death = None
         self.die("despite definitive care")
 
     # ---------------------------------------------------------------- records
@@ -380,7 +385,7 @@ class Patient(mesa.Agent):
             staff=staff,
             hospital=hospital or self.hospital,
             incident=self.scene.id,
-            node=self.scene.node if node < 0 and state in AT_SCENE else node,
+            node=self.scene.node if node < 0 and state in WAITING_AT_SCENE else node,
             to_node=to_node,
             arrive_min=arrive_min,
             tag=self.tag.value,

@@ -1,19 +1,22 @@
 """Trips over the road graph, shared by ambulances and staff: where from, where to, when.
 
 An agent on its way has one pending arrival event. :meth:`Traveller.set_trip` records the trip
-(origin, destination, departure and arrival time) and schedules the arrival under a fresh
-token; a later trip makes the earlier token stale, so the old arrival event does nothing when it
-comes. That is what lets an exercise inject re-route a vehicle that is already on the road (a
-road closes under it, a hospital closes, the facilitator sends it elsewhere) without the event
-loop checking anything on the way: the heap keeps the stale event, which simply returns.
+(origin, destination, departure and arrival time), cancels the arrival still pending from an
+earlier trip (``event.cancel()``, :mod:`mcsim.clock`) and schedules the new one. That is what
+lets an exercise inject re-route a vehicle that is already on the road (a road closes under it,
+a hospital closes, the facilitator sends it elsewhere) without the event loop checking anything
+on the way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcsim.enums import Phase
+
+if TYPE_CHECKING:
+    from mcsim.clock import Event
 
 
 class Traveller:
@@ -27,7 +30,7 @@ class Traveller:
     """
 
     trip: tuple[int, int, float, float] | None = None
-    _trip_token = 0
+    _arrival: Event | None = None  # the pending arrival event of the trip under way
     _on_arrival: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
 
     def set_trip(
@@ -41,20 +44,20 @@ class Traveller:
     ) -> None:
         """Be on the way from ``origin`` to ``to``; on arrival run ``then(*args)``.
 
-        Any arrival still pending from an earlier trip is cancelled (its token goes stale).
+        Any arrival still pending from an earlier trip is cancelled.
         """
+        if self._arrival is not None:
+            self._arrival.cancel()
         self.trip = (origin, to, depart_min, arrive_min)
         self.node = to
-        self._trip_token += 1
         self._on_arrival = (then, args)
-        self.model.schedule(arrive_min, Phase.ARRIVAL, self._arrive, self._trip_token)
+        self._arrival = self.model.schedule(arrive_min, Phase.ARRIVAL, self._arrive)
 
-    def _arrive(self, token: int) -> None:
-        if token != self._trip_token:
-            return  # superseded by a later trip (re-routed)
+    def _arrive(self) -> None:
         then, args = self._on_arrival
         self.trip = None
         self._on_arrival = None
+        self._arrival = None
         then(*args)
 
     @property

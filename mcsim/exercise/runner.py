@@ -44,7 +44,7 @@ from mcsim.exercise.log import (
 )
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
-from mcsim.scenario import Scenario, apply_overrides, parse_scenario, read_yaml
+from mcsim.scenario import Scenario, apply_overrides, parse_scenario, read_scenario_data
 from mcsim.simulate import default_scenario_path
 
 
@@ -377,7 +377,7 @@ def _script_scenario(path: Path, overrides: list[str]) -> Scenario:
     :class:`InputError` at ``overrides[i]`` with no file (the caller names the script); any
     other problem is the scenario file's own.
     """
-    data = read_yaml(path)
+    data = read_scenario_data(path)
     for i, item in enumerate(overrides):
         try:
             data = apply_overrides(data, [item])

@@ -28,16 +28,21 @@ _ORDER = (TriageTag.IMMEDIATE, TriageTag.DELAYED, TriageTag.MINOR, TriageTag.EXP
 class NoHospitalFor(LookupError):
     """No hospital the policy was shown can take this load.
 
-    None is reachable, or none takes a child. The model then looks further (every receiving
-    hospital), and failing that takes the nearest reachable one; a policy raises it, or returns
-    ``None``, rather than guess.
+    None is reachable, or none takes a child (or an adult). The model then looks further (every
+    receiving hospital), and failing that takes the nearest reachable one; a policy raises it,
+    or returns ``None``, rather than guess.
     """
 
 
 def _reachable(hospitals: Sequence[HospitalView], patients: Sequence[PatientView]):
     child = any(p.is_child for p in patients)
+    adult = not all(p.is_child for p in patients)
     ok = [
-        h for h in hospitals if h.travel_min != float("inf") and (h.accepts_children or not child)
+        h
+        for h in hospitals
+        if h.travel_min != float("inf")
+        and (h.accepts_children or not child)
+        and (h.accepts_adults or not adult)
     ]
     open_ = [h for h in ok if not h.on_diversion]
     return open_ or ok
@@ -281,7 +286,9 @@ def coordinated(
                 rpm = min(12, max(0, p.observed_rpm if p.observed_rpm >= 0 else 12))
                 later = physiology.curve(rpm).value(eff)
                 c = 1.0 - survival_probability_scalar(physiology, later)
-                if p.is_child and not h.accepts_children:
+                if (p.is_child and not h.accepts_children) or (
+                    not p.is_child and not h.accepts_adults
+                ):
                     c += 2.0
                 if h.on_diversion:
                     c += diversion_penalty

@@ -104,6 +104,10 @@ class PolicyRegistry:
             raise ValueError(f"a {policy.kind} policy named {policy.name!r} is already registered")
         self._policies[policy.kind][policy.name] = policy
 
+    def remove(self, kind: PolicyKind | str, name: str) -> None:
+        """Forget the policy ``name`` of ``kind`` (a test or a plugin cleaning up after itself)."""
+        self._policies[PolicyKind(kind)].pop(name, None)
+
     def get(self, kind: PolicyKind | str, name: str, *, path: str | None = None) -> Policy:
         """The policy ``name`` of ``kind``; an unknown name is an :class:`InputError`."""
         kind = PolicyKind(kind)

@@ -27,13 +27,23 @@ if TYPE_CHECKING:
     from mcsim.physiology import Vitals
 
 
+def is_child_age(age: float, below: int = 18) -> bool:
+    """Whether a patient of ``age`` counts as a child for hospitals' admission rules.
+
+    ``below`` is the scenario's ``hospital_care.child_age_below`` (default 18).
+    """
+    return age < below
+
+
+
 @dataclass(frozen=True, slots=True)
 class PatientView:
     """A patient as responders know them.
 
     ``u_destination`` is a uniform number in [0, 1) drawn once per patient from the
     ``destination`` stream at onset, so a randomised policy stays a pure function and keeps
-    common random numbers across runs.
+    common random numbers across runs. ``child_age_below`` is the scenario's age under which a
+    patient is a child (:attr:`is_child`).
     """
 
     id: int
@@ -47,11 +57,12 @@ class PatientView:
     triaged_min: float
     observed_rpm: int
     u_destination: float = 0.0
+    child_age_below: int = 18  # the scenario's hospital_care.child_age_below
 
     @property
     def is_child(self) -> bool:
-        """Under 18 years."""
-        return self.age < 18
+        """Younger than ``child_age_below`` (a child for hospitals that take no children)."""
+        return is_child_age(self.age, self.child_age_below)
 
 
 @dataclass(slots=True)
@@ -108,6 +119,7 @@ class HospitalView:
     assigned_by_tag: dict[str, int] = field(default_factory=dict)
     free_trauma_teams: int = 1
     free_surgical_teams: int = 1
+    accepts_adults: bool = True
 
     def assigned(self, tag: TriageTag | str) -> int:
         """Patients of ``tag`` assigned here so far."""

@@ -15,7 +15,6 @@ the store at once and dropped, so memory stays flat however many runs the sweep 
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import math
@@ -67,6 +66,8 @@ class BatchTask:
     imports: list[str] = field(default_factory=list)
     import_paths: list[str] = field(default_factory=list)
     store_patients: bool = False
+    # replication -> parameter values of its posterior draw (``--posterior``), else empty
+    parameter_sets: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,21 +117,36 @@ def _scenario(sweep_id: str, cell_id: int, data: dict[str, Any]) -> Any:
     return sc
 
 
+def _scenario_with(cell: CellPayload, values: dict[str, float]) -> Any:
+    """The cell's scenario with one posterior draw's parameter values applied."""
+    from mcsim.scenario import parse_scenario
+    from mcsim.uncertainty.posterior import values_for_scenario
+    from mcsim.uncertainty.registry import apply_values
+
+    return parse_scenario(apply_values(cell.data, values_for_scenario(values, cell.scenario)))
+
+
 def run_batch(task: BatchTask) -> BatchResult:
     """Run every run of ``task`` and return one row per run (the task function of all back ends)."""
     from mcsim.simulate import simulate
 
     t0 = time.perf_counter()
+    from mcsim.plugins import load_plugins
+
     for p in task.import_paths:
         if p not in sys.path:
             sys.path.insert(0, p)
-    for name in task.imports:
-        importlib.import_module(name)
+    base = Path(task.import_paths[0]) if task.import_paths else None
+    load_plugins(task.imports, base_dir=base, path="imports")
     rows: list[dict[str, Any]] = []
     patients: list[pd.DataFrame] = []
     for run_id, cell_id, replication, seed in task.runs:
         cell = task.cells[cell_id]
-        result = simulate(_scenario(task.sweep_id, cell_id, cell.data), seed)
+        values = task.parameter_sets.get(replication)
+        if values is None:
+            result = simulate(_scenario(task.sweep_id, cell_id, cell.data), seed)
+        else:
+            result = simulate(_scenario_with(cell, values), seed)
         row: dict[str, Any] = {
             "sweep_id": task.sweep_id,
             "run_id": run_id,
@@ -142,6 +158,8 @@ def run_batch(task: BatchTask) -> BatchResult:
         }
         for kind in ("triage", "dispatch", "destination"):
             row[f"policy.{kind}"] = result.policies.get(kind)
+        if values is not None:
+            row.update({f"param.{k}": float(v) for k, v in values.items()})
         row.update(flatten_metrics(result.metrics))
         rows.append(row)
         if task.store_patients:
@@ -265,7 +283,30 @@ def _quiet_dask_logs() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _dask_backend(workers: int | None, scheduler: str | None) -> _Backend:
+def check_dashboard(dashboard: str | None, backend: str) -> None:
+    """Refuse ``--dashboard`` without Dask or without bokeh, before any work.
+
+    Dask's dashboard is a bokeh application: without bokeh the scheduler starts without it and
+    only logs a warning, which a user asking for the dashboard must not miss.
+    """
+    if dashboard is None:
+        return
+    if backend != "dask":
+        raise InputError("--dashboard needs --backend dask", path="--dashboard")
+    from importlib.util import find_spec
+
+    if find_spec("bokeh") is None:
+        raise InputError(
+            "the Dask dashboard needs bokeh (pip install 'mcsim[sweep]')", path="--dashboard"
+        )
+
+
+def _dask_backend(
+    workers: int | None,
+    scheduler: str | None,
+    dashboard: str | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
+) -> _Backend:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover (dask is a declared extra)
@@ -276,14 +317,19 @@ def _dask_backend(workers: int | None, scheduler: str | None) -> _Backend:
     _quiet_dask_logs()
     cluster = None
     if scheduler is None:
+        # Without a dashboard: none, and the scheduler's bare HTTP server on a free port rather
+        # than 8787 (or a warning). With one: bokeh's server at ``dashboard`` (host:port).
+        where = (
+            {"dashboard_address": dashboard}
+            if dashboard is not None
+            else {"dashboard_address": None, "scheduler_kwargs": {"dashboard_address": ":0"}}
+        )
         cluster = LocalCluster(
             n_workers=workers or default_workers(),
             threads_per_worker=1,
             processes=True,
             silence_logs=logging.ERROR,
-            dashboard_address=None,
-            # no dashboard; its bare HTTP server on a free port rather than 8787 (or a warning)
-            scheduler_kwargs={"dashboard_address": ":0"},
+            **where,
         )
         client = Client(cluster)
     else:
@@ -300,7 +346,23 @@ def _dask_backend(workers: int | None, scheduler: str | None) -> _Backend:
         if cluster is not None:
             cluster.close()
 
+    if dashboard is not None and on_dashboard is not None:
+        link = client.dashboard_link if _has_dashboard(client) else None
+        if link is None:
+            close()
+            raise InputError("the Dask scheduler serves no dashboard", path="--dashboard")
+        on_dashboard(link)
+
     return _Backend(client.get_executor(pure=False), n, close)
+
+
+def _has_dashboard(client: Any) -> bool:
+    """Whether the client's scheduler serves a bokeh dashboard (its services name it)."""
+    try:
+        info = client.scheduler_info()
+    except (OSError, TimeoutError):  # pragma: no cover (a scheduler lost while asking)
+        return False
+    return "dashboard" in info.get("services", {})
 
 
 class _Progress:
@@ -372,6 +434,9 @@ def run_sweep(
     batch_size: int | None = None,
     progress: bool = False,
     max_runs: int | None = None,
+    dashboard: str | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
+    posterior: str | Path | None = None,
 ) -> SweepSummary:
     """Run (or finish, with ``resume``) a sweep into the folder ``out``.
 
@@ -386,6 +451,13 @@ def run_sweep(
         batch_size: runs per task (default: automatic, see :func:`auto_batch_size`).
         progress: show a progress bar on the terminal.
         max_runs: refuse a sweep of more runs (default :data:`mcsim.sweep.spec.MAX_RUNS`).
+        dashboard: serve Dask's dashboard (``dask`` backend, bokeh installed) at this
+            ``host:port`` of the LocalCluster (port 0: any free one); with a ``scheduler``, its
+            own dashboard is used. It lives as long as the sweep runs.
+        on_dashboard: called with the dashboard's URL once it is up, before the first run.
+        posterior: a calibration folder: replication ``r`` of every cell runs with posterior
+            draw ``r``'s parameter values (and seed ``base_seed + r`` as always), stored as
+            ``param.<name>`` columns (:mod:`mcsim.uncertainty.posterior`).
 
     Returns:
         What was done: runs stored before, runs run now, time, workers, batch size.
@@ -403,11 +475,14 @@ def run_sweep(
         raise InputError("must be at least 1", path="--batch-size")
     if max_runs is not None and max_runs < 1:
         raise InputError("must be at least 1", path="--max-runs")
+    check_dashboard(dashboard, backend)
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, max_runs=max_runs)
     t0 = time.perf_counter()
     plan = Plan(sweep, max_runs=max_runs)
     plan.validate_cells()
+    if posterior is not None:
+        _attach_posterior(plan, posterior)
     check_output_folder(out, option="--out")
     try:
         store = SweepStore.open(out, plan.manifest(), resume=resume)
@@ -423,7 +498,7 @@ def run_sweep(
         be = (
             _local_backend(workers or default_workers())
             if backend == "local"
-            else _dask_backend(workers, scheduler)
+            else _dask_backend(workers, scheduler, dashboard, on_dashboard)
         )
         try:
             size = batch_size or auto_batch_size(pending, be.workers)
@@ -450,6 +525,26 @@ def run_sweep(
         )
     finally:
         store.close()
+
+
+def _attach_posterior(plan: Plan, posterior: str | Path) -> None:
+    """Draw one parameter set per replication and check the first suits every cell."""
+    from mcsim.scenario import parse_scenario
+    from mcsim.uncertainty.posterior import draw_parameter_sets, values_for_scenario
+    from mcsim.uncertainty.registry import apply_values
+
+    pairs = draw_parameter_sets(posterior, plan.replications, plan.sweep.base_seed)
+    plan.attach_posterior(pairs, str(posterior))
+    for cell in plan.cells:
+        values = values_for_scenario(pairs[0][1], cell.scenario)
+        try:
+            parse_scenario(apply_values(plan.cell_data(cell), values))
+        except InputError as exc:
+            raise InputError(
+                f"cell {cell.cell_id} with posterior values: {exc.message}",
+                file=str(posterior),
+                path="--posterior",
+            ) from None
 
 
 def _drive(
@@ -483,6 +578,9 @@ def _drive(
             sweep.imports,
             sweep.import_paths,
             sweep.store_patients,
+            {r.replication: plan.parameter_sets[r.replication] for r in batch}
+            if plan.parameter_sets
+            else {},
         )
 
     batches = _batches(plan, done, size)

@@ -137,6 +137,26 @@ class Plan:
                     cells.append(Cell(len(cells), si, base.label, values))
         self.cells = cells
         self.factor_paths = [f.path for f in sweep.factors]
+        #: replication -> parameter values drawn from a posterior (``--posterior``), or empty
+        self.parameter_sets: dict[int, dict[str, float]] = {}
+        self.posterior: dict[str, Any] | None = None
+
+    def attach_posterior(self, pairs: list[tuple[int, dict[str, float]]], source: str) -> None:
+        """Give replication ``r`` the parameter values of posterior draw ``r`` (``--posterior``).
+
+        ``pairs`` are :func:`mcsim.uncertainty.posterior.draw_parameter_sets` drawn with the
+        sweep's base seed, so draw ``r``'s run seed is replication ``r``'s. The draws enter the
+        sweep's hash: a folder of the sweep without them (or with others) is another sweep.
+        """
+        seeds = [s for s, _ in pairs]
+        expected = [self.sweep.base_seed + r for r in range(self.replications)]
+        if seeds != expected:
+            raise ValueError("posterior draws must be one per replication, seeded base_seed + r")
+        self.parameter_sets = {r: dict(v) for r, (_, v) in enumerate(pairs)}
+        self.posterior = {"source": source, "draws": [dict(v) for _, v in pairs]}
+        text = self.hash + json.dumps(self.posterior["draws"], sort_keys=True)
+        self.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.sweep_id = self.hash[:12]
 
     @property
     def replications(self) -> int:
@@ -210,4 +230,5 @@ class Plan:
                 for c in self.cells
             ],
             "normalised": self.normalised,
+            **({"posterior": self.posterior} if self.posterior is not None else {}),
         }

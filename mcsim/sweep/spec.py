@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from mcsim.errors import InputError, echo
-from mcsim.scenario import read_yaml, split_path
+from mcsim.scenario import read_scenario_data, read_yaml, split_path
 from mcsim.schema_base import StrictModel, error_lines
 
 SWEEP_VERSION = 1
@@ -222,7 +222,7 @@ def _resolve_scenarios(names: list[str], base_dir: Path, file: str) -> list[Base
         p = resolve(name, base_dir=base_dir)  # a file, else a shipped scenario's name
         if not p.is_file():
             raise InputError(f"no such scenario file: {p}", file=file, path=f"scenarios[{i}]")
-        data = read_yaml(p)
+        data = read_scenario_data(p)  # a region file is read here, once, and put inline
         parse_scenario(data, file=str(p))  # the scenario's own errors name its own file
         label = p.stem
         k = 2
@@ -355,27 +355,10 @@ def set_path(data: Any, path: str, value: Any) -> None:
 
 
 def _import_modules(names: list[str], paths: list[str], file: str) -> None:
-    import importlib
-    import sys
+    """Import the sweep's ``imports`` (modules or ``.py`` files; see :mod:`mcsim.plugins`)."""
+    from mcsim.plugins import load_plugins
 
-    for p in paths:
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    for i, name in enumerate(names):
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise InputError(
-                f"cannot import {echo(name)}: {echo(str(exc), 200)}",
-                file=file,
-                path=f"imports[{i}]",
-            ) from None
-        except Exception as exc:  # noqa: BLE001 (the user's module: any error is bad input)
-            raise InputError(
-                f"importing {echo(name)} failed: {type(exc).__name__}: {echo(str(exc), 200)}",
-                file=file,
-                path=f"imports[{i}]",
-            ) from None
+    load_plugins(names, base_dir=Path(paths[0]) if paths else None, file=file, path="imports")
 
 
 def count_runs(

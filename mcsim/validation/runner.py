@@ -144,10 +144,18 @@ def replicate(task: tuple[str, int]) -> tuple[dict[str, Any], dict[str, str]]:
     Args:
         task: ``(scenario file, seed)``.
     """
+    path, seed = task
+    return scenario_figures(_scenario(path), seed)
+
+
+def scenario_figures(sc: Any, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """Run a :class:`~mcsim.scenario.Scenario` once: every figure of the run, and its policies.
+
+    Calibration (:mod:`mcsim.uncertainty.calibrate`) calls this on scenarios with parameter
+    values applied, so that the figures it fits are exactly those this report shows.
+    """
     from mcsim.simulate import simulate
 
-    path, seed = task
-    sc = _scenario(path)
     result = simulate(sc, seed)
     hospitals = [h.id for h in sc.hospitals]
     onsets = {inc.id: float(inc.onset_min) for inc in sc.incidents}

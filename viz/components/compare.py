@@ -1,8 +1,10 @@
-"""The Compare tab: the set-up panel's run (A) against another policy set (B), same seed.
+"""The Compare tab: the set-up panel's run (A) against another policy set (B), same seeds.
 
 Both runs share the scenario, the set-up's parameters and the seed, so they have the same
-casualties (common random numbers); only the policies differ. The table shows the KPIs side
-by side with B − A, marking the better run on each line.
+casualties (common random numbers); only the policies differ. The first seed's table (KPIs side
+by side with B − A) shows at once; then both sides are replicated on the same seeds
+(:mod:`.replications`) and the paired table gives B − A with its interval and "B better in k of
+N", naming a winner only where the interval excludes 0.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import solara
 from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import kpi
+from viz.components import replications as reps
 from viz.components import store
 from viz.components.downloads import CompareDownloads
 from viz.components.setup import PolicySelects
@@ -35,20 +38,24 @@ def b_defaults(policies: Any) -> SimpleNamespace:
 
 @solara.component
 def DiffTable(rows: list[kpi.DiffRow], labels: tuple[str, str]):
-    """KPIs of A and B with the difference; the better value in bold."""
-    head = ["KPI", f"A ({labels[0]})", f"B ({labels[1]})", "B − A"]
+    """KPIs of A and B on one seed with the difference.
+
+    Nothing is in bold: one seed cannot tell a difference from noise (the replicated table,
+    :class:`~viz.components.replications.PairedTable`, names a winner where it can).
+    """
+    head = ["KPI", f"A ({labels[0]})", f"B ({labels[1]})", "B − A (this seed)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        a = f"**{r.a}**" if r.better == "A" else r.a
-        b = f"**{r.b}**" if r.better == "B" else r.b
-        lines.append(f"| {r.label} | {a} | {b} | {r.diff} |")
+        lines.append(f"| {r.label} | {r.a} | {r.b} | {r.diff} |")
     with solara.Div(classes=["mcsim-compare-table"]):
         solara.Markdown("\n".join(lines))
 
 
 @solara.component
 def Compare():
-    """Policy selects for B, Run comparison, the table and the charts."""
+    """Policy selects for B, Run comparison, the tables and the charts."""
+    first = store.compare_run
+    reps.use_compare_replications(first.value if first.finished else first.latest, first.finished)
     try:
         scenario = store.current_scenario()
     except InputError as exc:
@@ -59,7 +66,7 @@ def Compare():
     with solara.Column(gap="8px"):
         solara.Markdown(
             "**A** uses the set-up panel's policies; choose **B**'s here. Both run on the same "
-            f"scenario and seed ({a.seed}), so the casualties are identical."
+            f"scenario and seeds (from {a.seed}), so the casualties are identical."
         )
         with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
             b_default = b_defaults(pol)
@@ -93,6 +100,15 @@ def Compare():
         done = run.value if run.finished else run.latest
         if done is None:
             return
+        replicated = reps.compare_result(done)
+        with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            reps.CountInput()
+            finished = None if replicated is None else replicated.a
+            reps.Progress(reps.compare_reps, reps.compare_done.value, finished, "replicating")
+        if replicated is not None:
+            reps.PairedTable(replicated.rows, done.labels, replicated.a.n)
+            solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"])
+        solara.Markdown(f"**Seed {done.a.setup.seed}** alone (the maps below show it):")
         rows = kpi.compare(done.a.metrics, done.b.metrics)
         DiffTable(rows, done.labels)
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"])

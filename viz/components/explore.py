@@ -16,6 +16,8 @@ import solara
 import solara.hooks
 
 from viz import charts, kpi
+from viz import replications as vr
+from viz.components import replications as reps
 from viz.components import store
 from viz.components.downloads import RunDownloads
 from viz.runner import RunView
@@ -26,14 +28,24 @@ PLAY_TICK_S = 0.25
 
 
 @solara.component
-def KpiCards(metrics: dict[str, Any], note: str = ""):
-    """The four headline KPIs as cards; ``note`` follows each label.
+def KpiCards(
+    metrics: dict[str, Any], over_runs: list | None = None, under: str = "", note: str = ""
+):
+    """The four headline KPIs as cards: one run's values, or means with intervals over runs.
 
-    A live exercise passes "so far (minute 120)": its figures are of the run up to now, not
-    of the whole incident.
+    Args:
+        metrics: the run's metrics (shown while ``over_runs`` is None).
+        over_runs: :func:`viz.replications.cards` of the replications, once they are done.
+        under: the line under a single run's value (e.g. that more runs are on their way).
+        note: follows each label; a live exercise passes "so far (minute 120)": its figures
+            are of the run up to now, not of the whole incident.
     """
+    if over_runs is None:
+        shown = [(label, value, under, help_) for label, value, help_ in kpi.headline(metrics)]
+    else:
+        shown = [(c.label, c.value, c.interval, c.help) for c in over_runs]
     with solara.Row(classes=["mcsim-kpis"], gap="8px", style={"flex-wrap": "wrap"}):
-        for label, value, help_ in kpi.headline(metrics):
+        for label, value, interval, help_ in shown:
             label = f"{label} {note}" if note else label
             with solara.Div(
                 classes=["mcsim-kpi"],
@@ -49,6 +61,9 @@ def KpiCards(metrics: dict[str, Any], note: str = ""):
                            style={"font-size": "0.8em", "color": "#555"})  # fmt: skip
                 solara.Div(children=[value], classes=["mcsim-kpi-value"],
                            style={"font-size": "1.5em", "font-weight": "bold"})  # fmt: skip
+                if interval:
+                    solara.Div(children=[interval], classes=["mcsim-kpi-interval"],
+                               style={"font-size": "0.8em", "color": "#333"})  # fmt: skip
                 solara.Div(children=[help_], style={"font-size": "0.7em", "color": "#888"})
 
 
@@ -182,23 +197,40 @@ def ChartsPanel(series: charts.TimeseriesRenderer):
 
 @solara.component
 def Explore():
-    """KPI cards on top, then the map and the charts side by side."""
-    explored = store.explore_run.latest
-    if explored is None:
+    """KPI cards on top, then the map and the charts side by side, then the bands over runs.
+
+    The first seed shows at once; the other seeds run after it (:mod:`.replications`), and
+    once they are done the cards show means with intervals and the map and charts show the
+    most typical run.
+    """
+    first = store.explore_run.latest
+    reps.use_explore_replications(first, store.explore_run.finished)
+    if first is None:
         solara.Info(
             "Choose a scenario and the policies on the left, then press Run.",
             classes=["mcsim-hint"],
         )
         return
+    done = reps.explore_result(first)
+    explored = first if done is None else done.median
     m = explored.view.metrics
     with solara.Column(gap="8px"):
+        if done is None:
+            title = f"seed {explored.view.setup.seed}"
+        else:
+            title = f"the most typical of {done.reps.n} runs: seed {explored.view.setup.seed}"
         solara.Text(
-            f"{explored.view.scenario.name} — seed {explored.view.setup.seed}; "
-            f"{store.policy_label(explored.view)}",
+            f"{explored.view.scenario.name} — {title}; {store.policy_label(explored.view)}",
             style={"font-size": "0.9em", "color": "#444"},
             classes=["mcsim-run-title"],
         )
-        KpiCards(m)
+        with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            reps.CountInput()
+            reps.Progress(reps.explore_reps, reps.explore_done.value,
+                          None if done is None else done.reps, "replicating")  # fmt: skip
+        pending = reps.count.value > 1 and done is None
+        KpiCards(m, None if done is None else vr.cards(done.reps),
+                 under="this run; more runs on the way" if pending else "")  # fmt: skip
         if explored.map is not None:
             TimeBar(int(math.ceil(explored.view.last_min)))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
@@ -208,6 +240,8 @@ def Explore():
                 MapPanel(explored)
             if explored.charts is not None:
                 ChartsPanel(explored.charts)
+        if done is not None:
+            solara.Image(done.bands.png(store.minute.value), classes=["mcsim-bands"])
         if explored.map is not None and explored.charts is not None:
             t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
             shown = {f"map-minute{t}": explored.map.png(t)}
