@@ -24,8 +24,6 @@ with no critical casualty) are left out of that metric's statistics; ``n`` says 
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from mcsim.errors import InputError, echo
-from mcsim.metrics import headline_names
 from mcsim.stats import is_rate, rate_interval, t_interval
 from mcsim.sweep.store import (
     ANALYSIS_KEYS,
@@ -125,7 +122,7 @@ def cell_summary(
 def paired_differences(
     runs: pd.DataFrame,
     manifest: dict[str, Any],
-    baseline: int | None = None,
+    baseline: int | str | None = None,
     metrics: list[str] | None = None,
 ) -> pd.DataFrame:
     """Per cell and metric, ``cell − baseline`` paired by replication, with a 95 % t-interval.
@@ -168,13 +165,67 @@ def paired_differences(
     )
 
 
-def _baseline(manifest: dict[str, Any], baseline: int | None) -> int:
+def _baseline(manifest: dict[str, Any], baseline: int | str | None) -> int:
+    """The baseline cell: by id, or by factor values (``path=value,...``), default the first.
+
+    A planner names the baseline by what it is ("policies.destination=nearest"), not by a
+    cell number; the values that are given must pick exactly one cell.
+    """
     ids = [int(c["cell_id"]) for c in manifest["cells"]]
     if baseline is None:
         return ids[0]
+    if isinstance(baseline, str) and "=" not in baseline:
+        try:
+            baseline = int(baseline.strip())
+        except ValueError:
+            raise InputError(
+                f"{echo(baseline)} is neither a cell id nor PATH=VALUE[,PATH=VALUE...]",
+                path="--baseline",
+            ) from None
+    if isinstance(baseline, str):
+        return _baseline_by_values(manifest, baseline)
     if baseline not in ids:
         raise InputError(f"no cell {baseline}; cells are {ids[0]}..{ids[-1]}", path="--baseline")
     return baseline
+
+
+def _same_value(cell_value: Any, text: str) -> bool:
+    if isinstance(cell_value, bool) or not isinstance(cell_value, int | float):
+        return str(cell_value) == text
+    try:
+        return float(cell_value) == float(text)
+    except ValueError:
+        return False
+
+
+def _baseline_by_values(manifest: dict[str, Any], spec: str) -> int:
+    wanted: dict[str, str] = {}
+    for part in spec.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{echo(part)} is not PATH=VALUE", path="--baseline")
+        wanted[key.strip()] = value.strip()
+    paths = [f["path"] for f in manifest["factors"]] + ["scenario"]
+    unknown = [k for k in wanted if k not in paths]
+    if unknown:
+        raise InputError(
+            f"no factor {echo(unknown[0])}; factors: {', '.join(paths[:-1]) or 'none'}",
+            path="--baseline",
+        )
+    hits = [
+        int(c["cell_id"])
+        for c in manifest["cells"]
+        if all(
+            _same_value(c["scenario"] if k == "scenario" else c["factors"].get(k), v)
+            for k, v in wanted.items()
+        )
+    ]
+    if len(hits) != 1:
+        what = "no cell has" if not hits else f"{len(hits)} cells have"
+        raise InputError(
+            f"{what} {spec}; name more factors' values to pick one cell", path="--baseline"
+        )
+    return hits[0]
 
 
 def ranking(
@@ -295,7 +346,7 @@ class SweepAnalysis:
 
 
 def analyze_sweep(
-    sweep_dir: str | Path, metric: str = "critical_mortality", baseline: int | None = None
+    sweep_dir: str | Path, metric: str = "critical_mortality", baseline: int | str | None = None
 ) -> SweepAnalysis:
     """Read a sweep folder and compute its summary, paired differences and ranking."""
     manifest = read_manifest(sweep_dir, require=ANALYSIS_KEYS)
@@ -355,81 +406,11 @@ def _json_value(v: Any) -> Any:
     return None if v is pd.NA else v
 
 
-def _ci_text(mean: float, lo: float, hi: float) -> str:
-    if not np.isfinite(mean):
-        return "–"
-    if not np.isfinite(lo):
-        return f"{mean:.4g}"
-    return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
-
-
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, border=0, classes="t", na_rep="–")
-
-
 def report_html(a: SweepAnalysis, factor: str | None = None) -> str:
-    """The self-contained HTML report (plots embedded as base64 PNG)."""
-    m = a.manifest
-    factor = factor or default_factor(a.runs, m)
-    if factor is not None and factor not in a.runs.columns:
-        known = ", ".join(factor_columns(a.runs, m)) or "none"
-        raise InputError(f"unknown factor {echo(factor)}; factors: {known}", path="--factor")
-    plots = [("by policy", plot_by_policy(a.runs, "critical_mortality"))]
-    if factor is not None:
-        plots.append(
-            (f"{a.metric} against {factor}", plot_metric_vs_factor(a.runs, a.metric, factor))
-        )
-    rank = a.ranking.copy()
-    rank["mean [95 % CI]"] = [
-        _ci_text(r["mean"], r["ci_low"], r["ci_high"]) for _, r in rank.iterrows()
-    ]
-    rank = rank[["rank", "cell_id", "label", "n", "mean [95 % CI]"]]
-    diff = a.differences[a.differences["metric"] == a.metric].copy()
-    diff[f"Δ {a.metric} [95 % CI]"] = [
-        _ci_text(r["mean"], r["ci_low"], r["ci_high"]) for _, r in diff.iterrows()
-    ]
-    diff = diff[["cell_id", "label", "n", f"Δ {a.metric} [95 % CI]"]]
-    # The headline metrics (mcsim.metrics.headline_metrics), those the runs have.
-    shown = [k for k in headline_names() if k in set(a.summary["metric"])]
-    summ = a.summary[a.summary["metric"].isin(shown)].copy()
-    summ["v"] = [_ci_text(r["mean"], r["ci_low"], r["ci_high"]) for _, r in summ.iterrows()]
-    wide = summ.pivot(index="cell_id", columns="metric", values="v")[shown].reset_index()
-    factors = ", ".join(f["path"] for f in m["factors"]) or "none"
-    imgs = "\n".join(
-        f'<figure><img alt="{html.escape(t)}" src="data:image/png;base64,'
-        f'{base64.b64encode(png).decode("ascii")}"><figcaption>{html.escape(t)}</figcaption>'
-        "</figure>"
-        for t, png in plots
-    )
-    e = html.escape
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Sweep report: {e(m["name"])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 75em; color: #222; }}
-table.t {{ border-collapse: collapse; font-size: 0.9em; margin-bottom: 1.5em; }}
-table.t th, table.t td {{ padding: 0.25em 0.7em; border-bottom: 1px solid #ddd;
-  text-align: right; }}
-figure {{ display: inline-block; margin: 0 1em 1em 0; }}
-</style></head><body>
-<h1>Sweep report: {e(m["name"])}</h1>
-<p>{e(m.get("description", ""))}</p>
-<p>Sweep id <code>{e(m["sweep_id"])}</code>; {len(a.runs)} of {m["n_runs"]} runs stored;
-{m["n_cells"]} cells × {m["replications"]} replications (seeds {m["base_seed"]}…
-{m["base_seed"] + m["replications"] - 1}, common to every cell); factors: {e(factors)}.
-Intervals are 95 % Student-t intervals over replications (Wilson score intervals for rates,
-which stay inside [0, 1]); differences are paired by
-replication against cell {a.baseline}.</p>
-<h2>Plots</h2>
-{imgs}
-<h2>Ranking by {e(a.metric)}</h2>
-{_table(rank)}
-<h2>Paired differences against cell {a.baseline}</h2>
-{_table(diff)}
-<h2>Per-cell means</h2>
-{_table(wide)}
-</body></html>
-"""
+    """The self-contained HTML report (:mod:`mcsim.sweep_report`: the question answered first)."""
+    from mcsim.sweep_report import report_html as build
+
+    return build(a, factor=factor)
 
 
 def write_report(

@@ -729,7 +729,11 @@ def analyze(
     ] = None,
     metric: Annotated[str, typer.Option(help="Metric to rank cells by.")] = "critical_mortality",
     baseline: Annotated[
-        int | None, typer.Option(help="Baseline cell id for paired differences (default: first).")
+        str | None,
+        typer.Option(
+            help="Baseline for paired differences: a cell id, or factor values "
+            "PATH=VALUE[,PATH=VALUE] (default: the first cell)."
+        ),
     ] = None,
     factor: Annotated[
         str | None, typer.Option(help="Factor for the metric-against-factor plot.")
@@ -1148,6 +1152,24 @@ def app_server_argv(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def app_results_root(results: Path | None) -> Path:
+    """The app's results root, resolved: ``--results DIR`` (must be a folder) or ./results.
+
+    The default may not exist yet (the Sweeps tab then says so); a folder given on purpose
+    must.
+
+    Raises:
+        InputError: ``--results`` names something that is not a folder.
+    """
+    if results is None:
+        return (Path.cwd() / "results").resolve()
+    p = results.expanduser().resolve()
+    if not p.is_dir():
+        what = "no such folder" if not p.exists() else "not a folder"
+        raise InputError(what, file=str(results), path="--results")
+    return p
+
+
 def _ensure_solara_assets() -> None:
     """Make Solara's front-end assets local once per installed Solara (viz/assets.py).
 
@@ -1173,17 +1195,25 @@ def serve_app(
         str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    results: Annotated[
+        Path | None,
+        typer.Option(help="Results root: the only folder the Sweeps tab reads [./results]."),
+    ] = None,
     plugin: PluginOpt = None,
 ) -> None:
     """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
     import os
 
+    root = app_results_root(results)
     _load_plugins(plugin)  # checked here; the server loads them again (mcsim.plugins)
     argv = app_server_argv(host, port)
+    os.environ["MCSIM_RESULTS_DIR"] = str(root)  # the Sweeps tab reads nothing outside it
     # Offline and private: production mode (no solara.dev iframe), no telemetry
     # (docs/offline-assets.md); the server process inherits them before importing solara.
     os.environ.setdefault("SOLARA_MODE", "production")
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
+    # no "This website runs on Solara" banner over the bottom right of the page (issue 13)
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "false")
     from importlib.util import find_spec
 
     # Only looked up, not imported: the mcsim package never imports viz (DESIGN.md).

@@ -203,6 +203,11 @@ def plot_timeline(rep: ExerciseReport) -> bytes:
             ax.axvline(a.at_min, color=COLORS[cat], lw=0.9, alpha=0.6)
         bottom.plot([a.at_min], [i % 4], "o", color=COLORS[cat])
         bottom.text(a.at_min, i % 4, f" {i + 1}. {a.kind}", fontsize=7, va="center")
+    stop = rep.log.played_to_min
+    if stop is not None and stop < grid[-1]:
+        for ax in (top, bottom):
+            ax.axvspan(stop, grid[-1], color="#e0a800", alpha=0.12, lw=0)
+        top.text(stop, top.get_ylim()[1] * 0.6, " no further action after here", fontsize=8)
     bottom.set_yticks([])
     bottom.set_ylim(-0.8, 3.8)
     bottom.set_xlabel("minutes since the start of the scenario")
@@ -283,7 +288,9 @@ table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f2f2f2; } td.l, th.l { text-align: left; }
 figure { margin: 0.8em 0; } img { max-width: 100%; }
-.meta { color: #555; font-size: 0.9em; } .inject { color: #c0392b; } .decision { color: #1f5fa8; }
+.meta { color: #555; font-size: 0.9em; }
+.stopped { background: #fff4d6; border-left: 4px solid #e0a800; padding: 0.4em 0.8em; }
+.inject { color: #c0392b; } .decision { color: #1f5fa8; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { page-break-after: avoid; }
@@ -323,6 +330,24 @@ def _img(png: bytes, alt: str) -> str:
     )
 
 
+def stopped_text(rep: ExerciseReport) -> str:
+    """Where the facilitator stopped, if before the end, and what that means for the figures.
+
+    A live exercise exported at minute 120 is replayed to its horizon for the digest and this
+    report; the minutes after 120 had no player in them, and the report must say so rather
+    than present them as played ("" for a log played to the end).
+    """
+    stop = rep.log.played_to_min
+    horizon = float(rep.scenario.duration_min)
+    if stop is None or stop >= horizon:
+        return ""
+    return (
+        f"The facilitator stopped the exercise at minute {stop:g} of {horizon:g}. Minutes "
+        f"{stop:g} to {horizon:g} ran on with no further action (the players' last decisions "
+        "still in force); every figure below includes them."
+    )
+
+
 def report_html(rep: ExerciseReport, *, main_png: bytes | None = None) -> str:
     """The report as one self-contained HTML document."""
     log, ex = rep.log, rep.exercise
@@ -343,6 +368,9 @@ def report_html(rep: ExerciseReport, *, main_png: bytes | None = None) -> str:
         )
         + f" ({len(ex.events)} events).</p>",
     ]
+    stopped = stopped_text(rep)
+    if stopped:
+        parts.append(f"<p class='stopped'>{html.escape(stopped)}</p>")
     if log.notes:
         parts.append(f"<p>{html.escape(log.notes)}</p>")
 

@@ -160,3 +160,88 @@ def test_analyze_cli_refuses_unknown_metric_and_non_sweep_folder(
     assert capsys.readouterr().err.startswith("error: --metric: unknown metric 'nope'")
     assert main(["analyze", str(tmp_path)]) == 2
     assert "not a sweep folder" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ the report (issue 13 sweep fixes)
+
+
+def _analysis(values: dict[int, list[float]], **metrics: dict[int, list[float]]):
+    """A SweepAnalysis of the synthetic table, with extra metric columns if given."""
+    from mcsim.analysis import SweepAnalysis, cell_summary, paired_differences, ranking
+
+    runs, man = synthetic(values)
+    for name, by_cell in metrics.items():
+        runs[name] = [y for c in values for y in by_cell[c]]
+    man.update(
+        sweep_id="x", name="synthetic", n_runs=len(runs), n_cells=len(values),
+        replications=len(next(iter(values.values()))), base_seed=0,
+        description="Does a larger k lower critical mortality?",
+    )  # fmt: skip
+    return SweepAnalysis(
+        manifest=man, runs=runs, summary=cell_summary(runs, man),
+        differences=paired_differences(runs, man, 0), ranking=ranking(runs, man),
+        metric="critical_mortality", baseline=0,
+    )  # fmt: skip
+
+
+def test_report_values_are_in_their_terms_and_constants_have_no_interval() -> None:
+    from mcsim.sweep_report import ci, fmt
+
+    assert fmt("critical_mortality", 0.12345) == "12.3 %"
+    assert fmt("critical_mortality", -0.031, diff=True) == "-3.1 pp"
+    assert fmt("scene_clear_min", 94.46) == "94.5 min"
+    assert fmt("deaths", 315.0) == "315"
+    assert ci("deaths", 315.0, 315.0, 315.0) == "315"  # was "315 [315, 315]"
+    assert ci("critical_mortality", 0.2, 0.1, 0.3) == "20.0 % [10.0, 30.0]"
+
+
+def test_the_first_paragraph_answers_the_question_with_factor_values_and_noise() -> None:
+    from mcsim.sweep_report import answer
+
+    a = _analysis({0: [0.50, 0.52, 0.48], 1: [0.30, 0.33, 0.29], 2: [0.10, 0.12, 0.09]})
+    text = answer(a)
+    assert text.startswith("Question: Does a larger k lower critical mortality?")
+    assert "critical mortality is lowest with k=20: 10.3 %" in text
+    assert "Against the baseline (k=0) that is -39.7 pp [" in text
+    assert "beyond the noise of the replications" in text
+    assert "By k (mean over the other factors): 0: 50.0 %, 10: 30.7 %, 20: 10.3 %" in text
+
+
+def test_report_tables_show_factor_values_no_empty_metric_column_and_fit_the_page() -> None:
+    from mcsim.sweep_report import report_html
+
+    same = {0: [30.0] * 3, 1: [30.0] * 3, 2: [30.0] * 3}
+    a = _analysis({0: [0.5, 0.52, 0.48], 1: [0.3, 0.33, 0.29], 2: [0.1, 0.12, 0.09]},
+                  casualties=same)  # fmt: skip
+    page = report_html(a)
+    assert "<th>metric</th>" not in page and ">metric<" not in page  # the pivot's header row
+    assert "<th>k</th>" in page  # factor values in their own column
+    assert "overflow-x: auto" in page and "<div class='wide'>" in page
+    assert "casualties 30 in every run" in page  # said once, not a column of 30s
+    assert "0.5066" not in page and "50.0 %" in page  # no raw fractions
+    assert "Paired differences against cell 0 (k=0)" in page
+
+
+def test_the_baseline_is_named_by_its_factor_values() -> None:
+    from mcsim.analysis import _baseline
+
+    _, man = synthetic({0: [0.1], 1: [0.2], 2: [0.3]})
+    assert _baseline(man, "k=10") == 1 and _baseline(man, "2") == 2 and _baseline(man, 0) == 0
+    with pytest.raises(InputError, match="no cell has k=5"):
+        _baseline(man, "k=5")
+    with pytest.raises(InputError, match="no factor 'speed'; factors: k"):
+        _baseline(man, "speed=3")
+
+
+def test_analyze_cli_takes_the_baseline_by_factor_values(
+    small_sweep: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "r.html"
+    args = ["analyze", str(small_sweep), "--out", str(out), "--baseline",
+            "stations[0].vehicles[0].count=4"]  # fmt: skip
+    assert main(args) == 0
+    text = out.read_text()
+    assert "Paired differences against cell 1 (stations[0].vehicles[0].count=4)" in text
+    assert '<p class="answer">' in text
+    assert main([*args[:-1], "stations[0].vehicles[0].count=9", "--force"]) == 2
+    assert "--baseline: no cell has" in capsys.readouterr().err

@@ -82,6 +82,17 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout_s: float = 60.0) -> 
     raise TimeoutError(f"{url} did not answer within {timeout_s} s")
 
 
+def _write_sweep_folder(folder: Path) -> None:
+    """A folder of one Parquet run table (a policy factor, a numeric factor, a metric)."""
+    import pandas as pd
+
+    folder.mkdir(parents=True)
+    pd.DataFrame(
+        {"destination": ["a", "a", "b", "b"] * 2, "casualties": [100, 200] * 4,
+         "deaths": [1.0, 2.0, 3.0, 5.0, 1.5, 2.5, 2.0, 6.0]}
+    ).to_parquet(folder / "runs.parquet")  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     _require_browser()
@@ -94,9 +105,12 @@ def server(tmp_path_factory):
         MCSIM_EXERCISE_DIR=str(tmp_path_factory.mktemp("exercise-logs")),
     )
     log = tmp_path_factory.mktemp("server") / "server.log"
+    results = tmp_path_factory.mktemp("results")  # the only folder the Sweeps tab may read
+    _write_sweep_folder(results / "fleet")
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*mcsim_command(), "app", "--host", "127.0.0.1", "--port", str(port)],
+            [*mcsim_command(), "app", "--host", "127.0.0.1", "--port", str(port),
+             "--results", str(results)],  # fmt: skip
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -299,3 +313,99 @@ def test_exercise_pause_decide_export_replays_equal(page, tmp_path):
     log = load_log(got)
     assert [(a.kind, a.at_min, a.name) for a in log.actions] == [("set_policy", 30, "balance")]
     assert events_digest(replay(log).events) == log.result_digest
+
+
+# ------------------------------------------------------------------ issue 13 defects and views
+
+
+def test_a_bad_casualty_count_is_refused_by_name_and_nothing_runs(page):
+    """Defect 5: -50 was clamped to 1, then Run failed on incidents[1].casualties."""
+    field = page.locator(".mcsim-field-casualties input")
+    field.fill("-50")
+    page.get_by_role("button", name="Run").click()
+    error = page.locator(".mcsim-setup-error")
+    error.wait_for()
+    assert "Casualties: 1 or more is needed, not -50" in error.inner_text()
+    assert page.locator(".mcsim-field-casualties .error--text").count() > 0  # red, inline
+    assert field.input_value() == "-50"  # kept as typed, not clamped
+    assert page.locator(".mcsim-kpi").count() == 0 and page.locator(".mcsim-running").count() == 0
+    field.fill("60")
+    assert run_default(page)[1].isdigit()  # fixed: it runs
+    assert page.locator(".mcsim-setup-error").count() == 0
+
+
+def test_sweeps_tab_lists_the_results_root_and_opens_a_sweep(page):
+    """Defect 6: no typed server path; the sweeps under --results are listed and opened."""
+    page.get_by_role("tab", name="Sweeps").click()
+    assert page.locator("text=Sweep folder").count() == 0
+    field = page.locator(".mcsim-sweep-select")
+    field.click()
+    page.locator(".menuable__content__active .v-list-item", has_text="fleet").first.click()
+    page.locator(".mcsim-sweep-open").click()
+    page.locator("img.mcsim-sweep-plot").wait_for()
+    assert page.locator(".mcsim-sweep-size").inner_text().startswith("8 runs")
+
+
+def test_layout_scrubber_full_width_speed_control_no_banner_and_minute_reset(page):
+    """Defect 9: scrubber 189 px, no speed control, the Solara banner over the page, the
+    minute carried over into the next run."""
+    run_default(page)
+    tabs = page.locator(".v-tabs-items").bounding_box()
+    slider = page.locator(".mcsim-scrubber .v-slider").bounding_box()
+    assert slider["width"] >= 0.5 * tabs["width"], (slider, tabs)
+    assert page.get_by_text("This website runs on").count() == 0
+    page.locator(".mcsim-speed").wait_for()
+    page.get_by_role("button", name="+10").click()
+    caption = page.locator(".mcsim-map-caption")
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-map-caption').innerText.startsWith('minute 10:')"
+    )
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-map-caption').innerText.startsWith('minute 0:')"
+    )
+    assert caption.inner_text().startswith("minute 0:")
+    assert page.locator(".mcsim-policy-help-triage").inner_text().startswith("START")
+    assert "vehicles" in page.locator(".mcsim-fleet-meaning").inner_text()
+
+
+def caption_minute(pg) -> int:
+    return int(pg.locator(".mcsim-map-caption").inner_text().split(":")[0].split()[1])
+
+
+def test_play_then_pause_stops_the_scrubber(page):
+    """Waits on the page's state, never on a sleep: Play moves the caption on; after Pause
+    (the button reads Play again) each +10 moves it by exactly 10 once the loop has ended."""
+    run_default(page)
+    page.locator(".mcsim-play").click()
+    page.wait_for_function(
+        "() => !document.querySelector('.mcsim-map-caption').innerText.startsWith('minute 0:')"
+    )
+    page.locator(".mcsim-play").click()
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-play').innerText.toLowerCase().includes('play')"
+    )
+    for _ in range(2):  # a tick under way at Pause may land once; after that none does
+        before = caption_minute(page)
+        page.get_by_role("button", name="+10").click()
+        page.wait_for_function(
+            "(m) => parseInt(document.querySelector('.mcsim-map-caption').innerText.split(' ')[1])"
+            " >= m",
+            arg=before + 10,
+        )
+    assert caption_minute(page) == before + 10
+
+
+def test_scenario_tab_and_report_download(page, tmp_path):
+    """The scenario information panel, and the run's HTML report as a download."""
+    run_default(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Report (HTML)").click()
+    got = tmp_path / "report.html"
+    download.value.save_as(got)
+    text = got.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "Key performance indicators" in text
+    page.locator(".mcsim-about-scenario").click()
+    info = page.locator(".mcsim-scenario-info")
+    info.wait_for()
+    assert "Stadium explosion" in info.inner_text() and "Assumptions" in info.inner_text()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,49 @@ def test_a_changed_log_is_detected_with_the_first_differing_rows():
     mine, theirs = block_digests(exc.result.events), block_digests(original)
     first = next(i for i, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b)
     assert exc.row == first * 64
-    assert "replayed row" in exc.detail
+    assert f"[rows {exc.row}..{exc.row + 63}]" in exc.detail
+    assert "action #1 (hospital_diversion hospital=small" in exc.detail
+
+
+def test_a_changed_log_is_refused_saying_which_action_minute_and_patients():
+    """Issue 13 defect 7c: the refusal says in words where the run parts and what points there.
+
+    An action moved from minute 40 to 41: the refusal names the minutes where the replay
+    parts from the recorded run, the moved action (#1, its kind, minute and author) as the
+    likely change, and the patients of the replay's events there; "rows a..b differ" alone
+    said none of that.
+    """
+    s = ExerciseSession(parse_scenario(small_scenario_data(60)), 1)
+    s.run(until=40)
+    s.apply({"kind": "hospital_diversion", "hospital": "small", "by": "IC"})
+    s.finish()
+    data = s.export().to_data()
+    data["actions"][0]["at_min"] = 41
+    for digest in (data["digest"], None):  # refused by the whole-log digest, or by the events
+        data["digest"] = digest
+        with pytest.raises((InputError, ReplayMismatch)) as err:
+            replay(parse_log(data))
+        text = str(err.value)
+        assert "The replay parts from the recorded run between minutes " in text
+        assert "action #1 (hospital_diversion hospital=small" in text
+        assert "minute 41 by IC) is the first action from minute" in text
+        assert "the likely change" in text
+        assert re.search(r"from minute [\d.]+ the replay has minute [\d.]+: \w", text)
+        assert re.search(r"\(patients? \d+", text)
+    # a change of the seed parts the runs from the first events, before any action
+    data = s.export().to_data()
+    data["seed"], data["digest"] = 5, None
+    with pytest.raises(ReplayMismatch, match="before any action of the log, so the scenario"):
+        replay(parse_log(data))
+
+
+def test_a_changed_log_whose_run_is_unchanged_says_so():
+    s = ExerciseSession(parse_scenario(small_scenario_data(20)), 1)
+    s.finish()
+    data = s.export().to_data()
+    data["scenario"]["data"]["hospitals"][0]["icu_beds"] += 5  # nobody needed them
+    with pytest.raises(InputError, match="gives the recorded run event for event"):
+        replay(parse_log(data))
 
 
 def test_without_decisions_keeps_injects_only():
@@ -203,7 +246,8 @@ def test_cli_replay_mismatch_exits_2(tmp_path, capsys):
     code, _, err = _run_cli(capsys, "replay", str(path))
     assert code == 2
     assert err.startswith(f"error: {path}: result_digest: replay differs from the log: ")
-    assert "rows " in err and err.count("\n") == 1
+    assert "action #1 (hospital_diversion hospital=small" in err and "[rows " in err
+    assert err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from mcsim.exercise import (
     events_digest,
     load_log,
     parse_action,
+    parse_log,
     replay,
 )
 from mcsim.policies import default_registry
@@ -38,6 +39,7 @@ def fresh_state(tmp_path, monkeypatch):
     store.scenario_name.value = mcsim.default_scenario_path().stem
     store.uploaded.value = None
     store.setup.value = SetUp()
+    store.setup_entries.value = {}
     store.tab.value = 0
     yield
     comp.reset()
@@ -240,6 +242,45 @@ def test_report_button_writes_the_after_action_report():
     assert html.lstrip().lower().startswith("<!doctype html") and "hospital_diversion" in html
     assert any("Download report" in str(b.widget.children) for b in rc.find(v.Btn))
     rc.close()
+
+
+def test_report_at_minute_40_says_where_the_exercise_stopped_and_kpis_say_so_far():
+    """Defect 8: exporting before the end records the minute played to; the report says the
+    rest ran with no further action; the live KPI cards say they are figures so far."""
+    box, rc = solara.render(comp.Exercise(), handle_error=False)
+    cur = start_default(rc)
+    comp.run_to.value = 40
+    click(rc, "mcsim-ex-run-to")
+    labels = texts(rc, "mcsim-kpi-label")
+    assert labels and all(lab.endswith("so far (minute 40)") for lab in labels)
+    note = texts(rc, "mcsim-ex-export-note")[0]
+    assert "Paused at minute 40 of 720" in note and "no further action" in note
+    click(rc, "mcsim-ex-report")
+    path = texts(rc, "mcsim-ex-report-saved")[0].removeprefix("Report saved to ")
+    html = open(path, encoding="utf-8").read()
+    assert "The facilitator stopped the exercise at minute 40 of 720." in html
+    assert "Minutes 40 to 720 ran on with no further action" in html
+    click(rc, "mcsim-ex-export")
+    log = load_log(texts(rc, "mcsim-ex-saved")[0].removeprefix("Log saved to "))
+    assert log.played_to_min == 40
+    assert events_digest(replay(log).events) == log.result_digest  # still verified
+    # played to the end: no "stopped" line, no "so far" labels
+    comp.run_to.value = 720
+    click(rc, "mcsim-ex-run-to")
+    assert not any("so far" in lab for lab in texts(rc, "mcsim-kpi-label"))
+    rc.find(v.Html, class_="mcsim-ex-export-note").assert_empty()
+    assert cur.session.export().played_to_min is None
+    rc.close()
+
+
+def test_the_stop_minute_is_covered_by_the_log_digest(scenario):
+    s = ExerciseSession(scenario, 0)
+    s.run(until=20)
+    data = s.export().to_data()
+    assert data["played_to_min"] == 20
+    data["played_to_min"] = 700  # claiming the players went on to minute 700
+    with pytest.raises(InputError, match="digest: does not match"):
+        replay(parse_log(data))
 
 
 # ----------------------------------------------------------------------- replay

@@ -24,16 +24,32 @@ from viz.runner import SetUp
 WAIT_S = 30
 
 
+def reset_task(task) -> None:
+    """Put a module-level task back to "never called" (solara keeps one per process, so a
+    test would otherwise see the run of the test before it, in whatever order -n gives)."""
+    from solara.tasks import TaskResult, TaskState
+
+    settle(task)
+    inst = task._instance.value  # solara (pinned) internals, as settle()
+    inst._last_value = None
+    inst._result.value = TaskResult(value=None, _state=TaskState.NOTCALLED)
+
+
 @pytest.fixture(autouse=True)
 def fresh_state():
     """Each test starts from the app's initial state (reactive variables are module-level)."""
+    for t in (store.explore_run, store.compare_run, store.sweep_load):
+        reset_task(t)
     default = mcsim.default_scenario_path().stem
     store.scenario_name.value = default
     store.uploaded.value = None
     store.upload_error.value = ""
     store.setup.value = SetUp()
+    store.setup_entries.value = {}
+    store.setup_error.value = ""
     store.minute.value = 0
     store.playing.value = False
+    store.play_speed.value = 8
     store.compare_b.value = SetUp()
     store.sweep_folder.value = ""
     store.compare_minute.value = 30
@@ -76,7 +92,9 @@ def test_page_renders_set_up_panel_tabs_and_hint_before_any_run():
     selects = {s.widget.label: s.widget.items for s in rc.find(v.Select)}
     assert selects["Triage"] == default_registry().names("triage")
     assert selects["Destination"] == default_registry().names("destination")
-    assert mcsim.default_scenario_path().stem in selects["Scenario"]
+    stems = [item["value"] for item in selects["Scenario"]]
+    assert mcsim.default_scenario_path().stem in stems
+    rc.find(v.Alert, class_="mcsim-hint").assert_single()  # no run yet: the hint, at once
     rc.close()
 
 
@@ -103,10 +121,10 @@ def test_run_shows_progress_then_kpi_cards_map_caption_and_charts():
 
 def test_explore_alone_shows_the_finished_run():
     store.explore_run(store.current_scenario(), SetUp())
+    settle(store.explore_run)  # finished before the tab is drawn: shown at once
     box, rc = solara.render(Explore(), handle_error=False)
-    rc.find(v.Html, class_="mcsim-kpi-value").wait_for(timeout=WAIT_S)
-    settle(store.explore_run)
     assert len(texts(rc, "mcsim-kpi-value")) == 4
+    rc.find(v.Alert, class_="mcsim-hint").assert_empty()
     rc.close()
 
 
@@ -137,6 +155,8 @@ def play_button(rc):
 
 
 def test_play_advances_the_scrubber_and_pause_stops_it():
+    """Waits on state, never on a sleep: after Pause, once the Play loop has ended, the
+    minute no longer moves."""
     box, rc = solara.render(Page(), handle_error=False)
     run_default(rc)
     assert "Play" in play_button(rc).children
@@ -147,18 +167,44 @@ def test_play_advances_the_scrubber_and_pause_stops_it():
     play_button(rc).click()
     assert not store.playing.value
     wait_until(lambda: "Play" in play_button(rc).children, "the Play button")
-    time.sleep(2 * explore.PLAY_TICK_S)  # a tick already under way may still land
-    stopped = store.minute.value
-    time.sleep(3 * explore.PLAY_TICK_S)
+    wait_until(lambda: not explore.player_running(), "the Play loop to end")
+    stopped = store.minute.value  # the loop has ended: nothing moves the scrubber any more
     assert store.minute.value == stopped
+    play_button(rc).click()  # and Play again goes on from there
+    wait_until(lambda: store.minute.value > stopped, "the scrubber to advance again")
+    play_button(rc).click()
+    wait_until(lambda: not explore.player_running(), "the Play loop to end")
+    rc.close()
+
+
+def test_play_follows_the_wall_clock_at_the_chosen_speed():
+    """Defect 9: Play ran at 3.3 min/s (a fixed step per tick, slowed by each redraw)."""
+    assert explore.play_minute(10, 8, 1.0, 600) == 18
+    assert explore.play_minute(10, 8, 0.2, 600) == 11
+    assert explore.play_minute(590, 32, 2.0, 600) == 600  # stops at the end
+    assert store.play_speed.value == 8 and 8 in explore.PLAY_SPEEDS
+
+
+def test_speed_select_sets_the_play_speed_and_a_new_run_starts_at_minute_0():
+    box, rc = solara.render(Page(), handle_error=False)
+    run_default(rc)
+    speed = rc.find(v.Select, label="Play speed").widget
+    assert speed.v_model == "8 min/s"
+    speed.v_model = "32 min/s"
+    assert store.play_speed.value == 32
+    store.minute.value = 200
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    assert store.minute.value == 0  # the minute does not carry over into the next run
+    settle(store.explore_run)
     rc.close()
 
 
 def test_broken_upload_shows_the_error_inline_and_keeps_the_scenario():
     box, rc = solara.render(SetupPanel(), handle_error=False)
     accept_upload("broken.yaml", b"schema_version: 1\nname: x\nhospitals: 3\n")
-    rc.find(v.Alert).wait_for(timeout=WAIT_S)
-    (alert,) = [a.widget for a in rc.find(v.Alert)]
+    # accept_upload is synchronous: the alert is there at once (no waiting on a timeout, and
+    # no other Alert, such as an earlier run's error, is mistaken for it)
+    (alert,) = [a.widget for a in rc.find(v.Alert, class_="mcsim-upload-error")]
     text = str(alert.children)
     assert "broken.yaml" in text and "Scenario refused" in text
     assert store.scenario_name.value == mcsim.default_scenario_path().stem
@@ -226,19 +272,104 @@ def test_compare_b_starts_on_another_destination_policy_and_runs_what_it_shows()
     rc.close()
 
 
-def test_sweeps_page_opens_a_folder_and_plots(tmp_path):
+def test_sweeps_page_lists_the_results_root_opens_one_with_a_busy_indicator_and_plots(
+    tmp_path, monkeypatch
+):
+    """Defect 6: no typed server path; the sweeps under the root are listed and opened."""
     import pandas as pd
 
+    from viz import sweeps as sweeps_mod
+
+    root = tmp_path / "results"
+    (root / "fleet").mkdir(parents=True)
     pd.DataFrame(
         {"destination": ["a", "a", "b", "b"], "casualties": [100, 200, 100, 200],
          "deaths": [1.0, 2.0, 3.0, 5.0]}
-    ).to_parquet(tmp_path / "runs.parquet")  # fmt: skip
+    ).to_parquet(root / "fleet" / "runs.parquet")  # fmt: skip
+    monkeypatch.setenv(sweeps_mod.RESULTS_ENV, str(root))
     box, rc = solara.render(Sweeps(), handle_error=False)
-    store.sweep_folder.value = str(tmp_path / "missing")
-    rc.find(v.Btn, children=["Open"]).widget.click()
-    rc.find(v.Alert).assert_single()
-    store.sweep_folder.value = str(tmp_path)
-    rc.find(v.Btn, children=["Open"]).widget.click()
-    rc.find(v.Alert).assert_empty()
+    rc.find(v.TextField, label="Sweep folder").assert_empty()  # no free-typed path any more
+    select = rc.find(v.Select, label="Sweep").widget
+    assert [i["value"] for i in select.items] == ["fleet"]
+    rc.find(v.Alert, class_="mcsim-sweep-none").assert_empty()
+    select.v_model = "fleet"
+    gate = store.sweep_load._instance.value._start_event  # solara's hook to hold a task
+    gate.clear()
+    try:
+        rc.find(v.Btn, children=["Open"]).widget.click()
+        rc.find(v.Html, class_="mcsim-sweep-loading").assert_single()  # busy while reading
+    finally:
+        gate.set()
+    rc.find(v.Html, class_="mcsim-sweep-size").wait_for(timeout=WAIT_S)
+    settle(store.sweep_load)
+    rc.find(v.Html, class_="mcsim-sweep-loading").assert_empty()
     assert images(rc, "mcsim-sweep-plot")
+    # a name from outside the list (as a hand-made request would send) is refused
+    store.sweep_load("../")
+    rc.find(v.Alert, class_="mcsim-sweep-error").wait_for(timeout=WAIT_S)
+    settle(store.sweep_load)
+    error = rc.find(v.Alert, class_="mcsim-sweep-error").widget
+    assert "'..' is not allowed" in str(error.children)
+    rc.close()
+
+
+def field(rc, label: str):
+    return next(t for t in rc.find(v.TextField) if t.widget.label == label).widget
+
+
+@pytest.mark.parametrize(
+    ("label", "typed", "named"),
+    [
+        ("Casualties", "-50", "Casualties: 1 or more is needed, not -50"),
+        ("Seed", "1.5", "Seed: a whole number is needed, not '1.5'"),
+        ("Call-in delay (min)", "xyz", "Call-in delay (min): a number is needed, not 'xyz'"),
+    ],
+)
+def test_a_bad_typed_field_is_refused_inline_by_name_and_nothing_runs(label, typed, named):
+    """Defect 5: the field turns red saying why, Run names it and does not run old values."""
+    box, rc = solara.render(SetupPanel(), handle_error=False)
+    before, last_run = store.setup.value, store.explore_run.latest
+    field(rc, label).v_model = typed
+    assert field(rc, label).error  # red, inline, as typed (not clamped)
+    assert field(rc, label).v_model == typed
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    (alert,) = [a.widget for a in rc.find(v.Alert, class_="mcsim-setup-error")]
+    assert named in str(alert.children)
+    assert not store.explore_run.pending and store.explore_run.latest is last_run
+    assert store.setup.value == before
+    rc.close()
+
+
+def test_good_typed_fields_are_what_the_run_uses():
+    box, rc = solara.render(SetupPanel(), handle_error=False)
+    field(rc, "Seed").v_model = "3"
+    field(rc, "Casualties").v_model = "40"
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    wait_until(lambda: store.explore_run.latest is not None, "the run")
+    settle(store.explore_run)
+    view = store.explore_run.latest.view
+    assert view.setup.seed == 3 and view.setup.casualties == 40
+    assert sum(i.casualties for i in view.scenario.incidents) == 40
+    rc.find(v.Alert, class_="mcsim-setup-error").assert_empty()
+    rc.close()
+
+
+def button_texts(rc) -> list[str]:
+    return [" ".join(map(str, b.widget.children)) for b in rc.find(v.Btn)]
+
+
+def test_explore_and_compare_offer_tables_figures_and_a_report_to_download():
+    box, rc = solara.render(Page(), handle_error=False)
+    run_default(rc)
+    shown = button_texts(rc)
+    for label in ("Tables (CSV)", "Tables (Parquet)", "Figure: map-minute0 (PNG)",
+                  "Figure: charts-minute0 (PNG)", "Report (HTML)"):  # fmt: skip
+        assert any(label in t for t in shown), label
+    rc.close()
+    box, rc = solara.render(Compare(), handle_error=False)
+    rc.find(v.Btn, children=["Run comparison"]).widget.click()
+    wait_until(lambda: store.compare_run.finished, "the comparison")
+    settle(store.compare_run)
+    wait_until(lambda: any("Report (HTML)" in t for t in button_texts(rc)), "the downloads")
+    assert any("Tables (CSV)" in t for t in button_texts(rc))
     rc.close()

@@ -196,3 +196,63 @@ def test_compare_rows_mark_the_run_that_lost_fewer_patients():
     assert (deaths.a, deaths.b, deaths.diff, deaths.better) == ("10", "7", "-3", "B")
     cm = next(r for r in rows if r.label == "Critical mortality")
     assert cm.b == "–" and cm.better == ""
+
+
+# ---------------------------------------------------------------- typed set-up fields (defect 5)
+
+
+def test_typed_fields_are_read_without_clamping_and_every_bad_one_is_named():
+    """-50 casualties, seed "1.5" and call-in "xyz" are refused by name, not clamped or dropped."""
+    with pytest.raises(runner.SetupInvalid) as err:
+        runner.read_entries(
+            SetUp(seed=7), {"casualties": "-50", "seed": "1.5", "callin_delay_min": "xyz"}
+        )
+    assert set(err.value.problems) == {"casualties", "seed", "callin_delay_min"}
+    text = str(err.value)
+    assert "Casualties: 1 or more is needed, not -50" in text
+    assert "Seed: a whole number is needed, not '1.5'" in text
+    assert "Call-in delay (min): a number is needed, not 'xyz'" in text
+
+
+def test_typed_fields_that_are_good_replace_the_old_values():
+    got = runner.read_entries(
+        SetUp(seed=7, casualties=10), {"casualties": " 120 ", "seed": "3", "callin_delay_min": ""}
+    )
+    assert (got.casualties, got.seed, got.callin_delay_min) == (120, 3, None)
+    assert runner.read_entries(SetUp(seed=7), {}).seed == 7  # untouched fields keep theirs
+    assert runner.read_entries(SetUp(), {"seed": "4.0"}).seed == 4
+    assert runner.entry_problem("seed", "") == "a value is needed"
+    assert runner.entry_problem("casualties", "") == ""  # empty: the scenario's own count
+
+
+def test_fewer_casualties_than_incidents_is_refused_on_the_casualty_field():
+    """Before the fix, 1 casualty over two incidents failed on incidents[1].casualties."""
+    data = small_scenario_data(casualties=30)
+    data["incidents"].append(dict(data["incidents"][0], id="second", casualties=10))
+    sc = parse_scenario(data)
+    with pytest.raises(runner.SetupInvalid, match="Casualties: at least 2 are needed"):
+        runner.read_entries(SetUp(), {"casualties": "1"}, n_incidents=2)
+    with pytest.raises(InputError) as err:
+        runner.apply_setup(sc, SetUp(casualties=1))
+    assert err.value.path == "set-up.casualties"
+    # a tiny count still gives every incident one casualty, whatever the proportions
+    data["incidents"][1]["casualties"] = 1
+    data["incidents"][0]["casualties"] = 300
+    got = runner.apply_setup(parse_scenario(data), SetUp(casualties=2))
+    assert [i.casualties for i in got.incidents] == [1, 1]
+
+
+def test_knob_meanings_say_what_the_multiplier_gives_on_this_scenario(small):
+    vehicles = sum(g.count for st in small.stations for g in st.vehicles)
+    expected = f"× 2: {2 * vehicles} vehicles ({vehicles} in the scenario)"
+    assert runner.fleet_meaning(small, 2.0) == expected
+    places = sum(runner.surge_capacity(small).values())
+    assert runner.capacity_meaning(small, 1.0).startswith(f"× 1: {places} free treatment places")
+    half = runner.capacity_meaning(small, 0.5)
+    assert half.startswith("× 0.5: ") and f"({places} in the scenario)" in half
+
+
+def test_scenario_titles_come_from_the_files():
+    stem = mcsim.default_scenario_path().stem
+    assert runner.scenario_title(stem) == runner.load_shipped(stem).name
+    assert runner.scenario_title("no_such_file") == "no_such_file"

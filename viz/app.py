@@ -1,11 +1,12 @@
 """The mcsim Solara app: ``mcsim app`` (or ``solara run viz/app.py``) serves :func:`Page`.
 
-Five tabs: **Explore** (run a scenario, see it on the map through time, with KPI cards and
+Six tabs: **Explore** (run a scenario, see it on the map through time, with KPI cards and
 charts), **Compare** (two policy sets on the same seed), **Sweeps** (plot a sweep's metric
 against a factor), **Exercise** (play a tabletop exercise: pause, apply injects and decisions,
 export the log and the after-action report) and **Replay** (replay an exercise log with its
 actions on the time line). The set-up panel on the left applies to Explore and Compare (and
-to an exercise started on "(set-up panel)").
+to an exercise started on "(set-up panel)"). **Scenario** says what the chosen scenario
+represents and assumes, with the published record of a historical incident.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from viz.components import store
 from viz.components.compare import Compare
 from viz.components.exercise import Exercise, Replay
 from viz.components.explore import Explore
+from viz.components.scenario import ScenarioTab
 from viz.components.setup import SetupPanel
 from viz.components.sweeps import Sweeps
 
@@ -45,3 +47,5 @@ def Page():
                     Exercise()
                 with solara.lab.Tab("Replay"):
                     Replay()
+                with solara.lab.Tab("Scenario"):
+                    ScenarioTab()

@@ -31,18 +31,11 @@ from mcsim.exercise import (
     ACTIONS,
     ExerciseLog,
     ExerciseSession,
-    ReplayMismatch,
     action_marks,
     replay_model,
 )
-from mcsim.exercise.log import (
-    check_log_digest,
-    events_digest,
-    first_difference,
-    load_script,
-    parse_log,
-)
-from mcsim.exercise.runner import log_scenario, run_exercise
+from mcsim.exercise.log import load_script, parse_log
+from mcsim.exercise.runner import check_log, check_result, log_scenario, run_exercise
 from mcsim.model import MCIModel
 from mcsim.policies import default_registry
 from mcsim.scenario import Scenario
@@ -298,14 +291,10 @@ def replay_log(log: ExerciseLog, source: str = "") -> Replayed:
         InputError: the log's scenario or actions do not fit this mcsim, or the log was changed
             after it was written (its ``digest``).
     """
-    check_log_digest(log, file=source or None)
+    check_log(log, file=source or None)
     model = replay_model(log)
     view = model_view(model, log_scenario(log), log.seed)
-    if log.result_digest is not None:
-        actual = events_digest(view.result.events)
-        if actual != log.result_digest:
-            row, detail = first_difference(view.result.events, log.block_digests)
-            raise ReplayMismatch(log.result_digest, actual, row, detail, view.result)
+    check_result(log, view.result)  # where a differing replay parts from the log, in words
     return Replayed(log=log, view=view, marks=action_marks(log), source=source)
 
 

@@ -19,7 +19,15 @@ from mcsim.metrics import Better, Metric, headline_metrics
 
 DASH = "–"
 
-__all__ = ["Better", "DiffRow", "better_side", "cards", "compare", "headline"]
+__all__ = [
+    "Better",
+    "DiffRow",
+    "better_side",
+    "cards",
+    "compare",
+    "headline",
+    "values",
+]
 
 #: How many headline metrics the app shows as cards: the first ones of the headline list.
 CARDS = 4
@@ -50,6 +58,13 @@ def better_side(a: Any, b: Any, better: Better) -> Literal["A", "B", ""]:
 def headline(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The cards: (label, formatted value, help line) of each of :func:`cards`."""
     return [(_title(m), m.format(metrics.get(m.name)), m.description) for m in cards()]
+
+
+def values(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, formatted value) of every headline metric, for a one-run table or report."""
+    return [
+        (_title(m), m.format(metrics.get(m.name))) for m in headline_metrics()
+    ]
 
 
 @dataclass(frozen=True)

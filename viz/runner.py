@@ -10,9 +10,10 @@ the event log (events are processed in the same order either way).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,54 @@ def shipped_scenarios() -> dict[str, Path]:
     default = default_scenario_path()
     # the default first, so that the selector opens on it
     return {default.stem: default, **{k: v for k, v in out.items() if k != default.stem}}
+
+
+def scenario_title(name: str) -> str:
+    """A shipped scenario's title (its top-level ``name`` field), or the file stem.
+
+    Read from the file's top-level ``name:`` line only (cached per file version), so listing
+    the titles costs no scenario validation; a file without one keeps its stem.
+    """
+    path = shipped_scenarios().get(name)
+    if path is None:
+        return name
+    try:
+        return _title_of(path, path.stat().st_mtime_ns) or name
+    except OSError:
+        return name
+
+
+@functools.lru_cache(maxsize=64)
+def _title_of(path: Path, _mtime_ns: int) -> str:
+    import yaml
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("name:"):
+            try:
+                value = yaml.safe_load(line).get("name")
+            except yaml.YAMLError:
+                return ""
+            return str(value).strip() if value else ""
+    return ""
+
+
+def fleet_meaning(scenario: Scenario, factor: float) -> str:
+    """What the ambulance multiplier means for this scenario, e.g. "× 1.5: 27 vehicles (18)"."""
+    base = sum(g.count for st in scenario.stations for g in st.vehicles)
+    scaled = sum(_scaled(g.count, factor) for st in scenario.stations for g in st.vehicles)
+    return f"× {factor:g}: {scaled} vehicles ({base} in the scenario)"
+
+
+def capacity_meaning(scenario: Scenario, factor: float) -> str:
+    """What the capacity multiplier means: treatment places for incident patients at onset."""
+    base = sum(surge_capacity(scenario).values())
+    if factor == 1.0:
+        return f"× 1: {base} free treatment places at onset (the scenario's)"
+    try:
+        scaled = sum(surge_capacity(apply_setup(scenario, SetUp(capacity_factor=factor))).values())
+    except InputError:
+        return f"× {factor:g}"
+    return f"× {factor:g}: {scaled} free treatment places at onset ({base} in the scenario)"
 
 
 def load_shipped(name: str) -> Scenario:
@@ -93,6 +142,89 @@ class SetUp:
         return {"triage": self.triage, "dispatch": self.dispatch, "destination": self.destination}
 
 
+#: The set-up panel's typed fields: key -> (label shown, type, lowest value, may be empty).
+ENTRY_FIELDS: dict[str, tuple[str, type, float, bool]] = {
+    "casualties": ("Casualties", int, 1, True),
+    "callin_delay_min": ("Call-in delay (min)", float, 0.0, True),
+    "seed": ("Seed", int, 0, False),
+}
+#: The largest casualty count the panel accepts (the scenario schema's bound per incident).
+MAX_CASUALTIES = 1_000_000
+
+
+class SetupInvalid(InputError):
+    """One or more typed set-up fields cannot be used; ``problems`` maps field key → message.
+
+    The message names every bad field by the label the panel shows, so the user knows which
+    box to fix; nothing runs until they are all fixed (issue 13, defect 5).
+    """
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = dict(problems)
+        text = "; ".join(f"{ENTRY_FIELDS[k][0]}: {m}" for k, m in self.problems.items())
+        super().__init__(f"not run: {text}")
+
+
+def entry_problem(key: str, text: str | None) -> str:
+    """Why the text typed in field ``key`` cannot be used ("" when it can)."""
+    try:
+        _read_entry(key, text)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _read_entry(key: str, text: str | None) -> Any:
+    label, typ, low, optional = ENTRY_FIELDS[key]
+    raw = (text or "").strip()
+    if raw == "":
+        if optional:
+            return None
+        raise ValueError("a value is needed")
+    try:
+        num = float(raw)
+    except ValueError:
+        what = "a whole number" if typ is int else "a number"
+        raise ValueError(f"{what} is needed, not {raw!r}") from None
+    if not math.isfinite(num):
+        raise ValueError(f"a finite number is needed, not {raw!r}")
+    if typ is int and num != int(num):
+        raise ValueError(f"a whole number is needed, not {raw!r}")
+    if num < low:
+        raise ValueError(f"{low:g} or more is needed, not {raw}")
+    if key == "casualties" and num > MAX_CASUALTIES:
+        raise ValueError(f"at most {MAX_CASUALTIES:,} is allowed, not {raw}")
+    return int(num) if typ is int else num
+
+
+def read_entries(base: SetUp, entries: dict[str, str], n_incidents: int = 1) -> SetUp:
+    """``base`` with the panel's typed fields read from ``entries`` (key → text as typed).
+
+    A key missing from ``entries`` keeps ``base``'s value; an empty optional field means "the
+    scenario's". Nothing is clamped or guessed: a bad value raises.
+
+    Raises:
+        SetupInvalid: naming every field that cannot be used, with why.
+    """
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for key in ENTRY_FIELDS:
+        if key not in entries:
+            continue
+        try:
+            values[key] = _read_entry(key, entries[key])
+        except ValueError as exc:
+            problems[key] = str(exc)
+    cas = values.get("casualties", base.casualties)
+    if "casualties" not in problems and cas is not None and cas < n_incidents:
+        problems["casualties"] = (
+            f"at least {n_incidents} are needed (one per incident), not {cas}"
+        )
+    if problems:
+        raise SetupInvalid(problems)
+    return replace(base, **values)
+
+
 def _scaled(n: int, factor: float) -> int:
     return max(0, int(math.floor(n * factor + 0.5)))
 
@@ -108,6 +240,11 @@ def apply_setup(scenario: Scenario, setup: SetUp) -> Scenario:
     data: dict[str, Any] = scenario.model_dump(mode="json", by_alias=True)
     if setup.casualties is not None:
         incs = data["incidents"]
+        if setup.casualties < len(incs):
+            raise InputError(
+                f"at least {len(incs)} are needed (one per incident), not {setup.casualties}",
+                path="set-up.casualties",
+            )
         total = sum(i["casualties"] for i in incs)
         remaining = int(setup.casualties)
         for k, inc in enumerate(incs):
@@ -115,6 +252,8 @@ def apply_setup(scenario: Scenario, setup: SetUp) -> Scenario:
                 inc["casualties"] = remaining
             else:
                 share = int(round(setup.casualties * inc["casualties"] / total))
+                # every incident keeps at least one casualty, and leaves one for each after it
+                share = min(max(1, share), remaining - (len(incs) - 1 - k))
                 inc["casualties"] = share
                 remaining -= share
     if setup.ambulance_factor != 1.0:

@@ -9,6 +9,7 @@ with a 95 % confidence interval over the replications of each cell.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,133 @@ POLICY_COLUMNS = (
     "dispatch",
     "destination",
 )
+
+
+#: Environment variable naming the results root (``mcsim app --results DIR`` sets it).
+RESULTS_ENV = "MCSIM_RESULTS_DIR"
+#: How deep under the results root the app looks for sweeps (root = depth 0).
+LIST_DEPTH = 2
+
+
+def results_root() -> Path:
+    """The folder the Sweeps tab may read: ``$MCSIM_RESULTS_DIR``, or ./results (resolved).
+
+    The browser user never types a server path: the app lists what is under this root and
+    reads nothing outside it (issue 13, defect 6).
+    """
+    env = os.environ.get(RESULTS_ENV)
+    base = Path(env).expanduser() if env else Path.cwd() / "results"
+    return base.resolve()
+
+
+@dataclass(frozen=True)
+class SweepEntry:
+    """A results folder found under the root.
+
+    Attributes:
+        name: its path relative to the root, with ``/`` ("." for the root itself).
+        label: what the list shows: the name, the sweep's own name and its run count if known.
+        is_sweep: written by ``mcsim sweep`` (has a manifest).
+    """
+
+    name: str
+    label: str
+    is_sweep: bool
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, symlinks followed, is ``root`` or under it."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def _has_parquet(folder: Path, root: Path) -> bool:
+    return any(_inside(f, root) for f in folder.glob("*.parquet"))
+
+
+def _entry(folder: Path, root: Path) -> SweepEntry | None:
+    from mcsim.sweep.store import is_sweep_folder, read_manifest
+
+    name = folder.relative_to(root).as_posix() if folder != root else "."
+    if is_sweep_folder(folder):
+        try:
+            m = read_manifest(folder, require=())
+        except InputError:
+            return SweepEntry(name, f"{name} (damaged sweep folder)", True)
+        bits = [str(m["name"])] if m.get("name") else []
+        if isinstance(m.get("n_runs"), int):
+            bits.append(f"{m['n_runs']} runs")
+        return SweepEntry(name, f"{name} — {', '.join(bits)}" if bits else name, True)
+    if _has_parquet(folder, root):
+        return SweepEntry(name, f"{name} (Parquet files)", False)
+    return None
+
+
+def list_sweeps(root: Path | None = None) -> list[SweepEntry]:
+    """The results folders under ``root`` (sweeps first, then folders of Parquet files).
+
+    Looks :data:`LIST_DEPTH` levels down, never into a sweep folder's own parts, never
+    through a symlink that leads outside the root, and not into hidden folders (``.venv``).
+    """
+    root = (root or results_root()).resolve()
+    if not root.is_dir():
+        return []
+    found: list[SweepEntry] = []
+    level = [root]
+    for depth in range(LIST_DEPTH + 1):
+        nxt: list[Path] = []
+        for folder in level:
+            e = _entry(folder, root)
+            if e is not None:
+                found.append(e)
+                if e.is_sweep:
+                    continue
+            if depth < LIST_DEPTH:
+                try:
+                    subs = sorted(p for p in folder.iterdir() if p.is_dir())
+                except OSError:
+                    continue
+                nxt += [p for p in subs if not p.name.startswith(".") and _inside(p, root)]
+        level = nxt
+    return sorted(found, key=lambda e: (not e.is_sweep, e.name))
+
+
+def resolve_in_root(name: str, root: Path | None = None) -> Path:
+    """The folder ``name`` (relative to the root) — refused if it leaves the root.
+
+    Refused: an absolute path, any ``..`` part, a folder or file that a symlink takes
+    outside the root, a folder that does not exist.
+
+    Raises:
+        InputError: naming the folder and why.
+    """
+    root = (root or results_root()).resolve()
+    text = str(name).strip()
+    if not text:
+        raise InputError("choose a sweep from the list first")
+    rel = Path(text)
+    if rel.is_absolute() or text.startswith("~"):
+        raise InputError(f"only folders under the results root {root} can be opened", file=text)
+    if ".." in rel.parts:
+        raise InputError("'..' is not allowed: only folders under the results root", file=text)
+    target = root / rel
+    if not _inside(target, root):
+        raise InputError(f"leads outside the results root {root} (a symlink)", file=text)
+    if not target.is_dir():
+        raise InputError(f"no such folder under the results root {root}", file=text)
+    for f in target.rglob("*"):
+        if (f.is_symlink() or f.is_dir()) and not _inside(f, root):
+            raise InputError(
+                f"holds a link outside the results root: {f.relative_to(root)}", file=text
+            )
+    return target
+
+
+def load_in_root(name: str, root: Path | None = None) -> pd.DataFrame:
+    """:func:`load_sweep` of the folder ``name`` under the results root (confined there)."""
+    return load_sweep(resolve_in_root(name, root))
 
 
 def load_sweep(folder: str | Path) -> pd.DataFrame:

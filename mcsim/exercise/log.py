@@ -78,6 +78,14 @@ class ExerciseLog(StrictModel):
         description="SHA-256 of the scenario data, seed, policies, actions and result digests",
     )
     mcsim_version: str = ""
+    played_to_min: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="the minute a live exercise had been played to when its log was exported; "
+        "the rest of the run, to the horizon, ran with no further action (None: played to "
+        "the end, or a script)",
+    )
 
     @field_validator("actions", mode="before")
     @classmethod
@@ -92,6 +100,8 @@ class ExerciseLog(StrictModel):
         data["actions"] = [action_data(a) for a in self.actions]
         order = ["schema_version", "title", "facilitator", "notes", "scenario", "seed"]
         order += ["policies", "actions", "result_digest", "events", "digest", "block_digests"]
+        if data.get("played_to_min") is None:
+            data.pop("played_to_min", None)  # logs played to the end read as before
         return {k: data[k] for k in [*order, *[k for k in data if k not in order]]}
 
     def write(self, path: str | Path, *, force: bool = True, option: str = "--out") -> Path:
@@ -253,6 +263,8 @@ def log_digest(log: ExerciseLog) -> str:
         "events": log.events,
         "block_digests": log.block_digests,
     }
+    if log.played_to_min is not None:  # covered once set; logs without it keep their digest
+        body["played_to_min"] = log.played_to_min
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 

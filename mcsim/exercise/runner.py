@@ -30,6 +30,7 @@ from typing import Any
 import mcsim
 from mcsim.errors import InputError
 from mcsim.exercise.actions import ACTIONS, DECISION, Action, apply_action, parse_action
+from mcsim.exercise.explain import explain_difference
 from mcsim.exercise.log import (
     ExerciseLog,
     ExerciseScript,
@@ -159,6 +160,8 @@ class ExerciseSession:
 
         With ``with_digest`` the digest of the complete run is included: the model's own log if
         the run is over, else that of a replay to the end (the live model is left where it is).
+        A log exported before the end records the minute played to (``played_to_min``), so the
+        report can say that the rest of the run had no further action.
         """
         log = ExerciseLog(
             title=self.title,
@@ -169,6 +172,7 @@ class ExerciseSession:
             policies=self.policies,
             actions=list(self.actions),
             mcsim_version=mcsim.__version__,
+            played_to_min=None if self.finished else float(self.now),
         )
         if with_digest:
             events = self.model.result().events if self.finished else replay(log).events
@@ -242,15 +246,55 @@ def replay(log: ExerciseLog, *, check: bool = True) -> RunResult:
         ReplayMismatch: the event log differs (the replay's result is attached).
     """
     if check:
-        check_log_digest(log)
+        check_log(log)
         check_outcome_model(log)
     result = replay_model(log).result()
     if check and log.result_digest is not None:
-        actual = events_digest(result.events)
-        if actual != log.result_digest:
-            row, detail = first_difference(result.events, log.block_digests)
-            raise ReplayMismatch(log.result_digest, actual, row, detail, result)
+        check_result(log, result)
     return result
+
+
+def check_result(log: ExerciseLog, result: RunResult) -> None:
+    """Refuse a replay whose events are not the log's, saying in words where they part.
+
+    Raises:
+        ReplayMismatch: the event log differs; ``detail`` names the minutes, the last action
+            before them and the patients concerned (:mod:`mcsim.exercise.explain`).
+    """
+    actual = events_digest(result.events)
+    if log.result_digest is None or actual == log.result_digest:
+        return
+    row, fallback = first_difference(result.events, log.block_digests)
+    detail = explain_difference(log, result.events) if log.block_digests else None
+    raise ReplayMismatch(log.result_digest, actual, row, detail or fallback, result)
+
+
+def check_log(log: ExerciseLog, *, file: str | None = None) -> None:
+    """Refuse a log changed after it was written, and say what the change does to the run.
+
+    The whole-log digest only says *that* something changed. Replaying the changed log and
+    comparing its events with the recorded blocks says *where* the run then parts from the
+    recorded one (which minutes, the action before, which patients), or that it does not.
+
+    Raises:
+        InputError: naming the ``digest`` field, with the explanation.
+    """
+    try:
+        check_log_digest(log, file=file)
+    except InputError as exc:
+        try:
+            events = replay_model(log).result().events
+        except InputError as inner:  # the change made the log unplayable: say that instead
+            raise InputError(
+                f"{exc.message}; it no longer plays: {inner}", file=file, path="digest"
+            ) from None
+        words = explain_difference(log, events) if log.block_digests else None
+        if words is None:
+            words = (
+                "replayed, it gives the recorded run event for event, so the change alters "
+                "no event (a scenario value no event depends on, or the digest itself)"
+            )
+        raise InputError(f"{exc.message}. {words}", file=file, path="digest") from None
 
 
 def recorded_with_first_outcome_model(log: ExerciseLog) -> bool:

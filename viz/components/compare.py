@@ -21,6 +21,7 @@ from mcsim.policies import default_registry
 from viz import kpi
 from viz.components import replications as reps
 from viz.components import store
+from viz.components.downloads import CompareDownloads
 from viz.components.setup import PolicySelects
 
 
@@ -72,17 +73,25 @@ def Compare():
             PolicySelects(store.compare_b, b_default, prefix="B: ")
 
             def go() -> None:
+                try:  # the set-up panel's typed fields, read now (never stale values)
+                    a_now = store.checked_setup(scenario)
+                except InputError as exc:
+                    store.setup_error.value = str(exc)
+                    return
+                store.setup_error.value = ""
                 chosen = store.compare_b.value
                 b = dataclasses.replace(
-                    store.setup.value,
+                    a_now,
                     triage=chosen.triage or b_default.triage,
                     dispatch=chosen.dispatch or b_default.dispatch,
                     destination=chosen.destination or b_default.destination,
                 )
-                store.compare_run(scenario, store.setup.value, b)
+                store.compare_run(scenario, a_now, b)
 
             solara.Button("Run comparison", color="primary", on_click=go,
                           classes=["mcsim-compare-run"])  # fmt: skip
+        if store.setup_error.value:
+            solara.Error(store.setup_error.value, classes=["mcsim-setup-error"], dense=True)
         run = store.compare_run
         if run.pending:
             solara.ProgressLinear(run.progress or True)
@@ -104,6 +113,7 @@ def Compare():
         DiffTable(rows, done.labels)
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"])
         SideBySide(done, store.compare_minute.value)
+        CompareDownloads(done, store.compare_minute.value)
 
 
 @solara.component

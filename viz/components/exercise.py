@@ -132,7 +132,7 @@ def start() -> None:
     name = ex_scenario.value
     try:
         if name == FROM_SETUP:
-            setup = store.setup.value
+            setup = store.checked_setup()
             scenario = runner.apply_setup(store.current_scenario(), setup)
             policies = setup.policies()
             file = "set-up panel"
@@ -392,6 +392,23 @@ def marks_markdown(marks: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def so_far(session: ExerciseSession) -> str:
+    """The live KPI cards' note: their figures are of the run up to now ("" once it is over)."""
+    return "" if session.finished else f"so far (minute {session.now:g})"
+
+
+def export_note(session: ExerciseSession) -> str:
+    """What Export and Report do when the run is not over, said before the user presses them."""
+    if session.finished:
+        return ""
+    end = session.model.horizon_min
+    return (
+        f"Paused at minute {session.now:g} of {end:g}: Export log and Report run the rest "
+        f"(minutes {session.now:g} to {end:g}) with no further action; the log records "
+        f"minute {session.now:g} as where you stopped, and the report says so."
+    )
+
+
 @solara.component
 def ActionLog(cur: Live):
     """The actions applied so far, on the time line and as a table; Export and Report."""
@@ -412,6 +429,11 @@ def ActionLog(cur: Live):
             path, data = reported.value
             solara.FileDownload(data, filename=path.name, label="Download report",
                                 mime_type="text/html")  # fmt: skip
+    # below the buttons, so that the buttons stay put when the run ends and the note goes
+    note = export_note(cur.session)
+    if note:
+        solara.Text(note, classes=["mcsim-ex-export-note"],
+                    style={"font-size": "0.85em", "color": "#8a6100"})  # fmt: skip
     if exported.value is not None:
         solara.Text(f"Log saved to {exported.value[0]}", classes=["mcsim-ex-saved"])
     if reported.value is not None:
@@ -443,7 +465,7 @@ def Exercise():
         TimeControls(cur)
         if time_error.value:
             solara.Error(time_error.value, dense=True, classes=["mcsim-ex-error"])
-        KpiCards(cur.view.metrics)
+        KpiCards(cur.view.metrics, note=so_far(s))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(gap="2px"):
                 solara.Image(cur.map.png(s.now), classes=["mcsim-ex-map"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from typing import Any
 
 import solara
@@ -18,21 +19,26 @@ from viz import charts, kpi
 from viz import replications as vr
 from viz.components import replications as reps
 from viz.components import store
+from viz.components.downloads import RunDownloads
 from viz.runner import RunView
 
-#: Play: simulated minutes per tick, and seconds between ticks.
-PLAY_STEP_MIN = 2
+#: Play: the speeds offered (simulated minutes per wall second), and seconds between redraws.
+PLAY_SPEEDS = (2, 4, 8, 16, 32)
 PLAY_TICK_S = 0.25
 
 
 @solara.component
-def KpiCards(metrics: dict[str, Any], over_runs: list | None = None, under: str = ""):
+def KpiCards(
+    metrics: dict[str, Any], over_runs: list | None = None, under: str = "", note: str = ""
+):
     """The four headline KPIs as cards: one run's values, or means with intervals over runs.
 
     Args:
         metrics: the run's metrics (shown while ``over_runs`` is None).
         over_runs: :func:`viz.replications.cards` of the replications, once they are done.
         under: the line under a single run's value (e.g. that more runs are on their way).
+        note: follows each label; a live exercise passes "so far (minute 120)": its figures
+            are of the run up to now, not of the whole incident.
     """
     if over_runs is None:
         shown = [(label, value, under, help_) for label, value, help_ in kpi.headline(metrics)]
@@ -40,6 +46,7 @@ def KpiCards(metrics: dict[str, Any], over_runs: list | None = None, under: str 
         shown = [(c.label, c.value, c.interval, c.help) for c in over_runs]
     with solara.Row(classes=["mcsim-kpis"], gap="8px", style={"flex-wrap": "wrap"}):
         for label, value, interval, help_ in shown:
+            label = f"{label} {note}" if note else label
             with solara.Div(
                 classes=["mcsim-kpi"],
                 style={
@@ -76,25 +83,58 @@ def view_caption(view: RunView, t: float) -> str:
     )
 
 
+def play_minute(start_minute: int, speed: float, elapsed_s: float, last: int) -> int:
+    """The minute Play shows ``elapsed_s`` wall seconds after it started at ``start_minute``.
+
+    Play follows the wall clock, not a count of ticks: each tick's redraw takes time, so
+    adding a fixed step per tick ran at 3.3 simulated min/s where 8 were meant. Frames may
+    be skipped on a slow machine; the speed holds.
+    """
+    return min(last, start_minute + int(speed * elapsed_s))
+
+
+#: Set while a Play loop runs (after Pause it may move the scrubber once more, then ends).
+_PLAYER_RUNNING = threading.Event()
+
+
+def player_running() -> bool:
+    """Whether a Play loop is still running (the scrubber may still move until it ends)."""
+    return _PLAYER_RUNNING.is_set()
+
+
+def set_playing(on: bool) -> None:
+    """Play or pause (the loop stops at its next tick; :func:`player_running` says when)."""
+    store.playing.value = on
+
+
 @solara.component
 def Player(last: int):
-    """Advances the scrubber while playing (a worker thread ticking every PLAY_TICK_S)."""
+    """Advances the scrubber while playing, at the chosen simulated minutes per second."""
 
     def tick(cancel: threading.Event) -> None:
-        while store.playing.value and not cancel.wait(PLAY_TICK_S):
-            nxt = store.minute.value + PLAY_STEP_MIN
-            if nxt >= last:
-                store.minute.value = last
-                store.playing.value = False
-                return
-            store.minute.value = nxt
+        _PLAYER_RUNNING.set()
+        try:
+            t0, m0 = time.monotonic(), store.minute.value
+            shown = m0
+            while store.playing.value and not cancel.wait(PLAY_TICK_S):
+                if not store.playing.value:
+                    return
+                if store.minute.value != shown:  # the user moved the scrubber: go on from there
+                    t0, m0 = time.monotonic(), store.minute.value
+                shown = play_minute(m0, store.play_speed.value, time.monotonic() - t0, last)
+                store.minute.value = shown
+                if shown >= last:
+                    store.playing.value = False
+                    return
+        finally:
+            _PLAYER_RUNNING.clear()
 
-    solara.hooks.use_thread(tick, [store.playing.value, last])
+    solara.hooks.use_thread(tick, [store.playing.value, last, store.play_speed.value])
 
     def toggle() -> None:
         if not store.playing.value and store.minute.value >= last:
             store.minute.value = 0
-        store.playing.value = not store.playing.value
+        set_playing(not store.playing.value)
 
     solara.Button(
         "Pause" if store.playing.value else "Play",
@@ -105,27 +145,46 @@ def Player(last: int):
     )
 
 
+def speed_label(speed: int) -> str:
+    """How the speed select shows a speed."""
+    return f"{speed} min/s"
+
+
+@solara.component
+def TimeBar(last: int):
+    """Play/pause, ±10 min, the scrubber (the full width of the tab) and the Play speed."""
+    t = min(store.minute.value, last)
+    labels = [speed_label(x) for x in PLAY_SPEEDS]
+    with solara.Row(gap="6px", style={"align-items": "center", "width": "100%"},
+                    classes=["mcsim-timebar"]):  # fmt: skip
+        Player(last)
+        solara.Button(
+            "−10", on_click=lambda: store.minute.set(max(0, t - 10)), text=True,
+            classes=["mcsim-minus10"],
+        )  # fmt: skip
+        with solara.Div(style={"flex-grow": "1", "min-width": "300px"},
+                        classes=["mcsim-scrubber"]):  # fmt: skip
+            solara.SliderInt("minute", value=store.minute, min=0, max=last, step=1)
+        solara.Button(
+            "+10", on_click=lambda: store.minute.set(min(last, t + 10)), text=True,
+            classes=["mcsim-plus10"],
+        )  # fmt: skip
+        with solara.Div(style={"width": "120px"}, classes=["mcsim-speed"]):
+            solara.Select(
+                "Play speed", values=labels, value=speed_label(store.play_speed.value),
+                on_value=lambda v: store.play_speed.set(PLAY_SPEEDS[labels.index(v)]),
+            )  # fmt: skip
+
+
 @solara.component
 def MapPanel(explored: store.Explored):
-    """The map at the scrubber's minute, the scrubber, play/pause and step buttons."""
+    """The map at the scrubber's minute and its caption."""
     last = int(math.ceil(explored.view.last_min))
     t = min(store.minute.value, last)
     assert explored.map is not None
     image = explored.map.png(t)
     with solara.Column(gap="2px", classes=["mcsim-map"]):
         solara.Image(image, classes=["mcsim-map-image"])
-        with solara.Row(gap="6px", style={"align-items": "center"}):
-            Player(last)
-            solara.Button(
-                "−10", on_click=lambda: store.minute.set(max(0, t - 10)), text=True,
-                classes=["mcsim-minus10"],
-            )  # fmt: skip
-            with solara.Div(style={"flex-grow": "1"}, classes=["mcsim-scrubber"]):
-                solara.SliderInt("minute", value=store.minute, min=0, max=last, step=1)
-            solara.Button(
-                "+10", on_click=lambda: store.minute.set(min(last, t + 10)), text=True,
-                classes=["mcsim-plus10"],
-            )  # fmt: skip
         solara.Text(caption(explored, t), classes=["mcsim-map-caption"],
                     style={"font-size": "0.85em"})  # fmt: skip
 
@@ -172,6 +231,8 @@ def Explore():
         pending = reps.count.value > 1 and done is None
         KpiCards(m, None if done is None else vr.cards(done.reps),
                  under="this run; more runs on the way" if pending else "")  # fmt: skip
+        if explored.map is not None:
+            TimeBar(int(math.ceil(explored.view.last_min)))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             if explored.map is None:
                 solara.Text("drawing the map…", classes=["mcsim-drawing"])
@@ -181,3 +242,8 @@ def Explore():
                 ChartsPanel(explored.charts)
         if done is not None:
             solara.Image(done.bands.png(store.minute.value), classes=["mcsim-bands"])
+        if explored.map is not None and explored.charts is not None:
+            t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
+            shown = {f"map-minute{t}": explored.map.png(t)}
+            shown[f"charts-minute{t}"] = explored.charts.png(t)
+            RunDownloads(explored.view, shown)

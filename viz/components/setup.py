@@ -18,6 +18,7 @@ from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import runner
 from viz.components import store
+from viz.components.explore import set_playing
 from viz.runner import SetUp
 
 UPLOAD_PREFIX = "uploaded: "
@@ -81,12 +82,26 @@ def YamlFileInput(on_file: Any):
     return FileInput(on_file=on_file, accept=".yaml,.yml")
 
 
+def scenario_items(shipped: list[str]) -> list[dict[str, str]]:
+    """The scenario select's items: each shipped scenario's title (its ``name``), keyed by stem.
+
+    A planner knows "Manchester Arena bombing", not ``manchester_arena_bombing``; a file that
+    does not load keeps its file name (choosing it shows why it is refused).
+    """
+    out = []
+    for stem in shipped:
+        out.append({"text": runner.scenario_title(stem), "value": stem})
+    return out
+
+
 @solara.component
 def ScenarioPicker():
-    """Shipped scenarios, plus the uploaded one; drop zone and file field for uploads."""
+    """Shipped scenarios (by title), plus the uploaded one; drop zone and file field."""
     shipped = list(runner.shipped_scenarios())
     up = store.uploaded.value
-    values = shipped + ([UPLOAD_PREFIX + up[0]] if up else [])
+    items = scenario_items(shipped)
+    if up:
+        items.append({"text": UPLOAD_PREFIX + up[0], "value": UPLOAD_PREFIX + up[0]})
     current = store.scenario_name.value or (UPLOAD_PREFIX + up[0] if up else shipped[0])
 
     def choose(v: str) -> None:
@@ -94,6 +109,9 @@ def ScenarioPicker():
             store.scenario_name.value = ""
             return
         store.scenario_name.value = v
+        store.setup_entries.value = {
+            k: t for k, t in store.setup_entries.value.items() if k != "casualties"
+        }
         try:
             p = runner.load_shipped(v).policies
         except InputError as exc:
@@ -108,7 +126,10 @@ def ScenarioPicker():
             casualties=None,
         )
 
-    solara.Select("Scenario", values=values, value=current, on_value=choose)
+    solara.v.Select(
+        label="Scenario", items=items, v_model=current, on_v_model=choose,
+        class_="mcsim-scenario-select",
+    )  # fmt: skip
 
     def dropped(f: Any) -> None:
         accept_upload(f["name"], f["data"] or b"")
@@ -124,14 +145,29 @@ def ScenarioPicker():
         )
 
 
+def policy_help(kind: str, name: str) -> str:
+    """The registry's description of a policy (what it does, and its source)."""
+    try:
+        return default_registry().get(kind, name).description
+    except InputError:
+        return ""
+
+
 def _policy_select(label: str, kind: str, value: str | None, on: Any, default: str) -> None:
     names = default_registry().names(kind)
-    solara.Select(label, values=names, value=value or default, on_value=on)
+    chosen = value or default
+    solara.Select(label, values=names, value=chosen, on_value=on)
+    solara.Div(
+        children=[policy_help(kind, chosen)],
+        classes=["mcsim-policy-help", f"mcsim-policy-help-{kind}"],
+        style={"font-size": "0.75em", "color": "#555", "margin": "-6px 0 6px 0",
+               "line-height": "1.25"},
+    )  # fmt: skip
 
 
 @solara.component
 def PolicySelects(target: solara.Reactive[SetUp], defaults: Any, prefix: str = ""):
-    """Three selects (triage, dispatch, destination) editing ``target``."""
+    """Three selects (triage, dispatch, destination) editing ``target``, each with its help."""
     s = target.value
 
     def setter(field: str):
@@ -140,13 +176,34 @@ def PolicySelects(target: solara.Reactive[SetUp], defaults: Any, prefix: str = "
 
         return set_
 
-    _policy_select(f"{prefix}Triage", "triage", s.triage, setter("triage"), defaults.triage)
-    _policy_select(
-        f"{prefix}Dispatch", "dispatch", s.dispatch, setter("dispatch"), defaults.dispatch
-    )
-    _policy_select(
-        f"{prefix}Destination", "destination", s.destination, setter("destination"),
-        defaults.destination,
+    for kind in ("triage", "dispatch", "destination"):
+        with solara.Column(gap="0px", style={"min-width": "220px", "max-width": "320px"}):
+            _policy_select(
+                f"{prefix}{kind.capitalize()}", kind, getattr(s, kind), setter(kind),
+                getattr(defaults, kind),
+            )  # fmt: skip
+
+
+@solara.component
+def EntryField(key: str, shown: str, placeholder: str = ""):
+    """A typed set-up field: its text as typed, refused inline (in red, saying why) if bad.
+
+    The text is kept as typed (:data:`store.setup_entries`); nothing is clamped. Run reads
+    every field again and refuses to run while one is bad.
+    """
+    label = runner.ENTRY_FIELDS[key][0]
+    entries = store.setup_entries.value
+    text = entries.get(key, shown)
+    problem = runner.entry_problem(key, text) if key in entries else ""
+
+    def typed(v: str | None) -> None:
+        store.setup_entries.value = {**store.setup_entries.value, key: v or ""}
+        store.setup_error.value = ""
+
+    solara.InputText(
+        label, value=text, on_value=typed, continuous_update=True,
+        error=problem or False, placeholder=placeholder,
+        classes=[f"mcsim-field-{key.replace('_', '-')}"],
     )  # fmt: skip
 
 
@@ -167,41 +224,55 @@ def SetupPanel():
     with solara.Column(gap="4px", classes=["mcsim-setup"]):
         solara.Text("Set-up", style={"font-weight": "bold", "font-size": "1.1em"})
         ScenarioPicker()
+        solara.Button(
+            "About this scenario", text=True, small=True, classes=["mcsim-about-scenario"],
+            on_click=lambda: store.tab.set(store.TABS.index("Scenario")),
+        )  # fmt: skip
         PolicySelects(store.setup, scenario.policies)
-        solara.InputInt(
-            "Casualties",
-            value=s.casualties if s.casualties is not None else total,
-            on_value=lambda v: update(casualties=max(1, int(v))),
-        )
+        EntryField("casualties", str(s.casualties if s.casualties is not None else total))
         solara.SliderFloat(
-            f"Ambulances per station × {s.ambulance_factor:g}",
+            "Ambulances per station ×",
             value=s.ambulance_factor,
             min=0.25,
             max=3.0,
             step=0.25,
             on_value=lambda v: update(ambulance_factor=float(v)),
         )
+        solara.Div(
+            children=[runner.fleet_meaning(scenario, s.ambulance_factor)],
+            classes=["mcsim-fleet-meaning"], style={"font-size": "0.8em", "color": "#444"},
+        )  # fmt: skip
         solara.SliderFloat(
-            f"Hospital capacity × {s.capacity_factor:g}",
+            "Hospital capacity ×",
             value=s.capacity_factor,
             min=0.25,
             max=3.0,
             step=0.25,
             on_value=lambda v: update(capacity_factor=float(v)),
         )
-        solara.InputFloat(
-            "Call-in delay (min, optional)",
-            value=s.callin_delay_min,
-            optional=True,
-            on_value=lambda v: update(callin_delay_min=None if v is None else max(0.0, v)),
-        )
-        solara.InputInt("Seed", value=s.seed, on_value=lambda v: update(seed=max(0, int(v))))
+        solara.Div(
+            children=[runner.capacity_meaning(scenario, s.capacity_factor)],
+            classes=["mcsim-capacity-meaning"], style={"font-size": "0.8em", "color": "#444"},
+        )  # fmt: skip
+        callin = "" if s.callin_delay_min is None else f"{s.callin_delay_min:g}"
+        EntryField("callin_delay_min", callin, placeholder="the scenario's (empty)")
+        EntryField("seed", str(s.seed))
 
         def go() -> None:
-            store.playing.value = False
-            store.explore_run(scenario, store.setup.value)
+            set_playing(False)
+            try:
+                checked = store.checked_setup(scenario)
+            except InputError as exc:
+                store.setup_error.value = str(exc)
+                return
+            store.setup_error.value = ""
+            store.setup.value = checked
+            store.minute.value = 0  # a new run starts at its beginning
+            store.explore_run(scenario, checked)
 
         solara.Button("Run", color="primary", on_click=go, classes=["mcsim-run"], block=True)
+        if store.setup_error.value:
+            solara.Error(store.setup_error.value, classes=["mcsim-setup-error"], dense=True)
         if store.explore_run.pending:
             solara.ProgressLinear(store.explore_run.progress or True)
             done = store.explore_run.progress or 0

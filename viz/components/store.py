@@ -56,17 +56,24 @@ uploaded: solara.Reactive[tuple[str, Scenario] | None] = solara.reactive(None)
 upload_error = solara.reactive("")
 #: The set-up panel's knobs.
 setup = solara.reactive(SetUp())
+#: The set-up panel's typed fields as typed (key of :data:`viz.runner.ENTRY_FIELDS` → text);
+#: a key is present once the user has typed in that field. Read by :func:`checked_setup`.
+setup_entries: solara.Reactive[dict[str, str]] = solara.reactive({})
+#: Why the last Run (or comparison, or exercise on the set-up) was refused, or "".
+setup_error = solara.reactive("")
 #: The scrubber's minute, and whether it is playing.
 minute = solara.reactive(0)
 playing = solara.reactive(False)
+#: Play speed: simulated minutes per wall second (one of explore.PLAY_SPEEDS).
+play_speed = solara.reactive(8)
 #: Policies of the comparison's run B (A is the set-up panel's).
 compare_b = solara.reactive(SetUp())
 #: The comparison's side-by-side maps: their shared minute.
 compare_minute = solara.reactive(30)
-#: The sweeps page: the folder typed in.
+#: The sweeps page: the results folder chosen (relative to the results root), "" for none.
 sweep_folder = solara.reactive("")
 #: The tab shown (index in :data:`TABS`).
-TABS = ("Explore", "Compare", "Sweeps", "Exercise", "Replay")
+TABS = ("Explore", "Compare", "Sweeps", "Exercise", "Replay", "Scenario")
 tab = solara.reactive(0)
 
 
@@ -76,6 +83,16 @@ def current_scenario() -> Scenario:
     if up is not None and scenario_name.value == "":
         return up[1]
     return runner.load_shipped(scenario_name.value)
+
+
+def checked_setup(scenario: Scenario | None = None) -> SetUp:
+    """The set-up as the panel shows it, its typed fields read; never stale or clamped values.
+
+    Raises:
+        viz.runner.SetupInvalid: a typed field cannot be used (the message names it).
+    """
+    sc = scenario if scenario is not None else current_scenario()
+    return runner.read_entries(setup.value, setup_entries.value, n_incidents=len(sc.incidents))
 
 
 def _stop_when_superseded(t: Any) -> Callable[[], bool]:
@@ -131,3 +148,15 @@ def policy_label(view: RunView) -> str:
     """``triage / dispatch / destination`` of a run."""
     p = view.result.policies
     return f"{p['triage']} / {p['dispatch']} / {p['destination']}"
+
+
+@task
+def sweep_load(name: str) -> Any:
+    """Read the sweep ``name`` under the results root in a worker thread (a big one takes time).
+
+    Returns the run table (a DataFrame); an :class:`InputError` (outside the root, damaged)
+    is the task's exception.
+    """
+    from viz import sweeps
+
+    return sweeps.load_in_root(name)

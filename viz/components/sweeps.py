@@ -36,29 +36,50 @@ def SweepPlot(df: pd.DataFrame):
 
 @solara.component
 def Sweeps():
-    """Folder field, Open button, then the plot."""
-    df, set_df = solara.use_state(None)
-    error, set_error = solara.use_state("")
+    """The sweeps found under the results root, Open (with a busy indicator), then the plot."""
+    root = sweeps.results_root()
+    version, set_version = solara.use_state(0)  # bumped by "Look again"
+    found = solara.use_memo(lambda: sweeps.list_sweeps(root), [str(root), version])
+    names = [e.name for e in found]
+    chosen = store.sweep_folder.value if store.sweep_folder.value in names else ""
+    load = store.sweep_load
 
     def open_() -> None:
-        try:
-            set_df(sweeps.load_sweep(store.sweep_folder.value))
-            set_error("")
-        except InputError as exc:
-            set_df(None)
-            set_error(str(exc))
+        if chosen:
+            load(chosen)
 
     with solara.Column(gap="8px"):
         solara.Markdown(
-            "Open a sweep results folder (`mcsim sweep … --out DIR`, or any folder of "
-            "`*.parquet` files with one row per run)."
+            f"Sweeps under the results root `{root}` (set with `mcsim app --results DIR`): "
+            "folders written by `mcsim sweep … --out DIR`, or folders of `*.parquet` files "
+            "with one row per run. Nothing outside this folder is read."
         )
-        with solara.Row(gap="8px", style={"align-items": "center"}):
-            solara.InputText("Sweep folder", value=store.sweep_folder, continuous_update=True,
-                             style={"min-width": "420px"})  # fmt: skip
-            solara.Button("Open", on_click=open_, color="primary", classes=["mcsim-sweep-open"])
-        if error:
-            solara.Error(error, dense=True, classes=["mcsim-sweep-error"])
+        if not found:
+            solara.Warning(
+                f"No sweep found under {root}. Run `mcsim sweep SPEC --out {root}/NAME`, or "
+                "start the app with `--results` pointing at your results folder.",
+                classes=["mcsim-sweep-none"], dense=True,
+            )  # fmt: skip
+        with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Div(style={"min-width": "420px"}):
+                solara.v.Select(
+                    label="Sweep", items=[{"text": e.label, "value": e.name} for e in found],
+                    v_model=chosen or None, on_v_model=lambda v: store.sweep_folder.set(v or ""),
+                    class_="mcsim-sweep-select",
+                )  # fmt: skip
+            solara.Button("Open", on_click=open_, color="primary",
+                          disabled=not chosen or load.pending,
+                          classes=["mcsim-sweep-open"])  # fmt: skip
+            solara.Button("Look again", on_click=lambda: set_version(version + 1), text=True,
+                          classes=["mcsim-sweep-refresh"])  # fmt: skip
+        if load.pending:
+            solara.ProgressLinear(True)
+            solara.Text("reading the sweep…", classes=["mcsim-sweep-loading"])
+        elif load.error:
+            exc = load.exception
+            msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+            solara.Error(msg, dense=True, classes=["mcsim-sweep-error"])
+        df = load.value if load.finished else None
         if df is not None:
-            solara.Text(f"{len(df)} runs, {len(df.columns)} columns")
+            solara.Text(f"{len(df)} runs, {len(df.columns)} columns", classes=["mcsim-sweep-size"])
             SweepPlot(df)
