@@ -18,6 +18,7 @@ from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import kpi
 from viz.components import store
+from viz.components.mapview import MapFigure
 from viz.components.setup import PolicySelects
 
 
@@ -105,4 +106,4 @@ def SideBySide(done: store.Compared, minute: int):
                 with solara.Column(gap="0px"):
                     solara.Text(f"{name}: {store.policy_label(view)}",
                                 style={"font-weight": "bold", "font-size": "0.9em"})  # fmt: skip
-                    solara.Image(renderer.png(t), classes=[f"mcsim-compare-map-{name.lower()}"])
+                    MapFigure(renderer, t, classes=[f"mcsim-compare-map-{name.lower()}"])

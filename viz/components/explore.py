@@ -2,7 +2,7 @@
 
 Moving the scrubber never re-runs anything: the map is redrawn from the run's
 :class:`~viz.state.Replay` (a binary search in the records) by the run's
-:class:`~viz.charts.MapRenderer`, which caches each minute's image.
+:class:`~viz.mapview.InteractiveMap`, which sends only the moving traces to the browser.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import solara.hooks
 
 from viz import charts, kpi
 from viz.components import store
+from viz.components.flows import FlowsPanel
+from viz.components.mapview import MapFigure
 from viz.runner import RunView
 
 #: Play: simulated minutes per tick, and seconds between ticks.
@@ -96,9 +98,8 @@ def MapPanel(explored: store.Explored):
     last = int(math.ceil(explored.view.last_min))
     t = min(store.minute.value, last)
     assert explored.map is not None
-    image = explored.map.png(t)
     with solara.Column(gap="2px", classes=["mcsim-map"]):
-        solara.Image(image, classes=["mcsim-map-image"])
+        MapFigure(explored.map, t, classes=["mcsim-map-image"])
         with solara.Row(gap="6px", style={"align-items": "center"}):
             Player(last)
             solara.Button(
@@ -147,3 +148,5 @@ def Explore():
                 MapPanel(explored)
             if explored.charts is not None:
                 ChartsPanel(explored.charts)
+        if explored.charts is not None:
+            FlowsPanel(explored.view)
