@@ -131,6 +131,22 @@ def _segments(pairs: Sequence[tuple[int, int]], xy: np.ndarray) -> tuple[list, l
     return xs, ys
 
 
+def trips_made(events: pd.DataFrame) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Every pair of places some vehicle, staff member or patient travelled between.
+
+    Returns the pairs (lower node, higher node), in the order of their first departure, and
+    those departure minutes: what a map of a region without roads draws instead of every pair.
+    """
+    trips = events[(events["to_node"] >= 0) & (events["node"] >= 0)]
+    first: dict[tuple[int, int], float] = {}
+    for t, a, b in zip(trips["time_min"], trips["node"], trips["to_node"], strict=True):
+        key = (int(min(a, b)), int(max(a, b)))
+        if key[0] != key[1] and key not in first:
+            first[key] = float(t)
+    order = sorted(first, key=lambda k: (first[k], k))
+    return order, np.array([first[k] for k in order], float)
+
+
 @dataclass(frozen=True)
 class Label:
     """A permanent label: the hospital and where its text sits around the marker."""
@@ -162,9 +178,10 @@ def place_labels(
         cx, cy = x * px_per_km, y * px_per_km
         w = CHAR_PX * len(texts[h]) + 4
         gap = HOSP_PX + 2
+        lift = max(gap, LINE_PX) / 2  # above/below: clear of the marker and of side labels
         candidates = {
-            "top center": (cx - w / 2, cy + gap / 2, cx + w / 2, cy + gap / 2 + LINE_PX),
-            "bottom center": (cx - w / 2, cy - gap / 2 - LINE_PX, cx + w / 2, cy - gap / 2),
+            "top center": (cx - w / 2, cy + lift, cx + w / 2, cy + lift + LINE_PX),
+            "bottom center": (cx - w / 2, cy - lift - LINE_PX, cx + w / 2, cy - lift),
             "middle right": (cx + gap / 2, cy - LINE_PX / 2, cx + gap / 2 + w, cy + LINE_PX / 2),
             "middle left": (cx - gap / 2 - w, cy - LINE_PX / 2, cx - gap / 2, cy + LINE_PX / 2),
         }
@@ -258,15 +275,7 @@ class _Index:
             )
             for v, g in own.groupby("vehicle", sort=True)
         }
-        trips = ev[(ev["to_node"] >= 0) & (ev["node"] >= 0)]
-        first: dict[tuple[int, int], float] = {}
-        for t, a, b in zip(trips["time_min"], trips["node"], trips["to_node"], strict=True):
-            key = (int(min(a, b)), int(max(a, b)))
-            if key[0] != key[1] and key not in first:
-                first[key] = float(t)
-        order = sorted(first, key=lambda k: (first[k], k))
-        self.trip_pairs = order
-        self.trip_times = np.array([first[k] for k in order], float)
+        self.trip_pairs, self.trip_times = trips_made(ev)
 
     def deaths_at(self, h: str, t: float) -> int:
         d = self.deaths.get(h)

@@ -22,41 +22,25 @@ CONFIG = {
 }
 
 
+def _widget(fig: go.Figure, config: dict) -> go.FigureWidget:
+    widget = go.FigureWidget(fig)
+    widget._config = config
+    return widget
+
+
 @solara.component
 def MapFigure(imap: InteractiveMap, t: float, classes: list[str] | None = None):
     """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend."""
-    with solara.Div(classes=["mcsim-imap", *(classes or [])], style={"min-width": "560px"}):
-        # a new run gets a new widget (its key), not the old one's traces re-used; the
-        # figure goes in by the effect below, since an element's arguments would be re-set
-        # (and the per-minute changes undone) on every render
-        element = go.FigureWidget.element().key(f"imap-{id(imap)}")
-
-    def fill() -> None:
-        widget = solara.get_widget(element)
-        if not widget.data:
-            fig = imap.figure(t)
-            widget._config = CONFIG
-            widget.layout = fig.layout
-            widget.add_traces(fig.data)
-
-    def move() -> None:
-        imap.apply(solara.get_widget(element), t)
-
-    solara.use_effect(fill, [imap])
-    solara.use_effect(move, [imap, t])
+    # one widget per map, made here and handed to the page as it is: an element's arguments
+    # would be re-set (and the per-minute changes undone) on every render
+    widget = solara.use_memo(lambda: _widget(imap.figure(t), CONFIG), [imap])
+    solara.use_effect(lambda: imap.apply(widget, t), [widget, t])
+    with solara.Div(classes=classes or [], style={"min-width": "560px"}):
+        solara.Div(classes=["mcsim-imap"], children=[widget])
 
 
 @solara.component
 def PlotlyFigure(fig: go.Figure, classes: list[str] | None = None):
-    """A static plotly figure (hover, zoom), in one widget created and filled once per figure."""
-    with solara.Div(classes=classes or [], style={"width": "100%"}):
-        element = go.FigureWidget.element().key(f"fig-{id(fig)}")
-
-    def fill() -> None:
-        widget = solara.get_widget(element)
-        if not widget.data:
-            widget._config = {"displaylogo": False}
-            widget.layout = fig.layout
-            widget.add_traces(fig.data)
-
-    solara.use_effect(fill, [fig])
+    """A static plotly figure (hover, zoom) in one widget made once per figure."""
+    widget = solara.use_memo(lambda: _widget(fig, {"displaylogo": False}), [fig])
+    solara.Div(classes=classes or [], style={"width": "100%"}, children=[widget])
