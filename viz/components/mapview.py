@@ -22,10 +22,30 @@ CONFIG = {
 }
 
 
+class _FigureWidget(go.FigureWidget):
+    """A ``FigureWidget`` whose comm opens only once its figure and config are set.
+
+    ``FigureWidget(fig)`` opens its comm (sending its state to the browser) before it sets
+    its data, then sends the data as an update; the browser is still loading plotly.js for
+    the new model then and may miss it, leaving an empty plot now and then. Opening the comm
+    last puts the whole figure into the model's first state.
+    """
+
+    def __init__(self, fig: go.Figure, config: dict) -> None:
+        self._ready = False
+        super().__init__(fig)
+        self._config = config
+        self._ready = True
+        self.open()
+
+    def open(self) -> None:
+        """Open the comm, but not from the constructors above this class."""
+        if getattr(self, "_ready", False):
+            super().open()
+
+
 def _widget(fig: go.Figure, config: dict) -> go.FigureWidget:
-    widget = go.FigureWidget(fig)
-    widget._config = config
-    return widget
+    return _FigureWidget(fig, config)
 
 
 @solara.component
@@ -33,8 +53,22 @@ def MapFigure(imap: InteractiveMap, t: float, classes: list[str] | None = None):
     """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend."""
     # one widget per map, made here and handed to the page as it is: an element's arguments
     # would be re-set (and the per-minute changes undone) on every render
-    widget = solara.use_memo(lambda: _widget(imap.figure(t), CONFIG), [imap])
-    solara.use_effect(lambda: imap.apply(widget, t), [widget, t])
+    shown = solara.use_ref(t)  # the minute the widget shows
+
+    def make() -> go.FigureWidget:
+        shown.current = t
+        return _widget(imap.figure(t), CONFIG)
+
+    widget = solara.use_memo(make, [imap])
+
+    def move() -> None:
+        # no update before the browser has drawn the widget it was made with: a restyle
+        # that arrives before plotly.js has drawn the figure leaves it empty
+        if t != shown.current:
+            shown.current = t
+            imap.apply(widget, t)
+
+    solara.use_effect(move, [widget, t])
     with solara.Div(classes=classes or [], style={"min-width": "560px"}):
         solara.Div(classes=["mcsim-imap"], children=[widget])
 
