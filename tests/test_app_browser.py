@@ -322,7 +322,8 @@ POINT_OF = """([sel, name, k]) => {
   const tr = gd.data.find(t => (t.name || '').startsWith(name) && t.x && t.x.length > k);
   if (!tr) return null;
   const L = gd._fullLayout, r = gd.getBoundingClientRect();
-  return {x: r.left + L._size.l + L.xaxis.l2p(tr.x[k]), y: r.top + L._size.t + L.yaxis.l2p(tr.y[k])};
+  return {x: r.left + L._size.l + L.xaxis.l2p(tr.x[k]),
+          y: r.top + L._size.t + L.yaxis.l2p(tr.y[k])};
 }"""
 
 
@@ -386,7 +387,9 @@ def test_las_vegas_map_has_hover_cards_zoom_and_no_web_of_straight_lines(page):
     assert any(t.startswith("umc ") for t in counts["labels"])
     assert any(t.startswith("sunrise ") for t in counts["labels"])
     # the mouse wheel zooms in
-    span = "(sel) => { const r = document.querySelector(sel + ' .js-plotly-plot')._fullLayout.xaxis.range; return r[1] - r[0]; }"
+    span = """(sel) => {
+      const r = document.querySelector(sel + ' .js-plotly-plot')._fullLayout.xaxis.range;
+      return r[1] - r[0]; }"""
     before = page.evaluate(span, sel)
     box = page.locator(f"{sel} .js-plotly-plot .nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -397,5 +400,6 @@ def test_las_vegas_map_has_hover_cards_zoom_and_no_web_of_straight_lines(page):
     page.locator(".mcsim-hospital-load .js-plotly-plot").wait_for()
     page.locator(".mcsim-sankey").scroll_into_view_if_needed()
     page.wait_for_function(
-        "() => document.querySelector('.mcsim-sankey .js-plotly-plot')?.data?.[0]?.type === 'sankey'"
+        "() => document.querySelector('.mcsim-sankey .js-plotly-plot')?.data?.[0]?.type"
+        " === 'sankey'"
     )

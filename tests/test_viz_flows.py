@@ -69,7 +69,9 @@ def test_sankey_counts_add_up_to_the_patients_table(real):
 def test_every_death_has_a_place_and_a_reason(real):
     paths = flows.casualty_paths(real)
     dead = paths[paths["outcome"] == "died"]
-    assert (dead["cause"] != "").all() and (paths.loc[paths["outcome"] != "died", "cause"] == "").all()
+    assert (dead["cause"] != "").all() and (
+        paths.loc[paths["outcome"] != "died", "cause"] == ""
+    ).all()
     by = flows.deaths_by_cause(paths)
     assert by["deaths"].sum() == len(dead)
     pt = real.result.patients.set_index("patient")

@@ -35,7 +35,9 @@ def test_real_regions_are_recognised_as_straight_line_times_and_grids_are_not(ve
     assert not mapview.straight_line_region(town.region)
     for name in ("manchester_arena_bombing", "boston_marathon_bombing"):
         assert mapview.straight_line_region(build_region(runner.load_shipped(name).region))
-    assert not mapview.straight_line_region(build_region(runner.load_shipped("earthquake_metro").region))
+    assert not mapview.straight_line_region(
+        build_region(runner.load_shipped("earthquake_metro").region)
+    )
 
 
 def test_a_straight_line_region_draws_only_the_trips_made_by_the_minute_not_every_pair(vegas):

@@ -50,7 +50,7 @@ def images(rc, cls: str) -> list[bytes]:
 
 
 def map_titles(rc, cls: str) -> list[str]:
-    """The titles (minute, deaths, …) of the interactive maps inside the element of class ``cls``."""
+    """The titles (minute, deaths, …) of the plotly figures inside the element of class ``cls``."""
 
     def figures(w):
         if isinstance(w, go.FigureWidget):
@@ -59,7 +59,9 @@ def map_titles(rc, cls: str) -> list[str]:
             if isinstance(c, widgets.Widget):
                 yield from figures(c)
 
-    return [str(f.layout.title.text) for x in rc.find(v.Html, class_=cls) for f in figures(x.widget)]
+    return [
+        str(f.layout.title.text) for x in rc.find(v.Html, class_=cls) for f in figures(x.widget)
+    ]
 
 
 def settle(task) -> None:

@@ -90,8 +90,12 @@ def hospital_load(view: RunView, step_min: float = 1.0) -> HospitalLoad:
     occ = pd.DataFrame({h: s[hospital_key(h)].to_numpy() for h in hs}, index=s.index)
     ev = view.result.events
     rows = ev[ev["kind"] == EventKind.SURGE_OPENED.value]
-    surge = pd.DataFrame({h: np.full(len(grid), view.capacity[h], float) for h in hs}, index=s.index)
-    for t, h, detail in zip(rows["time_min"], rows["hospital"].astype(str), rows["detail"].astype(str), strict=True):
+    surge = pd.DataFrame(
+        {h: np.full(len(grid), view.capacity[h], float) for h in hs}, index=s.index
+    )
+    for t, h, detail in zip(
+        rows["time_min"], rows["hospital"].astype(str), rows["detail"].astype(str), strict=True
+    ):
         field, _, n = detail.partition("+")
         if h in surge and field in CAPACITY_RESOURCES and n.strip().lstrip("-").isdigit():
             surge.loc[surge.index >= t, h] += int(n)
@@ -102,7 +106,9 @@ def hospital_load(view: RunView, step_min: float = 1.0) -> HospitalLoad:
     return HospitalLoad(occ, dict(view.capacity), surge, overload, dict(view.hospital_names))
 
 
-def hospital_load_figure(load: HospitalLoad, *, columns: int = 3, end_min: float | None = None) -> go.Figure:
+def hospital_load_figure(
+    load: HospitalLoad, *, columns: int = 3, end_min: float | None = None
+) -> go.Figure:
     """Small multiples, busiest first: patients, capacity (dashed), surge (dotted), overload.
 
     Hospitals that received nobody are named in the title instead of drawn empty.
@@ -118,9 +124,14 @@ def hospital_load_figure(load: HospitalLoad, *, columns: int = 3, end_min: float
         at = load.overload_min[h]
         over = f", over capacity from min {at:.0f}" if at is not None else ""
         titles.append(f"{h}: peak {load.peak(h)}/{load.capacity[h]}{over}")
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles or ["no hospital received patients"],
-                        shared_xaxes=True, vertical_spacing=min(0.12, 0.5 / rows),
-                        horizontal_spacing=0.06)  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=titles or ["no hospital received patients"],
+        shared_xaxes=True,
+        vertical_spacing=min(0.12, 0.5 / rows),
+        horizontal_spacing=0.06,
+    )
     occ = load.occupancy
     if end_min is not None:
         occ = occ[occ.index <= end_min]
@@ -128,39 +139,81 @@ def hospital_load_figure(load: HospitalLoad, *, columns: int = 3, end_min: float
     for k, h in enumerate(hs):
         r, c = k // columns + 1, k % columns + 1
         first = k == 0
-        fig.add_trace(go.Scatter(x=t, y=occ[h], mode="lines", line={"color": "#1f77b4", "width": 1.5},
-                                 fill="tozeroy", fillcolor="rgba(31,119,180,0.15)", name="incident patients",
-                                 legendgroup="occ", showlegend=first,
-                                 hovertemplate=f"{h}<br>minute %{{x:.0f}}: %{{y}} patients<extra></extra>"),
-                      row=r, col=c)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=occ[h],
+                mode="lines",
+                line={"color": "#1f77b4", "width": 1.5},
+                fill="tozeroy",
+                fillcolor="rgba(31,119,180,0.15)",
+                name="incident patients",
+                legendgroup="occ",
+                showlegend=first,
+                hovertemplate=f"{h}<br>minute %{{x:.0f}}: %{{y}} patients<extra></extra>",
+            ),
+            row=r,
+            col=c,
+        )
         cap = load.capacity[h]
-        fig.add_trace(go.Scatter(x=[t[0], t[-1]], y=[cap, cap], mode="lines",
-                                 line={"color": "#d62728", "width": 1.2, "dash": "dash"},
-                                 name="capacity (free places at onset)", legendgroup="cap",
-                                 showlegend=first, hovertemplate=f"capacity {cap}<extra></extra>"),
-                      row=r, col=c)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[t[0], t[-1]],
+                y=[cap, cap],
+                mode="lines",
+                line={"color": "#d62728", "width": 1.2, "dash": "dash"},
+                name="capacity (free places at onset)",
+                legendgroup="cap",
+                showlegend=first,
+                hovertemplate=f"capacity {cap}<extra></extra>",
+            ),
+            row=r,
+            col=c,
+        )
         surge = load.surge[h].loc[occ.index]
         if (surge != cap).any():
-            fig.add_trace(go.Scatter(x=t, y=surge, mode="lines", line_shape="hv",
-                                     line={"color": "#ff7f0e", "width": 1.2, "dash": "dot"},
-                                     name="capacity + surge opened", legendgroup="surge",
-                                     showlegend=True, hovertemplate="with surge %{y:.0f}<extra></extra>"),
-                          row=r, col=c)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=t,
+                    y=surge,
+                    mode="lines",
+                    line_shape="hv",
+                    line={"color": "#ff7f0e", "width": 1.2, "dash": "dot"},
+                    name="capacity + surge opened",
+                    legendgroup="surge",
+                    showlegend=True,
+                    hovertemplate="with surge %{y:.0f}<extra></extra>",
+                ),
+                row=r,
+                col=c,
+            )
         at = load.overload_min[h]
         if at is not None:
-            fig.add_trace(go.Scatter(x=[at], y=[float(load.occupancy.loc[at, h])], mode="markers",
-                                     marker={"symbol": "x", "size": 10, "color": "#d62728"},
-                                     name="overload (first minute over capacity)", legendgroup="over",
-                                     showlegend=not any(load.overload_min[g] is not None for g in hs[:k]),
-                                     hovertemplate=f"{h} over capacity from minute %{{x:.0f}}<extra></extra>"),
-                          row=r, col=c)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=[at],
+                    y=[float(load.occupancy.loc[at, h])],
+                    mode="markers",
+                    marker={"symbol": "x", "size": 10, "color": "#d62728"},
+                    name="overload (first minute over capacity)",
+                    legendgroup="over",
+                    showlegend=not any(load.overload_min[g] is not None for g in hs[:k]),
+                    hovertemplate=f"{h} over capacity from minute %{{x:.0f}}<extra></extra>",
+                ),
+                row=r,
+                col=c,
+            )
     title = "Hospital load: incident patients against capacity"
     if idle:
         title += f"<br><sup>no patients: {', '.join(idle)}</sup>"
-    fig.update_layout(height=150 + 170 * rows, margin={"l": 40, "r": 10, "t": 80, "b": 40},
-                      title={"text": title, "font": {"size": 14}}, hovermode="closest",
-                      legend={"orientation": "h", "y": -0.06, "font": {"size": 11}},
-                      plot_bgcolor="white")  # fmt: skip
+    fig.update_layout(
+        height=150 + 170 * rows,
+        margin={"l": 40, "r": 10, "t": 80, "b": 40},
+        title={"text": title, "font": {"size": 14}},
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.06, "font": {"size": 11}},
+        plot_bgcolor="white",
+    )
     fig.update_annotations(font_size=11)
     fig.update_xaxes(showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(showgrid=True, gridcolor="#eeeeee", rangemode="tozero")
@@ -188,9 +241,13 @@ def casualty_paths(view: RunView) -> pd.DataFrame:
     # the state each dying patient was in just before the death row, and what they last queued for
     last_state: dict[int, str] = {}
     last_queue: dict[int, str] = {}
-    for p, kind, state, detail in zip(rows["patient"].to_numpy(int), rows["kind"].astype(str),
-                                      rows["state"].astype(str), rows["detail"].astype(str),
-                                      strict=True):  # fmt: skip
+    for p, kind, state, detail in zip(
+        rows["patient"].to_numpy(int),
+        rows["kind"].astype(str),
+        rows["state"].astype(str),
+        rows["detail"].astype(str),
+        strict=True,
+    ):
         if p not in dead:
             continue
         if kind == EventKind.DEATH.value:
@@ -218,8 +275,13 @@ def casualty_paths(view: RunView) -> pd.DataFrame:
         _cause(p, place, before.get(p, ""), waited.get(p, ""), p in killed, mode)
         if outcome == "died"
         else ""
-        for p, place, outcome, mode in zip(out["patient"], out["death_place"], out["outcome"],
-                                           pt["leave_mode"].astype(str), strict=True)  # fmt: skip
+        for p, place, outcome, mode in zip(
+            out["patient"],
+            out["death_place"],
+            out["outcome"],
+            pt["leave_mode"].astype(str),
+            strict=True,
+        )
     ]
     return out
 
@@ -247,7 +309,9 @@ def deaths_by_cause(paths: pd.DataFrame) -> pd.DataFrame:
     if not len(d):
         return pd.DataFrame({"cause": [], "deaths": [], "median_min": []})
     g = d.groupby("cause").agg(deaths=("patient", "size"), median_min=("death_min", "median"))
-    return g.reset_index().sort_values(["deaths", "cause"], ascending=[False, True], ignore_index=True)
+    return g.reset_index().sort_values(
+        ["deaths", "cause"], ascending=[False, True], ignore_index=True
+    )
 
 
 def outcome_label(outcome: str, cause: str) -> str:
@@ -256,20 +320,30 @@ def outcome_label(outcome: str, cause: str) -> str:
 
 
 def flow_links(paths: pd.DataFrame) -> pd.DataFrame:
-    """The Sankey's links: ``source``, ``target``, ``patients`` (scene → transport → hospital → outcome).
+    """The Sankey's links (``source``, ``target``, ``patients``).
+
+    Columns: scene → transport → hospital → outcome.
 
     Patients who reached no hospital go straight from transport to outcome; every patient
     adds one to each link along their path, so each column sums to the number of patients.
     """
-    p = paths.assign(end=[outcome_label(o, c) for o, c in zip(paths["outcome"], paths["cause"], strict=True)])
+    p = paths.assign(
+        end=[outcome_label(o, c) for o, c in zip(paths["outcome"], paths["cause"], strict=True)]
+    )
     parts = [
-        p.groupby(["scene", "transport"]).size().rename("patients").reset_index()
+        p.groupby(["scene", "transport"])
+        .size()
+        .rename("patients")
+        .reset_index()
         .set_axis(["source", "target", "patients"], axis=1),
-    ]  # fmt: skip
+    ]
     went = p[p["hospital"] != NO_HOSPITAL]
     stayed = p[p["hospital"] == NO_HOSPITAL]
-    for frame, cols in ((went, ["transport", "hospital"]), (went, ["hospital", "end"]),
-                        (stayed, ["transport", "end"])):  # fmt: skip
+    for frame, cols in (
+        (went, ["transport", "hospital"]),
+        (went, ["hospital", "end"]),
+        (stayed, ["transport", "end"]),
+    ):
         if len(frame):
             g = frame.groupby(cols).size().rename("patients").reset_index()
             parts.append(g.set_axis(["source", "target", "patients"], axis=1))
@@ -294,23 +368,38 @@ def sankey_figure(paths: pd.DataFrame, height: int = 640) -> go.Figure:
             return "#1f77b4"
         return "#9467bd"
 
-    link_colour = ["rgba(214,39,40,0.45)" if t.startswith("died") else "rgba(150,150,150,0.35)"
-                   for t in links["target"]]  # fmt: skip
+    link_colour = [
+        "rgba(214,39,40,0.45)" if t.startswith("died") else "rgba(150,150,150,0.35)"
+        for t in links["target"]
+    ]
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={"label": nodes, "color": [colour(n) for n in nodes], "pad": 12, "thickness": 14,
-                  "hovertemplate": "%{label}: %{value} patients<extra></extra>"},
-            link={"source": [index[s] for s in links["source"]],
-                  "target": [index[t] for t in links["target"]],
-                  "value": links["patients"].tolist(), "color": link_colour,
-                  "hovertemplate": "%{source.label} → %{target.label}: %{value}<extra></extra>"},
-        )  # fmt: skip
+            node={
+                "label": nodes,
+                "color": [colour(n) for n in nodes],
+                "pad": 12,
+                "thickness": 14,
+                "hovertemplate": "%{label}: %{value} patients<extra></extra>",
+            },
+            link={
+                "source": [index[s] for s in links["source"]],
+                "target": [index[t] for t in links["target"]],
+                "value": links["patients"].tolist(),
+                "color": link_colour,
+                "hovertemplate": "%{source.label} → %{target.label}: %{value}<extra></extra>",
+            },
+        )
     )
     died = int((paths["outcome"] == "died").sum())
     fig.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"size": 11},
-        title={"text": f"Casualty flow: scene → transport → hospital → outcome "
-                       f"({len(paths)} patients, {died} died)", "font": {"size": 14}},
-    )  # fmt: skip
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        font={"size": 11},
+        title={
+            "text": f"Casualty flow: scene → transport → hospital → outcome "
+            f"({len(paths)} patients, {died} died)",
+            "font": {"size": 14},
+        },
+    )
     return fig

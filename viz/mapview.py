@@ -33,12 +33,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mcsim.enums import DeathPlace, EventKind, NodeKind, PatientState, VehicleState
+from mcsim.enums import DeathPlace, EventKind, NodeKind, PatientState
 from mcsim.region import Region
 from viz.charts import (
     GOLDEN_ANGLE,
-    LOAD_MAX,
     LOAD_CMAP,
+    LOAD_MAX,
     STAFF_COLOUR,
     TAG_COLOURS,
     VEHICLE_COLOURS,
@@ -298,9 +298,17 @@ class _Index:
 #: Trace order of the figure (indices used by :meth:`InteractiveMap.frame`).
 _STATIC = ("roads", "scale", "stations")
 _DYNAMIC = (
-    "trips", "closed", "own_way", *(f"tag:{t}" for t in TAG_ORDER if t != "dead"), "staff",
-    *(f"amb:{s}" for s in VEHICLE_COLOURS), "hospitals", "diverted", "labels", "scenes",
-)  # fmt: skip
+    "trips",
+    "closed",
+    "own_way",
+    *(f"tag:{t}" for t in TAG_ORDER if t != "dead"),
+    "staff",
+    *(f"amb:{s}" for s in VEHICLE_COLOURS),
+    "hospitals",
+    "diverted",
+    "labels",
+    "scenes",
+)
 
 
 class InteractiveMap:
@@ -313,6 +321,7 @@ class InteractiveMap:
 
     def __init__(self, view: RunView, *, height: int = HEIGHT_PX) -> None:
         self.height = height
+        self._sent: dict[int, dict[int, dict[str, Any]]] = {}  # per figure: props last applied
         self._bind(view)
 
     # ------------------------------------------------------------------ building
@@ -363,6 +372,7 @@ class InteractiveMap:
         )
         if same:
             self._bind(view)
+            self._sent.clear()
         return same
 
     def figure(self, t: float | None = None) -> go.Figure:
@@ -379,27 +389,44 @@ class InteractiveMap:
             pairs = sorted({(min(u, v), max(u, v)) for u, v in view.region.graph.edges() if u != v})
             rx, ry = _segments(pairs, xy)
             roads = go.Scatter(x=rx, y=ry, name="roads")
-        roads.update(mode="lines", line={"color": "#cfcfcf", "width": 1}, hoverinfo="skip",
-                     showlegend=not self.straight_line)  # fmt: skip
+        roads.update(
+            mode="lines",
+            line={"color": "#cfcfcf", "width": 1},
+            hoverinfo="skip",
+            showlegend=not self.straight_line,
+        )
         bar = nice_length(self.span_km)
         x0 = float(self._lo[0])
         y0 = float(self._lo[1]) - 0.06 * self.span_km
         scale = go.Scatter(
-            x=[x0, x0 + bar], y=[y0, y0], mode="lines+text", text=["", f"{bar:g} km"],
-            textposition="middle right", line={"color": "#333333", "width": 3},
-            hoverinfo="skip", showlegend=False, name="scale",
-        )  # fmt: skip
+            x=[x0, x0 + bar],
+            y=[y0, y0],
+            mode="lines+text",
+            text=["", f"{bar:g} km"],
+            textposition="middle right",
+            line={"color": "#333333", "width": 3},
+            hoverinfo="skip",
+            showlegend=False,
+            name="scale",
+        )
         sid = list(view.station_nodes)
         sxy = np.array([xy[view.station_nodes[s]] for s in sid]).reshape(-1, 2)
         homes = view.replay.vehicle_homes
         fleet = {s: sum(1 for h in homes if h == view.station_nodes[s]) for s in sid}
         stations = go.Scatter(
-            x=sxy[:, 0], y=sxy[:, 1], mode="markers", name="station",
-            marker={"symbol": "triangle-up", "size": 10, "color": "white",
-                    "line": {"color": "#555555", "width": 1}},
+            x=sxy[:, 0],
+            y=sxy[:, 1],
+            mode="markers",
+            name="station",
+            marker={
+                "symbol": "triangle-up",
+                "size": 10,
+                "color": "white",
+                "line": {"color": "#555555", "width": 1},
+            },
             hovertext=[f"station {s}<br>{fleet[s]} ambulances based here" for s in sid],
             hoverinfo="text",
-        )  # fmt: skip
+        )
         return [roads, scale, stations]
 
     def _dynamic_traces(self) -> list[go.Scatter]:
@@ -407,49 +434,94 @@ class InteractiveMap:
         for name in _DYNAMIC:
             tr = go.Scatter(x=[], y=[], mode="markers", hoverinfo="text")
             if name == "trips":
-                tr.update(mode="lines", name="trips made (straight line)", hoverinfo="skip",
-                          line={"color": "#9ecae1", "width": 1.2, "dash": "dot"},
-                          visible=self.straight_line, showlegend=self.straight_line)  # fmt: skip
+                tr.update(
+                    mode="lines",
+                    name="trips made (straight line)",
+                    hoverinfo="skip",
+                    line={"color": "#9ecae1", "width": 1.2, "dash": "dot"},
+                    visible=self.straight_line,
+                    showlegend=self.straight_line,
+                )
             elif name == "closed":
-                tr.update(mode="lines", name="road closed", hoverinfo="skip",
-                          line={"color": "#d62728", "width": 4, "dash": "dash"})  # fmt: skip
+                tr.update(
+                    mode="lines",
+                    name="road closed",
+                    hoverinfo="skip",
+                    line={"color": "#d62728", "width": 4, "dash": "dash"},
+                )
             elif name == "own_way":
-                tr.update(name="patient on own way",
-                          marker={"symbol": "circle-open", "size": 6, "color": "#2ca02c"})  # fmt: skip
+                tr.update(
+                    name="patient on own way",
+                    marker={"symbol": "circle-open", "size": 6, "color": "#2ca02c"},
+                )
             elif name.startswith("tag:"):
                 tag = name[4:]
-                tr.update(name=f"patient: {tag}", hoverinfo="skip",
-                          marker={"size": 4, "color": TAG_COLOURS[tag]})  # fmt: skip
+                tr.update(
+                    name=f"patient: {tag}",
+                    hoverinfo="skip",
+                    marker={"size": 4, "color": TAG_COLOURS[tag]},
+                )
             elif name == "staff":
-                tr.update(name="staff", marker={"symbol": "diamond", "size": 6,
-                                                "color": STAFF_COLOUR})  # fmt: skip
+                tr.update(
+                    name="staff", marker={"symbol": "diamond", "size": 6, "color": STAFF_COLOUR}
+                )
             elif name.startswith("amb:"):
                 s = name[4:]
-                tr.update(name=f"ambulance {VEHICLE_LABELS[s]}",
-                          marker={"size": 9, "color": VEHICLE_COLOURS[s],
-                                  "line": {"color": "#000000", "width": 0.8}})  # fmt: skip
+                tr.update(
+                    name=f"ambulance {VEHICLE_LABELS[s]}",
+                    marker={
+                        "size": 9,
+                        "color": VEHICLE_COLOURS[s],
+                        "line": {"color": "#000000", "width": 0.8},
+                    },
+                )
             elif name == "hospitals":
                 tr.update(
                     name="hospital (colour, size: load)",
-                    marker={"symbol": "square", "colorscale": load_colorscale(), "cmin": 0.0,
-                            "cmax": LOAD_MAX, "line": {"color": "#222222", "width": 1},
-                            "colorbar": {"title": {"text": "load", "side": "right"},
-                                         "thickness": 10, "len": 0.6, "x": 1.0,
-                                         "tickvals": [0, 1, 2, 3, LOAD_MAX],
-                                         "ticktext": ["0", "1 full", "2", "3",
-                                                      f"≥{LOAD_MAX:g}"]}},
-                )  # fmt: skip
+                    marker={
+                        "symbol": "square",
+                        "colorscale": load_colorscale(),
+                        "cmin": 0.0,
+                        "cmax": LOAD_MAX,
+                        "line": {"color": "#222222", "width": 1},
+                        "colorbar": {
+                            "title": {"text": "load", "side": "right"},
+                            "thickness": 10,
+                            "len": 0.6,
+                            "x": 1.0,
+                            "tickvals": [0, 1, 2, 3, LOAD_MAX],
+                            "ticktext": ["0", "1 full", "2", "3", f"≥{LOAD_MAX:g}"],
+                        },
+                    },
+                )
             elif name == "diverted":
-                tr.update(name="hospital on diversion / closed",
-                          marker={"symbol": "x-thin", "size": 16, "color": "#000000",
-                                  "line": {"color": "#000000", "width": 2.5}})  # fmt: skip
+                tr.update(
+                    name="hospital on diversion / closed",
+                    marker={
+                        "symbol": "x-thin",
+                        "size": 16,
+                        "color": "#000000",
+                        "line": {"color": "#000000", "width": 2.5},
+                    },
+                )
             elif name == "labels":
-                tr.update(mode="text", name="labels", showlegend=False, hoverinfo="skip",
-                          textfont={"size": 11, "color": "#111111"})  # fmt: skip
+                tr.update(
+                    mode="text",
+                    name="labels",
+                    showlegend=False,
+                    hoverinfo="skip",
+                    textfont={"size": 11, "color": "#111111"},
+                )
             elif name == "scenes":
-                tr.update(name="incident",
-                          marker={"symbol": "star", "size": 18, "color": "white",
-                                  "line": {"color": "#000000", "width": 1.2}})  # fmt: skip
+                tr.update(
+                    name="incident",
+                    marker={
+                        "symbol": "star",
+                        "size": 18,
+                        "color": "white",
+                        "line": {"color": "#000000", "width": 1.2},
+                    },
+                )
             out.append(tr)
         return out
 
@@ -465,13 +537,24 @@ class InteractiveMap:
             hoverlabel={"font": {"size": 12}, "align": "left"},
             title={"text": "", "font": {"size": 13}, "x": 0.01, "xanchor": "left"},
             xaxis={"visible": False, "range": [self._lo[0] - pad, self._hi[0] + pad]},
-            yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1,
-                   "range": [self._lo[1] - 2 * pad, self._hi[1] + pad]},
-            legend={"font": {"size": 11}, "itemsizing": "constant", "orientation": "h",
-                    "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top"},
+            yaxis={
+                "visible": False,
+                "scaleanchor": "x",
+                "scaleratio": 1,
+                "range": [self._lo[1] - 2 * pad, self._hi[1] + pad],
+            },
+            legend={
+                "font": {"size": 11},
+                "itemsizing": "constant",
+                "orientation": "h",
+                "x": 0.0,
+                "y": 0.0,
+                "xanchor": "left",
+                "yanchor": "top",
+            },
             uirevision="map",  # zoom and pan survive the per-minute updates
             showlegend=True,
-        )  # fmt: skip
+        )
 
     # ------------------------------------------------------------------ per minute
 
@@ -514,20 +597,28 @@ class InteractiveMap:
             x=[self._hxy[h][0] for h in self._hids],
             y=[self._hxy[h][1] for h in self._hids],
             hovertext=hover,
-            marker={"color": [min(load[h], LOAD_MAX) for h in self._hids],
-                    "size": [hospital_px(load[h]) for h in self._hids]},
-        )  # fmt: skip
+            marker={
+                "color": [min(load[h], LOAD_MAX) for h in self._hids],
+                "size": [hospital_px(load[h]) for h in self._hids],
+            },
+        )
         marked = [h for h in self._hids if h in status]
-        put("diverted", x=[self._hxy[h][0] for h in marked], y=[self._hxy[h][1] for h in marked],
-            hovertext=[f"{h}: {status[h]}" for h in marked])  # fmt: skip
+        put(
+            "diverted",
+            x=[self._hxy[h][0] for h in marked],
+            y=[self._hxy[h][1] for h in marked],
+            hovertext=[f"{h}: {status[h]}" for h in marked],
+        )
         put(
             "labels",
             x=[self._hxy[lab.hospital][0] for lab in self.labels],
             y=[self._hxy[lab.hospital][1] for lab in self.labels],
-            text=[f"{lab.hospital} {occ[lab.hospital]}/{view.capacity[lab.hospital]}"
-                  for lab in self.labels],
+            text=[
+                f"{lab.hospital} {occ[lab.hospital]}/{view.capacity[lab.hospital]}"
+                for lab in self.labels
+            ],
             textposition=[lab.position for lab in self.labels],
-        )  # fmt: skip
+        )
 
         # patients at the scenes, by tag, packed around each scene
         by_tag: dict[str, list[np.ndarray]] = {t_: [] for t_ in TAG_ORDER if t_ != "dead"}
@@ -545,14 +636,22 @@ class InteractiveMap:
         for tag, parts in by_tag.items():
             xy = np.vstack(parts) if parts else np.empty((0, 2))
             put(f"tag:{tag}", x=xy[:, 0], y=xy[:, 1])
-        put("scenes", x=[p[0] for p in self._scene_xy.values()],
-            y=[p[1] for p in self._scene_xy.values()], hovertext=scene_hover)  # fmt: skip
+        put(
+            "scenes",
+            x=[p[0] for p in self._scene_xy.values()],
+            y=[p[1] for p in self._scene_xy.values()],
+            hovertext=scene_hover,
+        )
 
         own = rp.own_way_at(t)
         oxy = self._km([(x, y) for x, y, _ in own])
-        put("own_way", x=oxy[:, 0], y=oxy[:, 1],
+        put(
+            "own_way",
+            x=oxy[:, 0],
+            y=oxy[:, 1],
             hovertext=[f"patient ({tag}) on the way on their own" for _, _, tag in own],
-            marker={"color": [TAG_COLOURS.get(tag, "#2ca02c") for _, _, tag in own]})  # fmt: skip
+            marker={"color": [TAG_COLOURS.get(tag, "#2ca02c") for _, _, tag in own]},
+        )
 
         vs = rp.vehicles_at(t)
         vxy = self._km([(v.x, v.y) for v in vs])
@@ -563,15 +662,23 @@ class InteractiveMap:
         homes = rp.vehicle_homes
         for s in VEHICLE_COLOURS:
             sel = [k for k, v in enumerate(vs) if v.state == s]
-            put(f"amb:{s}", x=vxy[sel, 0] if sel else [], y=vxy[sel, 1] if sel else [],
-                hovertext=[self._vehicle_card(vs[k], homes[vs[k].id], t) for k in sel])  # fmt: skip
+            put(
+                f"amb:{s}",
+                x=vxy[sel, 0] if sel else [],
+                y=vxy[sel, 1] if sel else [],
+                hovertext=[self._vehicle_card(vs[k], homes[vs[k].id], t) for k in sel],
+            )
         staff = [s for s in rp.staff_at(t) if s.state != "off_duty"]
         sxy = self._km([(s.x, s.y) for s in staff])
         for k, s in enumerate(staff):
             r = 0.6 * self._jitter
             sxy[k] += (r * math.cos(s.id * GOLDEN_ANGLE), r * math.sin(s.id * GOLDEN_ANGLE))
-        put("staff", x=sxy[:, 0], y=sxy[:, 1],
-            hovertext=[f"staff {s.id}: {s.state.replace('_', ' ')}" for s in staff])  # fmt: skip
+        put(
+            "staff",
+            x=sxy[:, 0],
+            y=sxy[:, 1],
+            hovertext=[f"staff {s.id}: {s.state.replace('_', ' ')}" for s in staff],
+        )
         moving = sum(v.moving for v in vs)
         title = (
             f"<b>minute {t:.0f}</b> · deaths {counts.get('dead', 0)} · on the road "
@@ -583,8 +690,10 @@ class InteractiveMap:
         ix = self._index
         riders = ix.riders(v.id, t)
         dest = ix.destination(v.id, t)
-        lines = [f"<b>ambulance {v.id}</b> (from {self._names.get(home, home)})",
-                 f"state: {VEHICLE_LABELS.get(v.state, v.state)}"]  # fmt: skip
+        lines = [
+            f"<b>ambulance {v.id}</b> (from {self._names.get(home, home)})",
+            f"state: {VEHICLE_LABELS.get(v.state, v.state)}",
+        ]
         if dest >= 0:
             lines.append(f"destination: {self._names.get(dest, dest)}")
         if riders:
@@ -609,10 +718,30 @@ class InteractiveMap:
         On a ``FigureWidget`` the changes go to the browser as one batch.
         """
         frame, title = self.frame(t)
+        sent = self._sent.setdefault(id(fig), {})
         with fig.batch_update():
             for i, props in frame.items():
-                fig.data[i].update(props)
+                # only what changed goes to the browser (most traces stand still most minutes)
+                if not _same(sent.get(i), props):
+                    fig.data[i].update(props)
+                    sent[i] = props
             fig.layout.title.text = title
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two frames' properties are equal (arrays compared by value)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)):
+        return len(a) == len(b) and all(
+            x == y or (isinstance(x, float) and isinstance(y, float) and x != x and y != y)
+            for x, y in zip(
+                np.asarray(a, dtype=object).tolist(),
+                np.asarray(b, dtype=object).tolist(),
+                strict=True,
+            )
+        )
+    return a is b or (a is not None and b is not None and type(a) is type(b) and a == b)
 
 
 def hospital_rows(imap: InteractiveMap, t: float) -> pd.DataFrame:
