@@ -239,6 +239,7 @@ def test_compare_two_policy_sets(page):
     page.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
     page.wait_for_function(f"() => !({both_at})('minute 30 ')")
     title_a = page.evaluate(MAP_TITLE, ".mcsim-compare-map-a").split("·")[0]
+    page.locator(".mcsim-compare-map-b").scroll_into_view_if_needed()  # drawn when in view
     page.wait_for_function(both_at, arg=title_a)
 
 

@@ -69,7 +69,7 @@ def MapFigure(imap: InteractiveMap, t: float, classes: list[str] | None = None):
             imap.apply(widget, t)
 
     solara.use_effect(move, [widget, t])
-    with solara.Div(classes=classes or [], style={"min-width": "560px"}):
+    with solara.Div(classes=classes or [], style={"min-width": "460px"}):
         solara.Div(classes=["mcsim-imap"], children=[widget])
 
 
