@@ -106,4 +106,6 @@ def SideBySide(done: store.Compared, minute: int):
                 with solara.Column(gap="0px"):
                     solara.Text(f"{name}: {store.policy_label(view)}",
                                 style={"font-weight": "bold", "font-size": "0.9em"})  # fmt: skip
-                    MapFigure(renderer, t, classes=[f"mcsim-compare-map-{name.lower()}"])
+                    MapFigure(
+                        renderer, t, classes=[f"mcsim-compare-map-{name.lower()}"], min_width=440
+                    ).key(f"map-{name}")

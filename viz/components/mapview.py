@@ -49,7 +49,9 @@ def _widget(fig: go.Figure, config: dict) -> go.FigureWidget:
 
 
 @solara.component
-def MapFigure(imap: InteractiveMap, t: float, classes: list[str] | None = None):
+def MapFigure(
+    imap: InteractiveMap, t: float, classes: list[str] | None = None, min_width: int = 560
+):
     """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend."""
     # one widget per map, made here and handed to the page as it is: an element's arguments
     # would be re-set (and the per-minute changes undone) on every render
@@ -69,7 +71,7 @@ def MapFigure(imap: InteractiveMap, t: float, classes: list[str] | None = None):
             imap.apply(widget, t)
 
     solara.use_effect(move, [widget, t])
-    with solara.Div(classes=classes or [], style={"min-width": "460px"}):
+    with solara.Div(classes=classes or [], style={"min-width": f"{min_width}px"}):
         solara.Div(classes=["mcsim-imap"], children=[widget])
 
 
