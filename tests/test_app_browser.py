@@ -174,7 +174,23 @@ def run_default(pg) -> list[str]:
     pg.get_by_role("button", name="Run").click()
     values = pg.locator(".mcsim-kpi-value")
     values.nth(3).wait_for()
-    return values.all_inner_texts()
+    texts = values.all_inner_texts()
+    wait_for_figures(pg)
+    return texts
+
+
+#: The interactive figure in ``sel`` has been drawn with its data.
+DRAWN = "(sel) => document.querySelector(sel + ' .js-plotly-plot')?.data?.length > 0"
+
+
+def wait_for_figures(pg) -> None:
+    """Wait until the map and the two flow figures are drawn (their models loaded): a page
+    closed while a figure's model still loads logs an error."""
+    pg.wait_for_function(DRAWN, arg=".mcsim-map-image")
+    for sel in (".mcsim-hospital-load", ".mcsim-sankey"):
+        pg.locator(sel).scroll_into_view_if_needed()
+        pg.wait_for_function(DRAWN, arg=sel)
+    pg.locator(".mcsim-run-title").scroll_into_view_if_needed()
 
 
 def test_run_default_scenario_shows_kpi_cards(page):
@@ -186,25 +202,26 @@ def test_run_default_scenario_shows_kpi_cards(page):
     assert values[0].endswith("%")
     assert values[1].isdigit() and int(values[1]) > 0
     assert values[2].endswith("min")
-    page.locator("img.mcsim-map-image").wait_for()
+    page.locator(".mcsim-map-image .js-plotly-plot").wait_for()
     page.locator("img.mcsim-charts").wait_for()
+
+
+#: The title of the interactive map inside ``sel`` (plotly draws it as SVG text).
+MAP_TITLE = "(sel) => document.querySelector(sel + ' .js-plotly-plot .gtitle')?.textContent || ''"
 
 
 def test_scrubber_moves_the_map(page):
     run_default(page)
     caption = page.locator(".mcsim-map-caption")
     assert caption.inner_text().startswith("minute 0:")
-    img = page.locator("img.mcsim-map-image")
-    src0 = img.get_attribute("src")
+    page.wait_for_function(f"() => ({MAP_TITLE})('.mcsim-map-image').startsWith('minute 0 ')")
     slider = page.locator(".mcsim-scrubber .v-slider")
     box = slider.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.05, box["y"] + box["height"] / 2)
     page.wait_for_function(
         "() => !document.querySelector('.mcsim-map-caption').innerText.startsWith('minute 0:')"
     )
-    page.wait_for_function(
-        "(src) => document.querySelector('img.mcsim-map-image').src !== src", arg=src0
-    )
+    page.wait_for_function(f"() => !({MAP_TITLE})('.mcsim-map-image').startsWith('minute 0 ')")
     minute = int(caption.inner_text().split(":")[0].split()[1])
     assert minute > 0
     page.get_by_role("button", name="+10").click()
@@ -218,27 +235,26 @@ def test_compare_two_policy_sets(page):
     page.get_by_role("tab", name="Compare").click()
     page.get_by_role("button", name="Run comparison").click()
     table = page.locator(".mcsim-compare-table table")
-    table.wait_for()
+    table.wait_for(timeout=3 * TIMEOUT_MS)  # two runs: slow on a loaded machine
     text = table.inner_text()
     assert "B − A" in text
     for label in ("Critical mortality", "Deaths", "Scene cleared"):
         assert label in text
     page.locator("img.mcsim-compare-charts").wait_for()
-    map_a = page.locator("img.mcsim-compare-map-a")
-    map_a.wait_for()
-    page.locator("img.mcsim-compare-map-b").wait_for()
+    page.locator(".mcsim-compare-map-a .js-plotly-plot .gtitle").wait_for()
+    page.locator(".mcsim-compare-map-b .js-plotly-plot .gtitle").wait_for()
     # one scrubber moves both maps
-    src_a = map_a.get_attribute("src")
-    src_b = page.locator("img.mcsim-compare-map-b").get_attribute("src")
+    both_at = f"""(m) => ({MAP_TITLE})('.mcsim-compare-map-a').startsWith(m)
+                         && ({MAP_TITLE})('.mcsim-compare-map-b').startsWith(m)"""
+    page.wait_for_function(both_at, arg="minute 30 ")
     slider = page.locator(".mcsim-compare-scrubber .v-slider")
     slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
-    page.wait_for_function(
-        """([a, b]) => document.querySelector('img.mcsim-compare-map-a').src !== a
-                   && document.querySelector('img.mcsim-compare-map-b').src !== b""",
-        arg=[src_a, src_b],
-    )
+    page.wait_for_function(f"() => !({both_at})('minute 30 ')")
+    title_a = page.evaluate(MAP_TITLE, ".mcsim-compare-map-a").split("·")[0]
+    page.locator(".mcsim-compare-map-b").scroll_into_view_if_needed()  # drawn when in view
+    page.wait_for_function(both_at, arg=title_a)
 
 
 def test_broken_upload_shows_the_error_inline(page, tmp_path):
@@ -409,3 +425,90 @@ def test_scenario_tab_and_report_download(page, tmp_path):
     info = page.locator(".mcsim-scenario-info")
     info.wait_for()
     assert "Stadium explosion" in info.inner_text() and "Assumptions" in info.inner_text()
+#: Where trace ``name`` (a prefix of its legend name) has its first point on the page.
+POINT_OF = """([sel, name, k]) => {
+  const gd = document.querySelector(sel + ' .js-plotly-plot');
+  const tr = gd.data.find(t => (t.name || '').startsWith(name) && t.x && t.x.length > k);
+  if (!tr) return null;
+  const L = gd._fullLayout, r = gd.getBoundingClientRect();
+  return {x: r.left + L._size.l + L.xaxis.l2p(tr.x[k]),
+          y: r.top + L._size.t + L.yaxis.l2p(tr.y[k])};
+}"""
+
+
+def hover_text(pg, sel: str, name: str, starts: str = "") -> str:
+    """The hover card of the first point of trace ``name`` whose card starts with ``starts``
+    (a point may sit under another trace's point)."""
+    text = ""
+    for k in range(12):
+        at = pg.evaluate(POINT_OF, [sel, name, k])
+        if at is None:
+            break
+        pg.mouse.move(at["x"] + 40, at["y"] + 40)  # away, so that the card below is new
+        pg.mouse.move(at["x"], at["y"])
+        pg.wait_for_function(
+            "(sel) => document.querySelector(sel + ' .hoverlayer')?.textContent", arg=sel
+        )
+        text = pg.locator(f"{sel} .hoverlayer").text_content()
+        if text.startswith(starts):
+            return text
+    raise AssertionError(f"no hover card of {name} starting with {starts!r} (last: {text!r})")
+
+
+def test_las_vegas_map_has_hover_cards_zoom_and_no_web_of_straight_lines(page):
+    """Issue 13 defect 2: a real region is readable: hover cards on hospitals and ambulances,
+    wheel zoom, and only the trips made are drawn, never every pair of places."""
+    import re
+
+    field = page.locator(".v-select").filter(has=page.locator("label", has_text="Scenario")).first
+    field.click()
+    page.locator(
+        ".menuable__content__active .v-list-item", has_text=re.compile("las.vegas", re.I)
+    ).first.click()
+    run_default(page)
+    sel = ".mcsim-map-image"
+    page.locator(f"{sel} .js-plotly-plot .gtitle").wait_for()
+    card = hover_text(page, sel, "hospital")
+    assert "free places at onset" in card and "waiting for care" in card and "deaths here" in card
+    for _ in range(3):  # minute 30: ambulances on their way to hospital, with patients
+        page.get_by_role("button", name="+10").click()
+    page.wait_for_function(f"() => ({MAP_TITLE})('{sel}').startsWith('minute 30 ')")
+    cards = []
+    for state in ("to hospital", "to scene", "at scene", "at hospital"):
+        try:
+            cards.append(hover_text(page, sel, f"ambulance {state}", "ambulance"))
+            break
+        except AssertionError:  # every one of them under a patient on the same road
+            continue
+    assert cards, "no ambulance hover card"
+    assert "state: " in cards[0] and "patient:" in cards[0]
+    counts = page.evaluate(
+        """(sel) => { const gd = document.querySelector(sel + ' .js-plotly-plot');
+             const trips = gd.data.find(t => (t.name || '').startsWith('trips made'));
+             const hosp = gd.data.find(t => (t.name || '').startsWith('hospital'));
+             return {trips: trips.x.filter(v => v === null).length, hospitals: hosp.x.length,
+                     labels: gd.data.find(t => t.name === 'labels').text}; }""",
+        sel,
+    )
+    places = 26  # 18 hospitals, 7 stations, 1 scene
+    assert 0 < counts["trips"] < places * (places - 1) // 2
+    assert counts["hospitals"] == 18
+    assert any(t.startswith("umc ") for t in counts["labels"])
+    assert any(t.startswith("sunrise ") for t in counts["labels"])
+    # the mouse wheel zooms in
+    span = """(sel) => {
+      const r = document.querySelector(sel + ' .js-plotly-plot')._fullLayout.xaxis.range;
+      return r[1] - r[0]; }"""
+    before = page.evaluate(span, sel)
+    box = page.locator(f"{sel} .js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -300)
+    page.wait_for_function(f"(b) => ({span})('{sel}') < 0.8 * b", arg=before)
+    # the planner's views below the map
+    page.locator(".mcsim-hospital-load .js-plotly-plot").wait_for()
+    page.locator(".mcsim-sankey").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('.mcsim-sankey .js-plotly-plot')?.data?.[0]?.type"
+        " === 'sankey'"
+    )

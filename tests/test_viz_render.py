@@ -6,6 +6,7 @@ import time
 
 import ipyvuetify as v
 import ipywidgets as widgets
+import plotly.graph_objects as go
 import pytest
 import solara
 
@@ -66,6 +67,21 @@ def images(rc, cls: str) -> list[bytes]:
     return [bytes(x.widget.value) for x in rc.find(widgets.Image) if cls in x.widget._dom_classes]
 
 
+def map_titles(rc, cls: str) -> list[str]:
+    """The titles (minute, deaths, …) of the plotly figures inside the element of class ``cls``."""
+
+    def figures(w):
+        if isinstance(w, go.FigureWidget):
+            yield w
+        for c in getattr(w, "children", ()) or ():
+            if isinstance(c, widgets.Widget):
+                yield from figures(c)
+
+    return [
+        str(f.layout.title.text) for x in rc.find(v.Html, class_=cls) for f in figures(x.widget)
+    ]
+
+
 def settle(task) -> None:
     """Wait for a task's worker thread, which re-renders the page when it finishes.
 
@@ -114,8 +130,12 @@ def test_run_shows_progress_then_kpi_cards_map_caption_and_charts():
         f"{metrics['first_hospital_arrival_min']:.1f} min",
         f"{metrics['scene_clear_min']:.1f} min" if metrics["scene_clear_min"] else "–",
     ]
-    assert images(rc, "mcsim-map-image") and images(rc, "mcsim-charts")
+    assert map_titles(rc, "mcsim-map-image")[0].startswith("<b>minute 0</b>")
+    assert images(rc, "mcsim-charts")
     assert texts(rc, "mcsim-map-caption")[0].startswith("minute 0:")
+    # the planner's views: hospital load against capacity, and the casualty flow
+    assert map_titles(rc, "mcsim-hospital-load")[0].startswith("Hospital load")
+    assert "Casualty flow" in map_titles(rc, "mcsim-sankey")[0]
     rc.close()
 
 
@@ -132,11 +152,10 @@ def test_moving_the_scrubber_redraws_the_map_without_running_again():
     box, rc = solara.render(Page(), handle_error=False)
     run_default(rc)
     done = store.explore_run.latest
-    before = images(rc, "mcsim-map-image")[0]
+    assert map_titles(rc, "mcsim-map-image")[0].startswith("<b>minute 0</b>")
     charts_before = images(rc, "mcsim-charts")[0]
     store.minute.value = 30
-    after = images(rc, "mcsim-map-image")[0]
-    assert after != before
+    assert map_titles(rc, "mcsim-map-image")[0].startswith("<b>minute 30</b>")
     assert images(rc, "mcsim-charts")[0] != charts_before  # the charts' cursor moved
     assert texts(rc, "mcsim-map-caption")[0].startswith("minute 30:")
     assert store.explore_run.latest is done  # same run object: nothing re-ran
@@ -253,10 +272,11 @@ def test_compare_runs_both_policy_sets_and_shows_the_differences():
     md = str(rc.find(v.Html, class_="mcsim-compare-table").widget.children)
     assert "B − A" in md or "B \u2212 A" in md
     assert images(rc, "mcsim-compare-charts")
-    map_a = images(rc, "mcsim-compare-map-a")[0]
-    assert images(rc, "mcsim-compare-map-b")
+    assert map_titles(rc, "mcsim-compare-map-a")[0].startswith("<b>minute 30</b>")
+    assert map_titles(rc, "mcsim-compare-map-b")[0].startswith("<b>minute 30</b>")
     store.compare_minute.value = 60
-    assert images(rc, "mcsim-compare-map-a")[0] != map_a
+    assert map_titles(rc, "mcsim-compare-map-a")[0].startswith("<b>minute 60</b>")
+    assert map_titles(rc, "mcsim-compare-map-b")[0].startswith("<b>minute 60</b>")
     rc.close()
 
 

@@ -108,7 +108,16 @@ def marker_size(load: float) -> float:
 
 
 def _edges(view: RunView) -> np.ndarray:
+    """The road segments to draw; for a region of straight-line times, the trips made only.
+
+    (Drawing every pair of such a region draws a web of lines that are not roads.)
+    """
+    from viz.mapview import straight_line_region, trips_made  # viz.mapview imports this module
+
     pos = view.region.positions
+    if straight_line_region(view.region):
+        pairs, _ = trips_made(view.result.events)
+        return np.asarray([(pos[a], pos[b]) for a, b in pairs], float).reshape(-1, 2, 2)
     seen = set()
     segs = []
     for u, v in view.region.graph.edges():

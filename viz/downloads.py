@@ -17,7 +17,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from viz import kpi
@@ -211,11 +211,12 @@ def compare_report_html(
     return "\n".join(parts)
 
 
-def downloads(view: RunView, figures: dict[str, bytes]) -> list[tuple[str, str, Any, str]]:
+def downloads(
+    view: RunView, figures: dict[str, bytes | Callable[[], bytes]]
+) -> list[tuple[str, str, Any, str]]:
     """(label, file name, data or a function giving it, MIME type) of one run's downloads.
 
-    The tables and the report are built only when asked for (a function); the figures are
-    the images already drawn.
+    The tables, the report and figures given as functions are built only when asked for.
     """
     stem = file_stem(view)
     out: list[tuple[str, str, Any, str]] = [
@@ -226,9 +227,9 @@ def downloads(view: RunView, figures: dict[str, bytes]) -> list[tuple[str, str, 
     ]  # fmt: skip
     for name, png in figures.items():
         out.append((f"Figure: {name} (PNG)", f"{stem}-{name}.png", png, "image/png"))
-    shown = list(figures.items())
-    out.append(
-        ("Report (HTML)", f"{stem}-report.html", lambda: run_report_html(view, shown),
-         "text/html")
-    )  # fmt: skip
+    def report() -> str:
+        shown = [(n, f() if callable(f) else f) for n, f in figures.items()]
+        return run_report_html(view, shown)
+
+    out.append(("Report (HTML)", f"{stem}-report.html", report, "text/html"))
     return out

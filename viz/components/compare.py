@@ -22,6 +22,7 @@ from viz import kpi
 from viz.components import replications as reps
 from viz.components import store
 from viz.components.downloads import CompareDownloads
+from viz.components.mapview import MapFigure
 from viz.components.setup import PolicySelects
 
 
@@ -131,4 +132,6 @@ def SideBySide(done: store.Compared, minute: int):
                 with solara.Column(gap="0px"):
                     solara.Text(f"{name}: {store.policy_label(view)}",
                                 style={"font-weight": "bold", "font-size": "0.9em"})  # fmt: skip
-                    solara.Image(renderer.png(t), classes=[f"mcsim-compare-map-{name.lower()}"])
+                    MapFigure(
+                        renderer, t, classes=[f"mcsim-compare-map-{name.lower()}"], min_width=440
+                    ).key(f"map-{name}")

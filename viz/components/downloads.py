@@ -20,7 +20,7 @@ def DownloadRow(items: list[tuple[str, str, Any, str]], classes: str = "mcsim-do
 
 
 @solara.component
-def RunDownloads(view: Any, figures: dict[str, bytes]):
+def RunDownloads(view: Any, figures: dict[str, Any]):
     """The downloads of one run, the figures as they are on screen (``figures``)."""
     items = solara.use_memo(lambda: downloads.downloads(view, figures), [id(view), *figures])
     DownloadRow(items)
@@ -33,12 +33,14 @@ def CompareDownloads(done: Any, map_minute: int):
     def build() -> list[tuple[str, str, Any, str]]:
         a, b = done.a, done.b
         stem = downloads.file_stem(a) + "-compare"
-        figures = [
-            ("comparison charts", done.charts_png),
-            (f"map A, minute {map_minute}", done.map_a.png(map_minute)),
-            (f"map B, minute {map_minute}", done.map_b.png(map_minute)),
-        ]
-        report = downloads.compare_report_html(a, b, done.labels, figures)
+        def report() -> str:
+            figures = [
+                ("comparison charts", done.charts_png),
+                (f"map A, minute {map_minute}", done.map_a.png(map_minute)),
+                (f"map B, minute {map_minute}", done.map_b.png(map_minute)),
+            ]
+            return downloads.compare_report_html(a, b, done.labels, figures)
+
         return [
             ("Tables (CSV)", f"{stem}-tables-csv.zip",
              lambda: downloads.compare_tables_zip(a, b, "csv"), "application/zip"),

@@ -2,7 +2,7 @@
 
 Moving the scrubber never re-runs anything: the map is redrawn from the run's
 :class:`~viz.state.Replay` (a binary search in the records) by the run's
-:class:`~viz.charts.MapRenderer`, which caches each minute's image.
+:class:`~viz.mapview.InteractiveMap`, which sends only the moving traces to the browser.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from viz import replications as vr
 from viz.components import replications as reps
 from viz.components import store
 from viz.components.downloads import RunDownloads
+from viz.components.flows import FlowsPanel
+from viz.components.mapview import MapFigure
 from viz.runner import RunView
 
 #: Play: the speeds offered (simulated minutes per wall second), and seconds between redraws.
@@ -182,9 +184,8 @@ def MapPanel(explored: store.Explored):
     last = int(math.ceil(explored.view.last_min))
     t = min(store.minute.value, last)
     assert explored.map is not None
-    image = explored.map.png(t)
     with solara.Column(gap="2px", classes=["mcsim-map"]):
-        solara.Image(image, classes=["mcsim-map-image"])
+        MapFigure(explored.map, t, classes=["mcsim-map-image"])
         solara.Text(caption(explored, t), classes=["mcsim-map-caption"],
                     style={"font-size": "0.85em"})  # fmt: skip
 
@@ -242,8 +243,13 @@ def Explore():
                 ChartsPanel(explored.charts)
         if done is not None:
             solara.Image(done.bands.png(store.minute.value), classes=["mcsim-bands"])
+        if explored.charts is not None:
+            FlowsPanel(explored.view)
         if explored.map is not None and explored.charts is not None:
             t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
-            shown = {f"map-minute{t}": explored.map.png(t)}
-            shown[f"charts-minute{t}"] = explored.charts.png(t)
+            # drawn only when a download asks for them, so scrubbing stays fast
+            shown = {
+                f"map-minute{t}": lambda t=t: explored.map.png(t),
+                f"charts-minute{t}": lambda t=t: explored.charts.png(t),
+            }
             RunDownloads(explored.view, shown)

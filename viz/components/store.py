@@ -16,11 +16,11 @@ import solara
 from solara.lab import task
 
 from mcsim.scenario import Scenario
-from viz import charts, runner
+from viz import charts, mapview, runner
 from viz.runner import RunView, SetUp
 
-#: Size (inches) of each of the comparison's two maps.
-COMPARE_MAP_SIZE = (5.0, 5.0)
+#: Height (px) of each of the comparison's two maps.
+COMPARE_MAP_HEIGHT = 480
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Explored:
     """
 
     view: RunView
-    map: charts.MapRenderer | None = None
+    map: mapview.InteractiveMap | None = None
     charts: charts.TimeseriesRenderer | None = None
 
 
@@ -44,8 +44,8 @@ class Compared:
     b: RunView
     labels: tuple[str, str]
     charts_png: bytes
-    map_a: charts.MapRenderer
-    map_b: charts.MapRenderer
+    map_a: mapview.InteractiveMap
+    map_b: mapview.InteractiveMap
 
 
 #: The chosen shipped scenario (file stem), or "" when an uploaded one is in use.
@@ -114,8 +114,7 @@ def explore_run(scenario: Scenario, s: SetUp) -> Iterator[Explored]:
         scenario, s, progress=progress, should_stop=_stop_when_superseded(explore_run)
     )
     yield Explored(view=view)
-    renderer = charts.MapRenderer(view)
-    renderer.png(0)
+    renderer = mapview.InteractiveMap(view)
     explore_run.progress = 85
     yield Explored(view=view, map=renderer)
     series = charts.TimeseriesRenderer(view)
@@ -139,7 +138,7 @@ def compare_run(scenario: Scenario, a: SetUp, b: SetUp) -> Compared:
     vb = runner.run(scenario, b, progress=progress_b, should_stop=stop)
     labels = (policy_label(va), policy_label(vb))
     png = charts.compare_png(va, vb, labels=("A", "B"))
-    maps = [charts.MapRenderer(v, size=COMPARE_MAP_SIZE, dpi=80) for v in (va, vb)]
+    maps = [mapview.InteractiveMap(v, height=COMPARE_MAP_HEIGHT) for v in (va, vb)]
     compare_run.progress = 100
     return Compared(a=va, b=vb, labels=labels, charts_png=png, map_a=maps[0], map_b=maps[1])
 

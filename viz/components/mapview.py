@@ -1,0 +1,82 @@
+"""The interactive map as a Solara component: one live plotly widget per run, moved per minute.
+
+The widget (plotly's ``FigureWidget``, an anywidget whose JavaScript ships inside the plotly
+package, so nothing is fetched from outside) is created once per map; a new minute sends only
+the moving traces' new properties (:meth:`viz.mapview.InteractiveMap.apply`), and the user's
+zoom and pan survive it (``uirevision``).
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import solara
+
+from viz.mapview import InteractiveMap
+
+#: Plotly's mode bar: keep zoom, pan, reset and the PNG download; drop the rest.
+CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "filename": "mcsim-map"},
+}
+
+
+class _FigureWidget(go.FigureWidget):
+    """A ``FigureWidget`` whose comm opens only once its figure and config are set.
+
+    ``FigureWidget(fig)`` opens its comm (sending its state to the browser) before it sets
+    its data, then sends the data as an update; the browser is still loading plotly.js for
+    the new model then and may miss it, leaving an empty plot now and then. Opening the comm
+    last puts the whole figure into the model's first state.
+    """
+
+    def __init__(self, fig: go.Figure, config: dict) -> None:
+        self._ready = False
+        super().__init__(fig)
+        self._config = config
+        self._ready = True
+        self.open()
+
+    def open(self) -> None:
+        """Open the comm, but not from the constructors above this class."""
+        if getattr(self, "_ready", False):
+            super().open()
+
+
+def _widget(fig: go.Figure, config: dict) -> go.FigureWidget:
+    return _FigureWidget(fig, config)
+
+
+@solara.component
+def MapFigure(
+    imap: InteractiveMap, t: float, classes: list[str] | None = None, min_width: int = 560
+):
+    """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend."""
+    # one widget per map, made here and handed to the page as it is: an element's arguments
+    # would be re-set (and the per-minute changes undone) on every render
+    shown = solara.use_ref(t)  # the minute the widget shows
+
+    def make() -> go.FigureWidget:
+        shown.current = t
+        return _widget(imap.figure(t), CONFIG)
+
+    widget = solara.use_memo(make, [imap])
+
+    def move() -> None:
+        # no update before the browser has drawn the widget it was made with: a restyle
+        # that arrives before plotly.js has drawn the figure leaves it empty
+        if t != shown.current:
+            shown.current = t
+            imap.apply(widget, t)
+
+    solara.use_effect(move, [widget, t])
+    with solara.Div(classes=classes or [], style={"min-width": f"{min_width}px"}):
+        solara.Div(classes=["mcsim-imap"], children=[widget])
+
+
+@solara.component
+def PlotlyFigure(fig: go.Figure, classes: list[str] | None = None):
+    """A static plotly figure (hover, zoom) in one widget made once per figure."""
+    widget = solara.use_memo(lambda: _widget(fig, {"displaylogo": False}), [fig])
+    solara.Div(classes=classes or [], style={"width": "100%"}, children=[widget])
