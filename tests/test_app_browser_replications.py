@@ -11,6 +11,7 @@ import re
 import pytest
 
 from tests.test_app_browser import browser, page, server  # noqa: F401 (fixtures)
+from tests.test_app_browser import wait_for_figures
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,7 @@ def test_explore_replicates_with_a_progress_bar_and_shows_intervals_on_the_cards
     assert any(re.fullmatch(r"95 % CI \[\d+\.\d, \d+\.\d\].*", i) for i in intervals), intervals
     assert "most typical of 10 runs" in page.locator(".mcsim-run-title").inner_text()
     page.locator("img.mcsim-bands").wait_for()
-    page.locator("img.mcsim-map-image").wait_for()
+    wait_for_figures(page)  # the typical run is on the map, its figures drawn
 
 
 def test_compare_shows_the_paired_difference_over_the_same_seeds(page):  # noqa: F811

@@ -48,6 +48,31 @@ def _widget(fig: go.Figure, config: dict) -> go.FigureWidget:
     return _FigureWidget(fig, config)
 
 
+def _refill(widget: go.FigureWidget, fig: go.Figure) -> None:
+    """Put ``fig`` into an existing widget (its traces and layout), keeping the widget.
+
+    Replacing a widget whose browser model is still initialising (a new run, the typical run
+    after replications) made the browser log "Failed to initialize model"; one widget per
+    component, refilled, never leaves a model half made.
+    """
+    widget.data = ()
+    widget.add_traces(list(fig.data))
+    widget.layout = fig.layout
+
+
+def _use_widget(fig_of, source: object, config: dict) -> go.FigureWidget:
+    """The component's one widget, refilled from ``fig_of()`` when ``source`` changes."""
+    widget = solara.use_ref(None)
+    shown_source = solara.use_ref(None)
+    if widget.current is None:
+        widget.current = _widget(fig_of(), config)
+        shown_source.current = source
+    elif shown_source.current is not source:
+        _refill(widget.current, fig_of())
+        shown_source.current = source
+    return widget.current
+
+
 @solara.component
 def MapFigure(
     imap: InteractiveMap, t: float, classes: list[str] | None = None, min_width: int = 560
@@ -56,12 +81,11 @@ def MapFigure(
     # one widget per map, made here and handed to the page as it is: an element's arguments
     # would be re-set (and the per-minute changes undone) on every render
     shown = solara.use_ref(t)  # the minute the widget shows
-
-    def make() -> go.FigureWidget:
+    made_for = solara.use_ref(None)
+    if made_for.current is not imap:
         shown.current = t
-        return _widget(imap.figure(t), CONFIG)
-
-    widget = solara.use_memo(make, [imap])
+        made_for.current = imap
+    widget = _use_widget(lambda: imap.figure(t), imap, CONFIG)
 
     def move() -> None:
         # no update before the browser has drawn the widget it was made with: a restyle
@@ -78,5 +102,5 @@ def MapFigure(
 @solara.component
 def PlotlyFigure(fig: go.Figure, classes: list[str] | None = None):
     """A static plotly figure (hover, zoom) in one widget made once per figure."""
-    widget = solara.use_memo(lambda: _widget(fig, {"displaylogo": False}), [fig])
+    widget = _use_widget(lambda: fig, fig, {"displaylogo": False})
     solara.Div(classes=classes or [], style={"width": "100%"}, children=[widget])
