@@ -34,11 +34,8 @@ def CompareDownloads(done: Any, map_minute: int):
         a, b = done.a, done.b
         stem = downloads.file_stem(a) + "-compare"
         def report() -> str:
-            figures = [
-                ("comparison charts", done.charts_png),
-                (f"map A, minute {map_minute}", done.map_a.png(map_minute)),
-                (f"map B, minute {map_minute}", done.map_b.png(map_minute)),
-            ]
+            # (each map's own tool bar saves it as a PNG at the zoom on screen)
+            figures = [("comparison charts", done.charts_png)]
             return downloads.compare_report_html(a, b, done.labels, figures)
 
         return [

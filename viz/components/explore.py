@@ -248,8 +248,6 @@ def Explore():
         if explored.map is not None and explored.charts is not None:
             t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
             # drawn only when a download asks for them, so scrubbing stays fast
-            shown = {
-                f"map-minute{t}": lambda t=t: explored.map.png(t),
-                f"charts-minute{t}": lambda t=t: explored.charts.png(t),
-            }
+            # (the map's own tool bar saves it as a PNG at the zoom on screen)
+            shown = {f"charts-minute{t}": lambda t=t: explored.charts.png(t)}
             RunDownloads(explored.view, shown)
