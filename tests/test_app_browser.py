@@ -200,9 +200,24 @@ def wait_for_figures(pg) -> None:
     closed while a figure's model still loads logs an error."""
     pg.wait_for_function(DRAWN, arg=".mcsim-map-image")
     for sel in (".mcsim-hospital-load", ".mcsim-sankey"):
-        pg.locator(sel).scroll_into_view_if_needed()
+        _scroll_to(pg, sel)
         pg.wait_for_function(DRAWN, arg=sel)
-    pg.locator(".mcsim-run-title").scroll_into_view_if_needed()
+    _scroll_to(pg, ".mcsim-run-title")
+
+
+def _scroll_to(pg, sel: str, tries: int = 5) -> None:
+    """Scroll ``sel`` into view; the page may replace it meanwhile (replications finishing
+    put the typical run on screen), so a detached element is looked up again."""
+    from playwright.sync_api import Error
+
+    for attempt in range(tries):
+        try:
+            pg.locator(sel).first.scroll_into_view_if_needed()
+            return
+        except Error:
+            if attempt == tries - 1:
+                raise
+            pg.locator(sel).first.wait_for()
 
 
 def test_run_default_scenario_shows_kpi_cards(page):
