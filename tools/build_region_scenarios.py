@@ -191,7 +191,7 @@ LAS_VEGAS = RegionPlan(
         "sunrise": {"known_utility": 1.0},
         "sunrise_childrens": {"accepts_adults": False},  # a children's hospital [LV CSV]
     },
-    policies={"triage": "start", "dispatch": "priority", "destination": "trauma"},
+    policies={"triage": "start", "dispatch": "priority", "destination": "field_triage"},
     name="Mass shooting at an outdoor concert, Las Vegas valley (Route 91 Harvest, 2017)",
     description=(
         "Gunfire into a crowd of about 22,000 at an outdoor country-music festival on the Las "
@@ -234,9 +234,15 @@ LAS_VEGAS = RegionPlan(
         "Where casualties went: self-presenters choose by distance, trauma level and size;",
         "Sunrise gets known_utility 1.0 because bystanders typing 'Vegas hospital' into a phone",
         "got Sunrise first [CALIBRATION.md §3.1, secondary; the 1.0 is an assumption]. EMS:",
-        "destination trauma (immediate patients to the Level I/II within reach), as the area",
-        "plan assigned the festival site to UMC, the Level I [CALIBRATION.md §3.1, secondary].",
-        "Try: --destination nearest, --destination balance.",
+        "destination field_triage: the US field triage guidelines send patients with deranged",
+        "vitals or a penetrating wound of the torso or a proximal limb to the highest trauma",
+        "level within reach [Sasser et al., MMWR 2012;61(RR-1), paper], which the area plan made",
+        "UMC, the Level I, for the festival site [CALIBRATION.md §3.1, secondary]; and EMS pass",
+        "a full hospital by: 'UMC ... was at capacity and cases were being sent to other",
+        "hospitals such as Sunrise' [Washington Times, 2 Oct 2017, secondary]. A penetrating",
+        "casualty who cannot walk counts as step 2 [assumption: the wound's place is not",
+        "modelled]. Try: --destination trauma (immediate only to the trauma centre),",
+        "--destination nearest, --destination balance.",
     ],
     incidents=[
         (
