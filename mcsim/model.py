@@ -79,7 +79,7 @@ from mcsim.agents.hospital_system import HospitalSystem
 from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
 from mcsim.agents.patient import Patient
 from mcsim.agents.staff import Staff
-from mcsim.casualties import generate_casualties
+from mcsim.casualties import generate_casualties, mortally_wounded
 from mcsim.clock import Event, EventQueue
 from mcsim.control import Control
 from mcsim.dispatch_centre import DispatchCentre
@@ -94,6 +94,7 @@ from mcsim.enums import (
 )
 from mcsim.errors import InputError
 from mcsim.gcpause import gc_paused
+from mcsim.outcome import mortal_wound_death_min
 from mcsim.policies import default_registry
 from mcsim.records import EventLog, RunResult
 from mcsim.region import Region, build_region
@@ -495,6 +496,20 @@ class MCIModel(mesa.Model):
         self.schedule(max(self.now, spec.onset_min), Phase.ACTION, self.start_incident, scene)
         return scene
 
+    def _mortal_wound_times(self, scene: Scene, n: int) -> list[float] | None:
+        """Minutes to death of each casualty if mortally wounded (None: killed outright).
+
+        Under ``physiology.mortal_wound_timing: webster2021`` the profile's immediate deaths
+        die after a time drawn from ``mortal_wound_death_cdf``; the uniforms come from their
+        own stream, one per casualty, so the casualties drawn stay the same (CRN).
+        """
+        phys = self.spec.physiology
+        if phys.mortal_wound_timing != "webster2021":
+            return None
+        u = self.streams.stream(f"mortal/{scene.id}").random(n)
+        cdf = phys.mortal_wound_death_cdf
+        return [mortal_wound_death_min(cdf, float(x)) for x in u]
+
     def start_incident(self, scene: Scene) -> None:
         """Onset: casualties appear; their clocks start."""
         inc = scene.spec
@@ -543,8 +558,11 @@ class MCIModel(mesa.Model):
             u = rng.random(len(table))
             carried_delay = rng.uniform(lo, hi, len(table))
             carried = set(np.flatnonzero(u < inc.carried_by_bystanders_share).tolist())
+        mortal_min = self._mortal_wound_times(scene, len(table))
         access = inc.access_delay_min
         for i, row in enumerate(table.rows()):
+            if mortal_min is not None and row["rpm0"] <= 0 and mortal_min[i] > 0:
+                row = mortally_wounded(row, mortal_min[i])
             if access > 0:  # nobody leaves or is reached before the scene is accessible
                 row["extraction_min"] = max(row["extraction_min"], access)
                 row["self_transport_delay_min"] = max(row["self_transport_delay_min"], access)

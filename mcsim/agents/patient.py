@@ -112,6 +112,8 @@ class Patient(mesa.Agent):
         self.care_need = care_need(
             self.critical, self.severity is Severity.SERIOUS, self.needs_surgery
         )
+        #: Minutes from injury to death of a mortally wounded casualty (NaN for the others).
+        self.mortal_death_min: float = row.get("mortal_death_min", math.nan)
         params = model.spec.physiology
         self.traj = self._trajectory(params, row["z_death"], scene.onset_min)
         self.untreated_death_min = self.traj.death_time()
@@ -159,6 +161,9 @@ class Patient(mesa.Agent):
         """
         rpm0, pen = self.rpm0, self.penetrating
         sev = self.severity
+        if sev is Severity.MORTALLY_WOUNDED:  # agonal from the start, dead on its own clock
+            curve = out.DeclineCurve(rpm0, self.mortal_death_min, 0.0)
+            return phys.Trajectory(params, rpm0, pen, start_min, curve=curve)
         if sev is Severity.MINOR:
             return phys.Trajectory(
                 params, rpm0, pen, start_min, rate_factor=params.minor_deterioration_factor
