@@ -466,18 +466,6 @@ class MCIModel(mesa.Model):
         self._deferred_deaths.append((t, p.pid, p))
         return None
 
-    def service_time(self, mean_min: float) -> float:
-        """A hospital service time with mean ``mean_min`` (``hospital_care`` says how drawn)."""
-        care = self.spec.hospital_care
-        if care.service_distribution == "exponential":
-            return float(self.streams.stream("service").exponential(mean_min))
-        cv = care.service_cv
-        if cv == 0:
-            return mean_min
-        sigma2 = math.log1p(cv * cv)
-        mu = math.log(mean_min) - sigma2 / 2
-        return float(self.streams.stream("service").lognormal(mu, math.sqrt(sigma2)))
-
     # ================================================================ incidents
 
     def add_incident(self, spec: IncidentSpec) -> Scene:
