@@ -383,19 +383,31 @@ class MCIModel(mesa.Model):
             raise ValueError(f"cannot schedule at {time} before now ({self.now})")
         return self.queue.push(time, phase, fn, *args)
 
+    def _process(self, limit: float) -> None:
+        """The event loop: pop and run every event due at or before ``limit``, in order.
+
+        ``steps`` counts the distinct event times processed. Nothing can be scheduled before
+        ``now``, so with ``limit`` the next event time this runs exactly that minute's events
+        (those scheduled for it while it runs included).
+        """
+        q = self.queue
+        last = self._last_event_min
+        steps = 0
+        while not self.finished and q.peek_time() <= limit:
+            time, fn, args = q.pop()
+            if time != last:
+                steps += 1
+                last = time
+            self.now = time
+            fn(*args)
+        self.steps += steps
+        self._last_event_min = last
+
     def _step_to_next_event(self) -> bool:
         """Run every event at the next event time; False once the run is over."""
         if self.finished:
             return False
-        q = self.queue
-        t = q.peek_time()
-        while q.peek_time() == t and not self.finished:
-            time, fn, args = q.pop()
-            self.now = time
-            fn(*args)
-        if t != self._last_event_min:
-            self.steps += 1
-            self._last_event_min = t
+        self._process(self.queue.peek_time())
         self.time = self.now
         if self._collect:
             self.datacollector.collect(self)
@@ -404,19 +416,8 @@ class MCIModel(mesa.Model):
     def run(self, until: float | None = None) -> MCIModel:
         """Process events up to ``until`` (default: the horizon, which ends the run)."""
         limit = self.horizon_min if until is None else min(until, self.horizon_min)
-        q = self.queue
-        last = self._last_event_min
-        steps = 0
         with gc_paused():
-            while not self.finished and q.peek_time() <= limit:
-                time, fn, args = q.pop()
-                if time != last:
-                    steps += 1
-                    last = time
-                self.now = time
-                fn(*args)
-        self.steps += steps
-        self._last_event_min = last
+            self._process(limit)
         if not self.finished:
             self.now = max(self.now, limit)
         self.time = self.now
