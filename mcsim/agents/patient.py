@@ -45,8 +45,8 @@ class Patient(mesa.Agent):
 
     A patient's story, event by event (each a row of the event log, ``kind`` in brackets):
 
-    1. Appears at onset (``casualty``), :meth:`MCIModel.start_incident
-       <mcsim.model.MCIModel.start_incident>`: killed outright (:meth:`die`), trapped, or
+    1. Appears at onset (``casualty``), :func:`mcsim.onset.start_incident` (scheduled by
+       ``MCIModel.start_incident``): killed outright (:meth:`die`), trapped, or
        awaiting triage; :meth:`start_clock` schedules the untreated death
        (:meth:`die_of_injuries`). Trapped patients are freed later (``extracted``,
        :meth:`SceneWork.extracted <mcsim.scene_work.SceneWork.extracted>`).
