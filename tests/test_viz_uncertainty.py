@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import mcsim
-from mcsim.cli import main
+from mcsim.cli import app_startup_folder, main
 from mcsim.errors import InputError
 from mcsim.replications import apply_draw, run_replications
 from mcsim.scenario import Scenario
@@ -154,7 +154,8 @@ def test_a_damaged_posterior_is_one_line_naming_its_file(root):
         posteriors.open_posterior("broken")
 
 
-def test_mcsim_app_refuses_a_posterior_folder_without_a_posterior(tmp_path, capsys):
+def test_mcsim_app_refuses_a_posterior_folder_without_a_posterior(root, tmp_path, capsys):
+    assert app_startup_folder(root / "calib" / "bleed", "--posterior") == root / "calib" / "bleed"
     (tmp_path / "empty").mkdir()
     assert main(["app", "--posterior", str(tmp_path / "empty"), "--port", "1"]) == 2
     err = capsys.readouterr().err.strip()

@@ -112,11 +112,16 @@ def PosteriorPicker():
     items = [{"text": "none: seed noise only", "value": ""}]
     items += [{"text": e.label, "value": e.name} for e in found]
     chosen = posterior_name.value if posterior_name.value in [e.name for e in found] else ""
+
+    def choose(v: str | None) -> None:
+        posterior_name.value = v or ""
+        plan_error.value = ""  # said of the previous choice
+
     with solara.Div(classes=["mcsim-posterior"]):
         with solara.Row(gap="4px", style={"align-items": "center"}):
             solara.v.Select(
                 label="Parameter posterior", items=items, v_model=chosen,
-                on_v_model=lambda v: posterior_name.set(v or ""),
+                on_v_model=choose,
                 class_="mcsim-posterior-select", dense=True,
             )  # fmt: skip
             solara.Button(icon_name="mdi-refresh", icon=True, small=True,
@@ -159,12 +164,22 @@ def PosteriorInfo(name: str, sid: str):
 
 @solara.component
 def UncertaintyNote(plan: Plan | None):
-    """One line under the replicated KPI cards: what their intervals hold, in words."""
+    """One line under the KPI cards: what the replications' intervals hold, in words.
+
+    ``plan`` is None while only the first run is on screen: with a posterior chosen, that run
+    used the scenario's own parameter values, which the line says.
+    """
     if plan_error.value:
         solara.Error(f"Replications not run: {plan_error.value}", dense=True,
                      classes=["mcsim-plan-error"])  # fmt: skip
         return
     if plan is None:
+        if posterior_name.value:
+            solara.Div(
+                children=["This first run uses the scenario's own parameter values; the "
+                          "posterior's draws follow."],
+                classes=["mcsim-uncertainty-first"], style={"font-size": "0.8em", "color": "#555"},
+            )  # fmt: skip
         return
     solara.Div(
         children=[f"Intervals over {plan.words()}."],
