@@ -311,9 +311,12 @@ def PairedTable(rows: list[vr.PairedRow], labels: tuple[str, str], n: int):
         lines.append(f"| {r.label} | {a} | {b} | {r.diff} | {r.b_better} | {verdict} |")
     with solara.Div(classes=["mcsim-paired-table"]):
         label = chosen_posterior_label()  # shown replications ran with the chosen one
-        same = (f"{n} draws** from posterior {label}, the same seed and parameter "
-                "set for A and B (seed and parameter uncertainty; common random numbers)"
-                if label else f"{n} runs** on the same seeds (common random numbers)")
+        same = (
+            f"{n} draws** from posterior {label}, the same seed and parameter "
+            "set for A and B (seed and parameter uncertainty; common random numbers)"
+            if label
+            else f"{n} runs** on the same seeds (common random numbers)"
+        )
         solara.Markdown(
             f"Over **{same}: means with 95 % "
             "intervals, and the paired difference B − A. A winner is named (in bold) only where "
