@@ -110,14 +110,15 @@ def Compare():
         if replicated is not None:
             reps.PairedTable(replicated.rows, done.labels, replicated.a.n)
             solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"])
-        posterior.UncertaintyNote(None if replicated is None else replicated.plan)
+        plan = None if replicated is None else replicated.plan
+        posterior.UncertaintyNote(plan).key("uncertainty")
         solara.Markdown(f"**Seed {done.a.setup.seed}** alone (the maps below show it):")
         rows = kpi.compare(done.a.metrics, done.b.metrics)
         DiffTable(rows, done.labels)
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"])
         SideBySide(done, store.compare_minute.value)
         CompareDownloads(done, store.compare_minute.value)
-        DrivesPanel("compare")
+        DrivesPanel("compare").key("drivers")
 
 
 @solara.component

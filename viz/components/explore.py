@@ -232,7 +232,7 @@ def Explore():
         pending = reps.count.value > 1 and done is None
         KpiCards(m, None if done is None else reps.cards(done),
                  under="this run; more runs on the way" if pending else "")  # fmt: skip
-        posterior.UncertaintyNote(None if done is None else done.plan)
+        posterior.UncertaintyNote(None if done is None else done.plan).key("uncertainty")
         if explored.map is not None:
             TimeBar(int(math.ceil(explored.view.last_min)))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
@@ -252,4 +252,4 @@ def Explore():
             # (the map's own tool bar saves it as a PNG at the zoom on screen)
             shown = {f"charts-minute{t}": lambda t=t: explored.charts.png(t)}
             RunDownloads(explored.view, shown)
-        DrivesPanel("explore")
+        DrivesPanel("explore").key("drivers")
