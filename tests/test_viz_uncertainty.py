@@ -175,11 +175,11 @@ def fresh(root):
     store.setup.value = SetUp()
     store.compare_b.value = SetUp()
     store.minute.value = 0
-    reps.count.value = 3
+    reps.count.value = 2  # two draws show the pairing; more would only cost CI time
     pc.plan_error.value = ""
     pc.posterior_name.value = "calib/bleed"
-    reps._explore_key.value = (id(store.explore_run.latest), 3, "calib/bleed")
-    reps._compare_key.value = (id(store.compare_run.latest), 3, "calib/bleed")
+    reps._explore_key.value = (id(store.explore_run.latest), 2, "calib/bleed")
+    reps._compare_key.value = (id(store.compare_run.latest), 2, "calib/bleed")
     yield
     pc.posterior_name.value = ""
     pc.plan_error.value = ""
@@ -200,7 +200,7 @@ def test_explore_replicates_over_posterior_draws_and_the_cards_say_so(fresh, ren
     wait_until(lambda: reps.explore_result(store.explore_run.latest) is not None, "draws")
     join(reps.explore_reps)
     done = reps.explore_reps.value
-    sc, draws = expected_draws(3)
+    sc, draws = expected_draws(2)
     assert done.reps.draws == draws  # the posterior's (seed, parameter set) pairs, in order
     expected = run_replications(sc, draws)
     assert texts(rc, "mcsim-kpi-value") == [c.value for c in vr.cards(expected)]
@@ -208,10 +208,10 @@ def test_explore_replicates_over_posterior_draws_and_the_cards_say_so(fresh, ren
     assert any(i.startswith("95 % CI [") and i.endswith("seed + parameter uncertainty")
                for i in intervals), intervals  # fmt: skip
     assert texts(rc, "mcsim-uncertainty-note") == [
-        "Intervals over 3 draws from posterior calib/bleed: seed and parameter uncertainty."
+        "Intervals over 2 draws from posterior calib/bleed: seed and parameter uncertainty."
     ]
     assert texts(rc, "mcsim-reps-done") == [
-        "3 runs, seeds 0–2, parameters drawn from posterior calib/bleed"
+        "2 runs, seeds 0–1, parameters drawn from posterior calib/bleed"
     ]
     # the map's typical run is re-run with its draw's parameters, not the scenario's own
     shown = done.median.view.scenario.physiology.haemorrhage_death_median_min
@@ -227,12 +227,12 @@ def test_compare_gives_a_and_b_the_same_posterior_draws(fresh, render):
     wait_until(lambda: reps.compare_result(store.compare_run.value) is not None, "pairs")
     join(reps.compare_reps)
     done = reps.compare_reps.value
-    _, draws = expected_draws(3)
+    _, draws = expected_draws(2)
     assert done.a.draws == done.b.draws == draws  # common seeds and common parameter sets
     assert all(d.overrides for d in draws)
     md = str(rc.find(v.Html, class_="mcsim-paired-table").widget.children)
     assert "from posterior calib/bleed, the same seed and parameter set for A and B" in md
-    assert texts(rc, "mcsim-uncertainty-note")[0].startswith("Intervals over 3 draws")
+    assert texts(rc, "mcsim-uncertainty-note")[0].startswith("Intervals over 2 draws")
 
 
 def test_a_posterior_that_does_not_apply_is_refused_inline_and_nothing_replicates(
