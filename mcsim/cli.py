@@ -727,7 +727,10 @@ def analyze(
     out: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report here.")
     ] = None,
-    metric: Annotated[str, typer.Option(help="Metric to rank cells by.")] = "critical_mortality",
+    metric: Annotated[
+        str | None,
+        typer.Option(help="Metric to rank cells by (default: the first headline metric)."),
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -755,6 +758,7 @@ def analyze(
     if out is not None:
         check_outputs([out], force=force)
     a = analyze_sweep(sweep_dir, metric=metric, baseline=baseline)
+    metric = a.metric
     if as_json or as_csv:
         from mcsim.analysis import analysis_json, ranking_with_differences
 
