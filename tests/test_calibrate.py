@@ -82,7 +82,7 @@ BAD_FILES = {
             "parameters": [
                 {
                     "name": "haemorrhage_death_median_min",
-                    "prior": {"kind": "uniform", "low": 30, "high": 150},
+                    "prior": {"kind": "uniform", "low": 20, "high": 150},
                 }  # fmt: skip
             ],
         },
@@ -123,6 +123,14 @@ BAD_FILES = {
         "incidents[0].figures",
         "no record file",
     ),
+    "a figure's error that is not positive": (
+        {
+            "incidents": [{**GOOD_INCIDENT, "figures": [{"figure": "deaths", "error": 0}]}],
+            "parameters": [{"name": "haemorrhage_death_median_min"}],
+        },
+        "incidents[0].figures[0].error",
+        "greater than 0",
+    ),
     "misspelt budget key": (
         {
             "incidents": [GOOD_INCIDENT],
@@ -148,7 +156,8 @@ def test_bad_calibration_file_is_refused_with_one_line_exit_2(case, tmp_path, ca
 
 
 def test_default_figures_are_the_records_numeric_figures_with_their_record():
-    cal = load_calibration(REPO / "scenarios" / "calibration" / "historical.yaml")
+    # historical_modest.yaml lists no figures: every numeric figure of each record is fitted
+    cal = load_calibration(REPO / "scenarios" / "calibration" / "historical_modest.yaml")
     keys = {o.key for o in cal.observed}
     assert "manchester_arena_bombing/deaths" in keys
     assert "orlando_pulse_nightclub_shooting/hospital_patients:ormc" in keys
@@ -157,6 +166,45 @@ def test_default_figures_are_the_records_numeric_figures_with_their_record():
     o = next(o for o in cal.observed if o.key == "orlando_pulse_nightclub_shooting/"
              "hospital_arrivals")  # fmt: skip
     assert (o.value, o.error) == (58.5, 3.5)
+
+
+def test_the_shipped_calibration_fits_only_its_listed_figures_with_their_errors():
+    # historical.yaml lists per incident the figures its parameters drive; a listed error
+    # replaces the record's default, an unlisted figure (Orlando's arrivals) is not fitted
+    cal = load_calibration(REPO / "scenarios" / "calibration" / "historical.yaml")
+    by_key = {o.key: o for o in cal.observed}
+    assert "orlando_pulse_nightclub_shooting/hospital_arrivals" not in by_key
+    assert not any(k.startswith(("manchester_arena_bombing/hospital_",
+                                 "boston_marathon_bombing/hospital_")) for k in by_key)  # fmt: skip
+    ormc = by_key["orlando_pulse_nightclub_shooting/hospital_patients:ormc"]
+    assert (ormc.value, ormc.error) == (44, 13.2)  # a press count: 30 % of 44
+    paris = by_key["paris_november_2015_attacks/deaths_in_hospital"]
+    assert (paris.value, paris.error) == (5.5, 2.8)
+    for incident in {o.incident for o in cal.observed}:
+        assert f"{incident}/deaths" in by_key and f"{incident}/deaths_in_hospital" in by_key
+    # its priors are the registry's: the shipped defaults are a posterior over cited priors
+    from mcsim.uncertainty.registry import get_parameter
+
+    for p in cal.parameters:
+        assert p.prior == get_parameter(p.registry_name).prior, p.name
+
+
+@pytest.mark.slow
+def test_a_small_version_of_the_shipped_calibration_runs_end_to_end(tmp_path):
+    # the shipped historical.yaml with its figures and parameters, on its cheapest incident
+    # and a budget of a few evaluations: the CI-sized version of the real run
+    data = yaml.safe_load((REPO / "scenarios" / "calibration" / "historical.yaml").read_text())
+    keep = {"orlando_pulse_nightclub_shooting"}
+    data["incidents"] = [i for i in data["incidents"] if i["scenario"] in keep]
+    data["budget"] = {"populations": 2, "population_size": 5, "max_runs": 40,
+                      "batch_size": 2, "ppc_draws": 2, "min_epsilon": 0.0}  # fmt: skip
+    cal = load_calibration(write(tmp_path / "small.yaml", data))
+    result = calibrate(cal, tmp_path / "out")
+    post = from_frame(result.posterior)
+    assert post.names == [p["name"] for p in data["parameters"]]
+    assert result.populations == 2
+    ppc = pd.read_csv(tmp_path / "out" / "ppc.csv")
+    assert set(ppc["key"]) == {o.key for o in cal.observed}
 
 
 # --------------------------------------------------------------------------------------------

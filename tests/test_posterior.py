@@ -25,7 +25,7 @@ from mcsim.uncertainty.posterior import (
 from mcsim.uncertainty.posterior_runs import p_better
 from tests.conftest import REPO, small_scenario_data
 
-PARAM = "haemorrhage_death_median_min"  # uniform [60, 180]
+PARAM = "haemorrhage_death_median_min"  # uniform [30, 180]
 
 
 def posterior_dir(tmp_path: Path, values=(70.0, 170.0), weights=(0.9, 0.1)) -> Path:

@@ -136,10 +136,12 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         "haemorrhage_death_median_min",
         "physiology.haemorrhage_death_median_min",
         120.0,
-        Prior(U, 60.0, 180.0),
+        Prior(U, 30.0, 180.0),
         G,
         "Fox et al. Shock 2017: median 2.0-2.6 h from admission to haemorrhagic death; read "
-        "as untreated from injury [assumption]; bounds span the plausible pre-admission share",
+        "as untreated from injury [assumption]; lower bound 30 min below Gunst et al. 2010's "
+        "52 min median of early in-hospital deaths and Demetriades 2005's 50 % of deaths "
+        "within 1 h of injury [paper], upper bound 180 min (Fox's 2.6 h plus pre-admission)",
         "median untreated time from injury to death of a bleeding casualty",
         "min",
     ),
