@@ -25,10 +25,10 @@ from mcsim.exercise import (
 )
 from mcsim.policies import default_registry
 from mcsim.scenario import load_scenario, parse_scenario
+from tests.test_viz_render import figure_widgets, map_titles
 from viz import exercise as ex
 from viz.components import exercise as comp
 from viz.components import store
-from tests.test_viz_render import figure_widgets, map_titles
 from viz.runner import SetUp
 
 

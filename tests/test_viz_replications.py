@@ -13,13 +13,13 @@ import solara
 
 import mcsim
 from mcsim.replications import Draw, Replications, run_replications, seed_draws
+from tests.test_viz_render import EXPLORE_FIGURES, figure_widgets
 from viz import replications as vr
 from viz import runner
 from viz.app import Page
 from viz.components import replications as reps
 from viz.components import store
 from viz.components.compare import Compare
-from tests.test_viz_render import EXPLORE_FIGURES, figure_widgets
 from viz.runner import SetUp
 
 #: Generous: the machine running the tests may be busy with other work.

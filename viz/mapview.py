@@ -391,9 +391,11 @@ class InteractiveMap:
         return fig
 
     def hand_over(self, made: go.Figure, widget: go.Figure) -> None:
-        """``widget`` was made or refilled from ``made`` (a :meth:`figure`): it shows what
-        ``made`` shows, so the next :meth:`apply` to it sends only what changed since then
-        (and nothing it was sent before the refill is taken as still on screen)."""
+        """Record that ``widget`` was made or refilled from ``made`` (a :meth:`figure`).
+
+        It shows what ``made`` shows, so the next :meth:`apply` to it sends only what changed
+        since then (and nothing it was sent before the refill is taken as still on screen).
+        """
         self._sent[id(widget)] = self._sent.pop(id(made), {})
 
     def _static_traces(self) -> list[go.Scatter]:

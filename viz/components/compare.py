@@ -112,9 +112,8 @@ def Compare():
         if replicated is not None:
             reps.PairedTable(replicated.rows, done.labels, replicated.a.n).key("paired")
             solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"]).key("bands")
-        solara.Markdown(f"**Seed {done.a.setup.seed}** alone (the maps below show it):").key(
-            "seed"
-        )
+        seed_line = f"**Seed {done.a.setup.seed}** alone (the maps below show it):"
+        solara.Markdown(seed_line).key("seed")
         rows = kpi.compare(done.a.metrics, done.b.metrics)
         DiffTable(rows, done.labels).key("diff")
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"]).key("charts")

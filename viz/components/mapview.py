@@ -87,6 +87,10 @@ def MapFigure(
     new minute or a later state of the same run moves only its moving traces.
 
     Args:
+        imap: the run's map.
+        t: the minute shown.
+        classes: CSS classes of the map's box.
+        min_width: the box's minimum width (px).
         revision: changes when ``imap`` was rebound to a later state of its run
             (:meth:`~viz.mapview.InteractiveMap.rebind`: a live exercise after an inject, at
             the same minute); the same map and minute alone would not redraw it.
