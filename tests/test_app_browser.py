@@ -139,6 +139,17 @@ def browser():
         b.close()
 
 
+#: Logged by CAUSES for each uncaught error or rejection, with its cause.
+CAUSE_MARK = "[uncaught]"
+CAUSES = """
+const said = (r) => { try { return String(r && (r.stack || r.message || r)) + ' | cause: '
+  + String(r && r.cause && (r.cause.stack || r.cause.message || r.cause)); }
+  catch (e) { return String(r); } };
+window.addEventListener('unhandledrejection', e => console.warn('%s ' + said(e.reason)));
+window.addEventListener('error', e => console.warn('%s ' + said(e.error)));
+""".replace("%s", CAUSE_MARK)
+
+
 @pytest.fixture
 def page(browser, server, request):
     """A fresh page on the app; checks console errors and outside requests afterwards."""
@@ -149,7 +160,7 @@ def page(browser, server, request):
     outside: list[str] = []
 
     def on_console(msg) -> None:
-        if msg.type == "error":
+        if msg.type == "error" or msg.text.startswith(CAUSE_MARK):
             errors.append(msg.text)
 
     def on_request(req) -> None:
@@ -158,6 +169,8 @@ def page(browser, server, request):
             outside.append(req.url)
 
     pg.on("console", on_console)
+    # an uncaught error's cause (anywidget wraps the real one) goes into the failure message
+    pg.add_init_script(CAUSES)
     # every page error fails the test (anywidget's "Failed to initialize model" included: the
     # app keeps its plotly widgets mounted across runs and refills them in place)
     pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
