@@ -19,9 +19,10 @@ import solara
 from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import kpi
+from viz.components import posterior, store
 from viz.components import replications as reps
-from viz.components import store
 from viz.components.downloads import CompareDownloads
+from viz.components.drivers import DrivesPanel
 from viz.components.mapview import MapFigure
 from viz.components.setup import PolicySelects
 
@@ -112,6 +113,8 @@ def Compare():
         if replicated is not None:
             reps.PairedTable(replicated.rows, done.labels, replicated.a.n).key("paired")
             solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"]).key("bands")
+        plan = None if replicated is None else replicated.plan
+        posterior.UncertaintyNote(plan).key("uncertainty")
         seed_line = f"**Seed {done.a.setup.seed}** alone (the maps below show it):"
         solara.Markdown(seed_line).key("seed")
         rows = kpi.compare(done.a.metrics, done.b.metrics)
@@ -119,6 +122,7 @@ def Compare():
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"]).key("charts")
         SideBySide(done, store.compare_minute.value).key("maps")
         CompareDownloads(done, store.compare_minute.value).key("downloads")
+        DrivesPanel("compare").key("drivers")
 
 
 @solara.component
