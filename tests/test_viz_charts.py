@@ -106,6 +106,92 @@ def test_timeseries_and_compare_figures_are_pngs(view):
     is_png(charts.compare_png(view, other))
 
 
+@pytest.fixture(scope="module")
+def crowded():
+    """The small town with twelve hospitals, several with long names (as in Las Vegas)."""
+    data = small_scenario_data(casualties=80)
+    small = data["hospitals"][1]
+    long_names = ["va_southern_nevada", "st_rose_san_martin", "sunrise_childrens"]
+    for k in range(10):
+        name = long_names[k] if k < len(long_names) else f"clinic_{k}"
+        data["hospitals"].append({**small, "id": name, "node": f"r{k % 5}c{(2 * k) % 5}"})
+    return runner.run(parse_scenario(data), SetUp(seed=1))
+
+
+def drawn_texts(fig):
+    """Every piece of text the figure draws: figure texts, legends, titles, axis and tick
+    labels (only the ticks within the axis' view: the ones drawn)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    out = [t for t in fig.texts]
+    for leg in fig.legends:
+        out += [*leg.get_texts(), leg.get_title()]
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        out += ax.texts
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = 1e-9 * max(1.0, hi - lo)
+            locs = axis.get_majorticklocs()
+            ticks = axis.get_major_ticks(len(locs))
+            out += [
+                tick.label1
+                for loc, tick in zip(locs, ticks, strict=True)
+                if lo - span <= loc <= hi + span and tick.label1.get_visible()
+            ]
+        if ax.get_legend() is not None:
+            out += [*ax.get_legend().get_texts(), ax.get_legend().get_title()]
+    return [t for t in out if isinstance(t, Text) and t.get_visible() and t.get_text()]
+
+
+def legend_texts(fig):
+    out = [t for leg in fig.legends for t in leg.get_texts()]
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            out += ax.get_legend().get_texts()
+    return out
+
+
+def chart_figures(view, crowded):
+    """The app's charts as figures: Explore's time series, Compare's, the exercise time line."""
+    from viz.charts import TimelineRenderer, TimeseriesRenderer
+
+    other = runner.run(crowded.scenario, SetUp(seed=1, destination="balance"))
+    marks = [{"at_min": 25, "category": "inject"}, {"at_min": 40, "category": "decision"}]
+    return {
+        "timeseries": TimeseriesRenderer(view).fig,
+        "timeseries, 12 hospitals": TimeseriesRenderer(crowded).fig,
+        "compare": charts.compare_figure(view, view),
+        "compare, 12 hospitals": charts.compare_figure(crowded, other),
+        "time line": TimelineRenderer(marks, 300).fig,
+    }
+
+
+def test_chart_legends_read_at_9_pt_and_no_label_is_clipped(view, crowded):
+    """Issue 13 defect 9: legends were 6.5 pt and "before hospital" was clipped in Compare.
+
+    The app shows the PNGs pixel for pixel (96 px per inch in the browser): a legend's text
+    must be at least 12 px (9 pt) high on screen, and every text the figure draws must lie
+    inside the figure."""
+    for what, fig in chart_figures(view, crowded).items():
+        legends = legend_texts(fig)
+        assert legends, what
+        for t in legends:
+            screen_pt = t.get_fontsize() * fig.dpi / 96
+            assert screen_pt >= 9.0, (what, t.get_text(), screen_pt)
+        box = fig.bbox
+        renderer = fig.canvas.get_renderer()
+        for t in drawn_texts(fig):
+            e = t.get_window_extent(renderer)
+            inside = e.x0 >= box.x0 - 0.5 and e.x1 <= box.x1 + 0.5
+            inside = inside and e.y0 >= box.y0 - 0.5 and e.y1 <= box.y1 + 0.5
+            assert inside, (what, t.get_text(), e.bounds, box.bounds)
+    compare = charts.compare_figure(crowded, crowded)
+    labels = [t.get_text() for t in drawn_texts(compare)]
+    assert "before hospital" in labels and "va_southern_nevada" in labels
+
+
 # --------------------------------------------------------------------------- sweeps
 
 

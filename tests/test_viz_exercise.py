@@ -25,6 +25,7 @@ from mcsim.exercise import (
 )
 from mcsim.policies import default_registry
 from mcsim.scenario import load_scenario, parse_scenario
+from tests.test_viz_render import figure_widgets, map_titles
 from viz import exercise as ex
 from viz.components import exercise as comp
 from viz.components import store
@@ -149,7 +150,7 @@ def test_exercise_tab_starts_advances_and_shows_the_run_up_to_now():
     cur = start_default(rc)
     assert cur.session.now == 0
     assert texts(rc, "mcsim-ex-now")[0].startswith("minute 0 of 720")
-    map0 = images(rc, "mcsim-ex-map")[0]
+    assert map_titles(rc, "mcsim-ex-map")[0].startswith("<b>minute 0</b>")
     click(rc, "mcsim-ex-plus15")
     click(rc, "mcsim-ex-plus5")
     assert comp.live.value.session is cur.session and cur.session.now == 20
@@ -158,7 +159,7 @@ def test_exercise_tab_starts_advances_and_shows_the_run_up_to_now():
     click(rc, "mcsim-ex-run-to")
     assert cur.session.now == 30
     assert texts(rc, "mcsim-ex-caption")[0].startswith("minute 30:")
-    assert images(rc, "mcsim-ex-map")[0] != map0
+    assert map_titles(rc, "mcsim-ex-map")[0].startswith("<b>minute 30</b>")
     # the events shown are exactly the model's so far: nothing beyond minute 30
     shown = comp.live.value.view.result.events
     assert shown["time_min"].max() <= 30 and len(shown) == len(cur.session.model.log)
@@ -283,6 +284,48 @@ def test_the_stop_minute_is_covered_by_the_log_digest(scenario):
         replay(parse_log(data))
 
 
+def trace(fig, name: str):
+    return next(tr for tr in fig.data if tr.name == name)
+
+
+def segments(tr) -> int:
+    """Line segments in a trace drawn as x/y with None between segments."""
+    return sum(1 for x in tr.x if x is None)
+
+
+DIVERTED, CLOSED = "hospital on diversion / closed", "road closed"
+
+
+def test_exercise_map_draws_an_inject_at_once_in_the_same_interactive_map(scenario):
+    """Issue 13 defect 4: a hospital on diversion is marked and a closed road drawn closed
+    as soon as the inject is applied (the run stays paused), in the map widget already shown."""
+    box, rc = solara.render(comp.Exercise(), handle_error=False)
+    start_default(rc)
+    comp.run_to.value = 30
+    click(rc, "mcsim-ex-run-to")
+    [fig] = figure_widgets(rc, "mcsim-ex-map")
+    assert list(trace(fig, DIVERTED).x) == [] and segments(trace(fig, CLOSED)) == 0
+    comp.action_kind.value = "hospital_diversion"
+    comp.form_values.value = {"hospital": "riverside"}
+    click(rc, "mcsim-ex-apply")
+    assert comp.action_error.value == "" and comp.live.value.session.now == 30
+    assert figure_widgets(rc, "mcsim-ex-map") == [fig]  # refilled in place, not replaced
+    marked = trace(fig, DIVERTED)
+    assert list(marked.hovertext) == ["riverside: diversion"]
+    imap = comp.live.value.map
+    assert (marked.x[0], marked.y[0]) == imap._hxy["riverside"]
+    comp.action_kind.value = "road_closed"
+    comp.form_values.value = {"from": "r8c8", "to": "r8c9"}
+    click(rc, "mcsim-ex-apply")
+    assert comp.action_error.value == ""
+    closed = trace(fig, CLOSED)
+    assert segments(closed) == 1
+    region = comp.live.value.view.region
+    ends = {float(imap.xy[region.index(n)][0]) for n in ("r8c8", "r8c9")}
+    assert {closed.x[0], closed.x[1]} == ends  # drawn where the road is
+    rc.close()
+
+
 # ----------------------------------------------------------------------- replay
 
 
@@ -314,15 +357,19 @@ def test_replay_of_a_shipped_script_scrubs_and_jumps_between_actions():
     assert sh is not None and [m["at_min"] for m in sh.replayed.marks] == [25, 40, 45, 55, 180]
     assert texts(rc, "mcsim-replay-caption")[0].startswith("minute 0:")
     timeline0 = images(rc, "mcsim-replay-timeline")[0]
-    map0 = images(rc, "mcsim-replay-map")[0]
+    assert map_titles(rc, "mcsim-replay-map")[0].startswith("<b>minute 0</b>")
+    [fig] = figure_widgets(rc, "mcsim-replay-map")
+    assert segments(trace(fig, CLOSED)) == 0
     click(rc, "mcsim-replay-next")
     assert comp.replay_minute.value == 25
+    assert segments(trace(fig, CLOSED)) == 1  # the bridge, closed at minute 25
     click(rc, "mcsim-replay-next")
+    assert "riverside: diversion" in trace(fig, DIVERTED).hovertext  # minute 40
     assert comp.replay_minute.value == 40
     click(rc, "mcsim-replay-prev")
     assert comp.replay_minute.value == 25
     assert images(rc, "mcsim-replay-timeline")[0] != timeline0
-    assert images(rc, "mcsim-replay-map")[0] != map0
+    assert map_titles(rc, "mcsim-replay-map")[0].startswith("<b>minute 25</b>")
     comp.replay_minute.value = 5  # backwards
     assert texts(rc, "mcsim-replay-caption")[0].startswith("minute 5:")
     table = str(rc.find(v.Html, class_="mcsim-replay-actions").widget.children)

@@ -67,19 +67,26 @@ def images(rc, cls: str) -> list[bytes]:
     return [bytes(x.widget.value) for x in rc.find(widgets.Image) if cls in x.widget._dom_classes]
 
 
-def map_titles(rc, cls: str) -> list[str]:
-    """The titles (minute, deaths, …) of the plotly figures inside the element of class ``cls``."""
+def figure_widgets(rc, cls: str) -> list[go.FigureWidget]:
+    """The plotly figure widgets inside the elements of class ``cls``."""
 
-    def figures(w):
+    def walk(w):
         if isinstance(w, go.FigureWidget):
             yield w
         for c in getattr(w, "children", ()) or ():
             if isinstance(c, widgets.Widget):
-                yield from figures(c)
+                yield from walk(c)
 
-    return [
-        str(f.layout.title.text) for x in rc.find(v.Html, class_=cls) for f in figures(x.widget)
-    ]
+    return [f for x in rc.find(v.Html, class_=cls) for f in walk(x.widget)]
+
+
+def map_titles(rc, cls: str) -> list[str]:
+    """The titles (minute, deaths, …) of the plotly figures inside the element of class ``cls``."""
+    return [str(f.layout.title.text) for f in figure_widgets(rc, cls)]
+
+
+#: The Explore tab's plotly figures (the map, hospital load, casualty flow).
+EXPLORE_FIGURES = ("mcsim-map-image", "mcsim-hospital-load", "mcsim-sankey")
 
 
 def settle(task) -> None:
@@ -159,6 +166,51 @@ def test_moving_the_scrubber_redraws_the_map_without_running_again():
     assert images(rc, "mcsim-charts")[0] != charts_before  # the charts' cursor moved
     assert texts(rc, "mcsim-map-caption")[0].startswith("minute 30:")
     assert store.explore_run.latest is done  # same run object: nothing re-ran
+    rc.close()
+
+
+def test_a_new_run_refills_the_same_figure_widgets_and_keeps_them_open(monkeypatch):
+    """A plotly widget unmounted while its browser model still loaded made anywidget log
+    "Failed to initialize model". A second Run (another seed) shows its own run in the very
+    widgets of the first, none closed; while it draws its map (the cards come first), the
+    first run's map stays on screen, its caption saying so."""
+    import threading
+
+    from viz import mapview
+
+    box, rc = solara.render(Page(), handle_error=False)
+    run_default(rc)
+    first = {cls: figure_widgets(rc, cls) for cls in EXPLORE_FIGURES}
+    assert all(len(f) == 1 for f in first.values()), first
+    old_caption = texts(rc, "mcsim-map-caption")[0]
+    drawing, go_on = threading.Event(), threading.Event()
+    real = mapview.InteractiveMap
+
+    def held(view, **kw):  # the worker, between handing over the cards and the map
+        drawing.set()
+        go_on.wait(WAIT_S)
+        return real(view, **kw)
+
+    monkeypatch.setattr(mapview, "InteractiveMap", held)
+    store.setup.value = SetUp(seed=5)
+    rc.find(v.Btn, children=["Run"]).widget.click()
+    assert drawing.wait(WAIT_S)
+    assert store.explore_run.latest.view.setup.seed == 5 and store.explore_run.latest.map is None
+    assert figure_widgets(rc, "mcsim-map-image") == first["mcsim-map-image"]
+    caption = texts(rc, "mcsim-map-caption")[0]
+    assert caption.startswith(old_caption) and "drawing the new run's map" in caption
+    go_on.set()
+    settle(store.explore_run)
+    second = store.explore_run.latest
+    assert second.view.setup.seed == 5 and second.map is not None
+    for cls in EXPLORE_FIGURES:
+        [w] = figure_widgets(rc, cls)
+        assert w is first[cls][0], f"{cls}: a new widget"
+        assert w.comm is not None, f"{cls}: closed"
+    assert "drawing" not in texts(rc, "mcsim-map-caption")[0]
+    store.minute.value = 700  # the new run's deaths, on the refilled map
+    [w] = figure_widgets(rc, "mcsim-map-image")
+    assert f"deaths {second.view.replay.deaths_at(700)}" in str(w.layout.title.text)
     rc.close()
 
 

@@ -13,6 +13,7 @@ import solara
 
 import mcsim
 from mcsim.replications import Draw, Replications, run_replications, seed_draws
+from tests.test_viz_render import EXPLORE_FIGURES, figure_widgets
 from viz import replications as vr
 from viz import runner
 from viz.app import Page
@@ -85,6 +86,7 @@ def test_explore_shows_the_first_seed_then_intervals_and_the_typical_run(render)
     rc.find(v.Html, class_="mcsim-kpi-value").wait_for(timeout=WAIT_S)
     join(store.explore_run)
     first = store.explore_run.latest
+    widgets_first = [figure_widgets(rc, cls) for cls in EXPLORE_FIGURES]
     # (a run left on screen by an earlier test may finish its own replications first)
     wait_until(lambda: texts(rc, "mcsim-reps-done") == ["3 runs, seeds 2–4"], "replications")
     join(reps.explore_reps)
@@ -101,6 +103,8 @@ def test_explore_shows_the_first_seed_then_intervals_and_the_typical_run(render)
     assert done.median.view.setup.seed == seed
     assert f"seed {seed}" in texts(rc, "mcsim-run-title")[0]
     assert done.median.view.metrics["deaths"] == expected.metric("deaths")[seed - 2]
+    # ... in the first seed's widgets, refilled (never unmounted while loading in the browser)
+    assert [figure_widgets(rc, cls) for cls in EXPLORE_FIGURES] == widgets_first
     before = images(rc, "mcsim-bands")[0]
     store.minute.value = 40
     assert images(rc, "mcsim-bands")[0] != before  # the bands' cursor follows the scrubber
@@ -112,6 +116,7 @@ def test_compare_replicates_both_sides_on_the_same_seeds_and_pairs_them(render):
     rc.find(v.Btn, children=["Run comparison"]).widget.click()
     rc.find(v.Html, class_="mcsim-compare-table").wait_for(timeout=WAIT_S)
     join(store.compare_run)
+    maps = [figure_widgets(rc, f"mcsim-compare-map-{x}") for x in "ab"]
     wait_until(lambda: reps.compare_result(store.compare_run.value) is not None, "pairs")
     rc.find(v.Html, class_="mcsim-paired-table").wait_for(timeout=WAIT_S)
     join(reps.compare_reps)
@@ -125,6 +130,9 @@ def test_compare_replicates_both_sides_on_the_same_seeds_and_pairs_them(render):
     md = str(rc.find(v.Html, class_="mcsim-paired-table").widget.children)
     assert "B − A [95 % CI]" in md and "B better in" in md
     assert images(rc, "mcsim-compare-bands")
+    # the tables above the maps came in; the maps kept their widgets
+    assert [figure_widgets(rc, f"mcsim-compare-map-{x}") for x in "ab"] == maps
+    assert all(len(m) == 1 and m[0].comm is not None for m in maps)
 
 
 def test_the_runs_count_refuses_a_bad_number_inline_and_keeps_the_last_good_one(render):

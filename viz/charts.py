@@ -58,6 +58,24 @@ LOAD_CMAP = "RdYlGn_r"
 #: capacity no longer looks like one and a half (issue 13, defect 3).
 LOAD_MAX = 4.0
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
+#: The charts' resolution. The app shows their PNGs pixel for pixel, and the browser counts
+#: 96 px per inch, so a font of ``f`` pt in a chart reads as ``f * CHART_DPI / 96`` pt.
+CHART_DPI = 90
+#: Text sizes as read on screen (pt): legends, axis and tick labels, titles.
+LEGEND_SCREEN_PT, LABEL_SCREEN_PT, TITLE_SCREEN_PT = 9.0, 8.5, 10.0
+
+
+def chart_pt(screen_pt: float, dpi: float = CHART_DPI) -> float:
+    """The font size (pt) in a chart of ``dpi`` that reads as ``screen_pt`` on screen."""
+    return screen_pt * 96 / dpi
+
+
+#: Font sizes in the charts (pt at CHART_DPI).
+LEGEND_PT = chart_pt(LEGEND_SCREEN_PT)
+LABEL_PT = chart_pt(LABEL_SCREEN_PT)
+TITLE_PT = chart_pt(TITLE_SCREEN_PT)
+#: Above this many hospitals, the occupancy chart's legend goes below the charts.
+LEGEND_INSIDE_MAX = 6
 
 
 def png(fig: Figure, dpi: float | None = None) -> bytes:
@@ -409,9 +427,9 @@ def timeseries(view: RunView, step_min: float = 1.0) -> pd.DataFrame:
 
 
 def _style(ax, title: str, ylabel: str = "") -> None:
-    ax.set_title(title, fontsize=9, loc="left")
-    ax.tick_params(labelsize=7)
-    ax.set_ylabel(ylabel, fontsize=7)
+    ax.set_title(title, fontsize=TITLE_PT, loc="left")
+    ax.tick_params(labelsize=LABEL_PT)
+    ax.set_ylabel(ylabel, fontsize=LABEL_PT)
     ax.grid(alpha=0.3, lw=0.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -433,6 +451,12 @@ def _timeseries_figure(view: RunView, size: tuple[float, float], dpi: int):
     end = max(end, 60.0)
     ts = ts[ts.index <= end]
     t = ts.index.to_numpy()
+    hs = list(view.replay.hospitals)  # every hospital, also those that received nobody
+    below = len(hs) > LEGEND_INSIDE_MAX  # a long list would hide the lines: under the charts
+    ncol = 2
+    if below:  # the figure grows by the legend's rows (and title), so the charts keep theirs
+        rows = -(-len(hs) // ncol) + 1
+        size = (size[0], size[1] + rows * 1.6 * LEGEND_PT / 72 + 0.15)
     fig = Figure(figsize=size, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     (a, b), (c, d) = axes = fig.subplots(2, 2, sharex=True)
@@ -442,22 +466,25 @@ def _timeseries_figure(view: RunView, size: tuple[float, float], dpi: int):
     if tags:
         b.stackplot(t, *[ts[f"waiting:{tag}"] for tag in tags],
                     colors=[TAG_COLOURS[x] for x in tags], labels=tags)  # fmt: skip
-        b.legend(fontsize=6, loc="upper right", frameon=False)
+        b.legend(fontsize=LEGEND_PT, loc="upper right", frameon=False, handlelength=1.2)
     _style(b, "Waiting at the scene", "patients")
-    hs = list(view.replay.hospitals)  # every hospital, also those that received nobody
     for h, colour in zip(hs, hospital_colours(len(hs)), strict=True):
         c.plot(t, ts[f"occupancy:{h}"], lw=1.2, label=h, color=colour)
         cap = view.capacity.get(h)
         if cap and ts[f"occupancy:{h}"].max() >= 0.5 * cap:  # its capacity, where it matters
             c.axhline(cap, color=colour, lw=0.8, ls="--")
-    if hs:
-        c.legend(fontsize=6, loc="upper left", frameon=False, ncol=2 if len(hs) > 8 else 1)
+    if hs and below:
+        fig.legend(*c.get_legend_handles_labels(), loc="outside lower center", ncol=ncol,
+                   fontsize=LEGEND_PT, frameon=False, handlelength=1.2, columnspacing=0.8,
+                   title="Hospital occupancy", title_fontsize=LEGEND_PT)  # fmt: skip
+    elif hs:
+        c.legend(fontsize=LEGEND_PT, loc="upper left", frameon=False, handlelength=1.2)
     _style(c, "Hospital occupancy", "incident patients")
-    c.set_xlabel("minutes from onset", fontsize=7)
+    c.set_xlabel("minutes from onset", fontsize=LABEL_PT)
     d.step(t, ts["busy"], where="post", color="#1f77b4", lw=1.2)
     d.set_ylim(0, max(1, len(view.replay.vehicle_homes)) * 1.05)
     _style(d, "Ambulances busy", "vehicles")
-    d.set_xlabel("minutes from onset", fontsize=7)
+    d.set_xlabel("minutes from onset", fontsize=LABEL_PT)
     return fig, [ax for row in axes for ax in row]
 
 
@@ -562,8 +589,8 @@ class TimelineRenderer(CursorChart):
         ax.set_xlim(0, max(end, 1.0))
         ax.set_ylim(0, 1)
         ax.set_yticks([])
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("minute", fontsize=7, labelpad=1)
+        ax.tick_params(labelsize=LABEL_PT)
+        ax.set_xlabel("minute", fontsize=LABEL_PT, labelpad=1)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         for k, m in enumerate(marks):
@@ -571,12 +598,12 @@ class TimelineRenderer(CursorChart):
             ax.axvline(m["at_min"], color=colour, lw=1.6)
             ax.annotate(
                 f"{k + 1}", (m["at_min"], 1.0), xytext=(0, 2), textcoords="offset points",
-                ha="center", va="bottom", fontsize=7, color=colour, annotation_clip=False,
+                ha="center", va="bottom", fontsize=LABEL_PT, color=colour, annotation_clip=False,
             )  # fmt: skip
         handles = [
             Line2D([], [], color=c, lw=1.6, label=f"{cat}") for cat, c in MARK_COLOURS.items()
         ]
-        fig.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncol=2)
+        fig.legend(handles=handles, loc="upper right", fontsize=LEGEND_PT, frameon=False, ncol=2)
         super().__init__(fig, [ax], hide_past_end=False, color="#111111", lw=1.0, ls="--")
 
 
@@ -584,6 +611,22 @@ def compare_png(
     a: RunView, b: RunView, labels: Sequence[str] = ("A", "B"), size=(9.6, 3.4), dpi: int = 90
 ) -> bytes:
     """Deaths over time for both runs, and where the patients died (before or in which hospital)."""
+    return png(compare_figure(a, b, labels, size, dpi))
+
+
+def compare_figure(
+    a: RunView, b: RunView, labels: Sequence[str] = ("A", "B"), size=(9.6, 3.4), dpi: int = 90
+) -> Figure:
+    """The figure of :func:`compare_png`.
+
+    Where patients died and how many each hospital received are horizontal bars, one row per
+    place, so every name reads horizontally and whole ("before hospital" was clipped when
+    the names stood rotated under the bars); the figure grows with the number of places.
+    """
+    hospitals = list(a.metrics["hospitals"])
+    where = ["before hospital", *hospitals]
+    row_in = 1.6 * LABEL_PT / 72  # one bar row: a label line and some air
+    size = (size[0], max(size[1], 1.2 + row_in * len(where)))
     fig = Figure(figsize=size, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.1, 1.2, 1.2])
@@ -594,25 +637,26 @@ def compare_png(
         ends.append(_active_until(ts[["deaths"]]))
         ax1.plot(ts.index, ts["deaths"], color=col, lw=1.4, label=lab)
     ax1.set_xlim(0, max(60.0, *ends))
-    ax1.legend(fontsize=7, frameon=False)
+    ax1.legend(fontsize=LEGEND_PT, frameon=False)
     _style(ax1, "Deaths over time", "patients")
-    ax1.set_xlabel("minutes from onset", fontsize=7)
-    hospitals = list(a.metrics["hospitals"])
-    cats = ["before hospital", *hospitals]
-    x = np.arange(len(cats))
-    w = 0.38
+    ax1.set_xlabel("minutes from onset", fontsize=LABEL_PT)
+    h = 0.4
     for k, (view, lab, col) in enumerate(zip((a, b), labels, colours, strict=True)):
         m = view.metrics
-        deaths = [m["deaths_prehospital"]] + [m["hospitals"][h]["deaths"] for h in hospitals]
-        ax2.bar(x + (k - 0.5) * w, deaths, w, color=col, label=lab)
-        received = [0] + [m["hospitals"][h]["patients"] for h in hospitals]
-        ax3.bar(x + (k - 0.5) * w, received, w, color=col, label=lab)
-    for ax, title in ((ax2, "Where patients died"), (ax3, "Patients received per hospital")):
-        ax.set_xticks(x, cats, rotation=35, ha="right", fontsize=7)
-        ax.legend(fontsize=7, frameon=False)
-        _style(ax, title, "patients")
-    ax3.set_xlim(0.5, len(cats) - 0.5)
-    return png(fig)
+        deaths = [m["deaths_prehospital"]] + [m["hospitals"][x]["deaths"] for x in hospitals]
+        ax2.barh(np.arange(len(where)) + (k - 0.5) * h, deaths, h, color=col, label=lab)
+        received = [m["hospitals"][x]["patients"] for x in hospitals]
+        ax3.barh(np.arange(len(hospitals)) + (k - 0.5) * h, received, h, color=col, label=lab)
+    for ax, cats, title in (
+        (ax2, where, "Where patients died"),
+        (ax3, hospitals, "Patients received"),
+    ):
+        ax.set_yticks(np.arange(len(cats)), cats, fontsize=LABEL_PT)
+        ax.set_ylim(len(cats) - 0.5, -0.5)  # the first place on top
+        ax.legend(fontsize=LEGEND_PT, frameon=False, loc="best")
+        _style(ax, title)
+        ax.set_xlabel("patients", fontsize=LABEL_PT)
+    return fig
 
 
 def sweep_png(
@@ -639,10 +683,10 @@ def sweep_png(
         ax.errorbar(xs, g["mean"], yerr=g["ci95"].fillna(0.0).to_numpy(), marker="o", ms=4,
                     capsize=3, lw=1.3, label=str(name))  # fmt: skip
     if not numeric:
-        ax.set_xticks(range(len(cats)), [str(c) for c in cats], fontsize=7)
-    ax.set_xlabel(factor, fontsize=8)
-    ax.set_ylabel(f"{metric} (mean, 95 % CI)", fontsize=8)
+        ax.set_xticks(range(len(cats)), [str(c) for c in cats], fontsize=LABEL_PT)
+    ax.set_xlabel(factor, fontsize=LABEL_PT)
+    ax.set_ylabel(f"{metric} (mean, 95 % CI)", fontsize=LABEL_PT)
     if by:
-        ax.legend(title=by, fontsize=7, title_fontsize=7, frameon=False)
+        ax.legend(title=by, fontsize=LEGEND_PT, title_fontsize=LEGEND_PT, frameon=False)
     _style(ax, f"{metric} by {factor}" + (f", by {by}" if by else ""))
     return png(fig)

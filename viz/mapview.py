@@ -390,6 +390,14 @@ class InteractiveMap:
         self.apply(fig, 0.0 if t is None else t)
         return fig
 
+    def hand_over(self, made: go.Figure, widget: go.Figure) -> None:
+        """Record that ``widget`` was made or refilled from ``made`` (a :meth:`figure`).
+
+        It shows what ``made`` shows, so the next :meth:`apply` to it sends only what changed
+        since then (and nothing it was sent before the refill is taken as still on screen).
+        """
+        self._sent[id(widget)] = self._sent.pop(id(made), {})
+
     def _static_traces(self) -> list[go.Scatter]:
         view, xy = self.view, self.xy
         if self.straight_line:

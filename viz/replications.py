@@ -32,7 +32,7 @@ from mcsim.replications import (
     paired,
 )
 from viz import kpi
-from viz.charts import CHART_CURSOR, CursorChart, _style, png
+from viz.charts import CHART_CURSOR, LABEL_PT, LEGEND_PT, CursorChart, _style, png
 from viz.runner import RunView, run_view_of
 
 #: Replications per run unless the user asks for another number.
@@ -224,7 +224,7 @@ def _draw_bands(axes, reps_list, labels, shown: int | None, end: float) -> None:
         _style(ax, CHANNEL_LABELS[CHANNELS[c]], "patients")
         ax.set_xlim(0, end)
         ax.set_ylim(bottom=0)
-    axes[0].legend(fontsize=6, loc="upper right", frameon=False)
+    axes[0].legend(fontsize=LEGEND_PT, loc="upper right", frameon=False)
 
 
 def _bands_figure(reps_list, labels, shown, size, dpi):
@@ -233,7 +233,7 @@ def _bands_figure(reps_list, labels, shown, size, dpi):
     axes = [ax for row in fig.subplots(2, 2, sharex=True) for ax in row]
     _draw_bands(axes, reps_list, labels, shown, _band_end(reps_list))
     for ax in axes[2:]:
-        ax.set_xlabel("minutes from onset", fontsize=7)
+        ax.set_xlabel("minutes from onset", fontsize=LABEL_PT)
     n = reps_list[0].n
     fig.suptitle(f"Over {n} runs: median and {int(100 * BAND[0])}-{int(100 * BAND[1])} % band",
                  fontsize=9, x=0.02, ha="left")  # fmt: skip

@@ -95,29 +95,33 @@ def Compare():
         if store.setup_error.value:
             solara.Error(store.setup_error.value, classes=["mcsim-setup-error"], dense=True)
         run = store.compare_run
+        # keyed: the maps below keep their widgets when the tables above come and go
         if run.pending:
-            solara.ProgressLinear(run.progress or True)
+            solara.ProgressLinear(run.progress or True).key("progress")
         if run.error:
-            solara.Error(str(run.exception), classes=["mcsim-run-error"], dense=True)
+            solara.Error(str(run.exception), classes=["mcsim-run-error"], dense=True).key("error")
         done = run.value if run.finished else run.latest
         if done is None:
             return
         replicated = reps.compare_result(done)
-        with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}).key(
+            "reps"
+        ):
             reps.CountInput()
             finished = None if replicated is None else replicated.a
             reps.Progress(reps.compare_reps, reps.compare_done.value, finished, "replicating")
         if replicated is not None:
-            reps.PairedTable(replicated.rows, done.labels, replicated.a.n)
-            solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"])
+            reps.PairedTable(replicated.rows, done.labels, replicated.a.n).key("paired")
+            solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"]).key("bands")
         plan = None if replicated is None else replicated.plan
         posterior.UncertaintyNote(plan).key("uncertainty")
-        solara.Markdown(f"**Seed {done.a.setup.seed}** alone (the maps below show it):")
+        seed_line = f"**Seed {done.a.setup.seed}** alone (the maps below show it):"
+        solara.Markdown(seed_line).key("seed")
         rows = kpi.compare(done.a.metrics, done.b.metrics)
-        DiffTable(rows, done.labels)
-        solara.Image(done.charts_png, classes=["mcsim-compare-charts"])
-        SideBySide(done, store.compare_minute.value)
-        CompareDownloads(done, store.compare_minute.value)
+        DiffTable(rows, done.labels).key("diff")
+        solara.Image(done.charts_png, classes=["mcsim-compare-charts"]).key("charts")
+        SideBySide(done, store.compare_minute.value).key("maps")
+        CompareDownloads(done, store.compare_minute.value).key("downloads")
         DrivesPanel("compare").key("drivers")
 
 

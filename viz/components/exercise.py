@@ -24,10 +24,11 @@ import solara
 
 from mcsim.errors import InputError
 from mcsim.exercise import ACTIONS, ExerciseSession, ReplayMismatch
-from viz import charts, runner
+from viz import charts, mapview, runner
 from viz import exercise as ex
 from viz.components import store
 from viz.components.explore import KpiCards, view_caption
+from viz.components.mapview import MapFigure
 from viz.components.setup import FileInput
 from viz.runner import RunView
 
@@ -45,7 +46,7 @@ class Live:
 
     session: ExerciseSession
     view: RunView
-    map: charts.MapRenderer
+    map: mapview.InteractiveMap
     charts: charts.TimeseriesRenderer
     timeline: charts.TimelineRenderer
 
@@ -55,7 +56,7 @@ class Shown:
     """A replayed log and its renderers."""
 
     replayed: ex.Replayed
-    map: charts.MapRenderer
+    map: mapview.InteractiveMap
     charts: charts.TimeseriesRenderer
     timeline: charts.TimelineRenderer
 
@@ -116,12 +117,16 @@ def reset() -> None:
 
 
 def show_live(session: ExerciseSession, old: Live | None = None) -> Live:
-    """Index the session's events so far and draw them (keeping the old map if possible)."""
+    """Index the session's events so far and draw them (keeping the old map if possible).
+
+    The same interactive map, rebound to the later state, keeps its widget on the page: an
+    inject at the paused minute (a road closed, a hospital on diversion) is drawn at once.
+    """
     view = ex.model_view(session.model, session.scenario, session.seed)
     if old is not None and old.map.rebind(view):
         renderer = old.map
     else:
-        renderer = charts.MapRenderer(view)
+        renderer = mapview.InteractiveMap(view)
     marks = ex.session_marks(session)
     timeline = charts.TimelineRenderer(marks, session.model.horizon_min)
     return Live(session, view, renderer, charts.TimeseriesRenderer(view), timeline)
@@ -258,7 +263,7 @@ def show_replay(replayed: ex.Replayed) -> None:
     view = replayed.view
     shown.value = Shown(
         replayed,
-        charts.MapRenderer(view),
+        mapview.InteractiveMap(view),
         charts.TimeseriesRenderer(view),
         charts.TimelineRenderer(replayed.marks, view.last_min),
     )
@@ -468,7 +473,9 @@ def Exercise():
         KpiCards(cur.view.metrics, note=so_far(s))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(gap="2px"):
-                solara.Image(cur.map.png(s.now), classes=["mcsim-ex-map"])
+                # the events so far: more after an inject, which redraws the map at once
+                MapFigure(cur.map, s.now, classes=["mcsim-ex-map"],
+                          revision=len(cur.view.result.events)).key("map")  # fmt: skip
                 solara.Text(view_caption(cur.view, s.now), classes=["mcsim-ex-caption"],
                             style={"font-size": "0.85em"})  # fmt: skip
             with solara.Column(style={"min-width": "300px", "max-width": "380px"}):
@@ -529,7 +536,7 @@ def ReplayView(sh: Shown):
                       on_click=lambda: replay_minute.set(int(-(-after[0] // 1))))  # fmt: skip
     with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Column(gap="2px"):
-            solara.Image(sh.map.png(t), classes=["mcsim-replay-map"])
+            MapFigure(sh.map, t, classes=["mcsim-replay-map"]).key("map")
             solara.Text(view_caption(rp.view, t), classes=["mcsim-replay-caption"],
                         style={"font-size": "0.85em"})  # fmt: skip
         solara.Image(sh.charts.png(t), classes=["mcsim-replay-charts"])

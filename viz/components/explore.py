@@ -179,15 +179,20 @@ def TimeBar(last: int):
 
 
 @solara.component
-def MapPanel(explored: store.Explored):
-    """The map at the scrubber's minute and its caption."""
+def MapPanel(explored: store.Explored, drawing: bool = False):
+    """The map at the scrubber's minute and its caption.
+
+    ``drawing``: a newer run is on the cards while its map is still being drawn; this one
+    (the previous run's) stays on screen until then, so its widget is never unmounted.
+    """
     last = int(math.ceil(explored.view.last_min))
     t = min(store.minute.value, last)
     assert explored.map is not None
+    note = " (the previous run: drawing the new run's map…)" if drawing else ""
     with solara.Column(gap="2px", classes=["mcsim-map"]):
-        MapFigure(explored.map, t, classes=["mcsim-map-image"])
-        solara.Text(caption(explored, t), classes=["mcsim-map-caption"],
-                    style={"font-size": "0.85em"})  # fmt: skip
+        MapFigure(explored.map, t, classes=["mcsim-map-image"]).key("figure")
+        solara.Text(caption(explored, t) + note, classes=["mcsim-map-caption"],
+                    style={"font-size": "0.85em"}).key("caption")  # fmt: skip
 
 
 @solara.component
@@ -203,17 +208,30 @@ def Explore():
     The first seed shows at once; the other seeds run after it (:mod:`.replications`), and
     once they are done the cards show means with intervals and the map and charts show the
     most typical run.
+
+    Every part has a key and the map and the plotly figures below it are never unmounted
+    once shown: while a new run is still drawing its map or charts, the previous run's stay
+    on screen, and a new run refills the same widgets in place. (Unmounting a plotly widget
+    whose browser model is still loading made anywidget log "Failed to initialize model".)
     """
     first = store.explore_run.latest
     reps.use_explore_replications(first, store.explore_run.finished)
+    with_map = solara.use_ref(None)  # the latest run shown whose map is drawn
+    with_charts = solara.use_ref(None)  # ... and whose charts are drawn
     if first is None:
         solara.Info(
             "Choose a scenario and the policies on the left, then press Run.",
             classes=["mcsim-hint"],
         )
+        reps.CountInput()  # how many seeds, chosen before the first Run too
         return
     done = reps.explore_result(first)
     explored = first if done is None else done.median
+    if explored.map is not None:
+        with_map.current = explored
+    if explored.charts is not None:
+        with_charts.current = explored
+    on_map, on_charts = with_map.current, with_charts.current
     m = explored.view.metrics
     with solara.Column(gap="8px"):
         if done is None:
@@ -224,32 +242,36 @@ def Explore():
             f"{explored.view.scenario.name} — {title}; {store.policy_label(explored.view)}",
             style={"font-size": "0.9em", "color": "#444"},
             classes=["mcsim-run-title"],
-        )
-        with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
-            reps.CountInput()
+        ).key("title")
+        with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}).key(
+            "reps"
+        ):
+            reps.CountInput().key("count")
             reps.Progress(reps.explore_reps, reps.explore_done.value,
                           None if done is None else done.reps, "replicating")  # fmt: skip
         pending = reps.count.value > 1 and done is None
         KpiCards(m, None if done is None else reps.cards(done),
-                 under="this run; more runs on the way" if pending else "")  # fmt: skip
+                 under="this run; more runs on the way" if pending else "").key("kpis")  # fmt: skip
         posterior.UncertaintyNote(None if done is None else done.plan).key("uncertainty")
-        if explored.map is not None:
-            TimeBar(int(math.ceil(explored.view.last_min)))
-        with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
-            if explored.map is None:
-                solara.Text("drawing the map…", classes=["mcsim-drawing"])
+        if on_map is not None:
+            TimeBar(int(math.ceil(on_map.view.last_min))).key("timebar")
+        with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}).key(
+            "views"
+        ):
+            if on_map is None:
+                solara.Text("drawing the map…", classes=["mcsim-drawing"]).key("drawing")
             else:
-                MapPanel(explored)
-            if explored.charts is not None:
-                ChartsPanel(explored.charts)
+                MapPanel(on_map, drawing=on_map is not explored).key("map")
+            if on_charts is not None:
+                ChartsPanel(on_charts.charts).key("charts")
         if done is not None:
-            solara.Image(done.bands.png(store.minute.value), classes=["mcsim-bands"])
-        if explored.charts is not None:
-            FlowsPanel(explored.view)
+            solara.Image(done.bands.png(store.minute.value), classes=["mcsim-bands"]).key("bands")
+        if on_charts is not None:
+            FlowsPanel(on_charts.view).key("flows")
         if explored.map is not None and explored.charts is not None:
             t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
             # drawn only when a download asks for them, so scrubbing stays fast
             # (the map's own tool bar saves it as a PNG at the zoom on screen)
             shown = {f"charts-minute{t}": lambda t=t: explored.charts.png(t)}
-            RunDownloads(explored.view, shown)
+            RunDownloads(explored.view, shown).key("downloads")
         DrivesPanel("explore").key("drivers")

@@ -75,26 +75,51 @@ def _use_widget(fig_of, source: object, config: dict) -> go.FigureWidget:
 
 @solara.component
 def MapFigure(
-    imap: InteractiveMap, t: float, classes: list[str] | None = None, min_width: int = 560
+    imap: InteractiveMap,
+    t: float,
+    classes: list[str] | None = None,
+    min_width: int = 560,
+    revision: int = 0,
 ):
-    """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend."""
-    # one widget per map, made here and handed to the page as it is: an element's arguments
-    # would be re-set (and the per-minute changes undone) on every render
-    shown = solara.use_ref(t)  # the minute the widget shows
-    made_for = solara.use_ref(None)
-    if made_for.current is not imap:
-        shown.current = t
-        made_for.current = imap
-    widget = _use_widget(lambda: imap.figure(t), imap, CONFIG)
+    """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend.
+
+    One widget for the component's life: another map (a new run) refills it in place, and a
+    new minute or a later state of the same run moves only its moving traces.
+
+    Args:
+        imap: the run's map.
+        t: the minute shown.
+        classes: CSS classes of the map's box.
+        min_width: the box's minimum width (px).
+        revision: changes when ``imap`` was rebound to a later state of its run
+            (:meth:`~viz.mapview.InteractiveMap.rebind`: a live exercise after an inject, at
+            the same minute); the same map and minute alone would not redraw it.
+    """
+    # made here and handed to the page as it is: an element's arguments would be re-set (and
+    # the per-minute changes undone) on every render
+    shown = solara.use_ref(None)  # (map, its run, minute) the widget shows
+    made = solara.use_ref(None)  # the whole figure the widget was just made or refilled from
+
+    def whole() -> go.Figure:
+        made.current = imap.figure(t)
+        return made.current
+
+    widget = _use_widget(whole, imap, CONFIG)
+    if made.current is not None:
+        imap.hand_over(made.current, widget)  # the widget now shows that figure's minute
+        made.current = None
+        shown.current = (imap, imap.view, t)
 
     def move() -> None:
         # no update before the browser has drawn the widget it was made with: a restyle
         # that arrives before plotly.js has drawn the figure leaves it empty
-        if t != shown.current:
-            shown.current = t
-            imap.apply(widget, t)
+        m, view, minute = shown.current
+        if m is imap and view is imap.view and minute == t:
+            return
+        shown.current = (imap, imap.view, t)
+        imap.apply(widget, t)
 
-    solara.use_effect(move, [widget, t])
+    solara.use_effect(move, [id(widget), id(imap), id(imap.view), t])
     with solara.Div(classes=classes or [], style={"min-width": f"{min_width}px"}):
         solara.Div(classes=["mcsim-imap"], children=[widget])
 
