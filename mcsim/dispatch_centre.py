@@ -241,13 +241,16 @@ class DispatchCentre:
     def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
         """What a destination policy knows of ``h``.
 
-        Built for every candidate hospital of every departure, hence positional arguments.
+        Built for every candidate hospital of every departure, hence positional arguments and
+        :meth:`Hospital.queue_length` and :meth:`Hospital.expected_wait_min` inlined.
         """
         free = h.free
         resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
         team, surgical = free[_TEAM], free[_SURGICAL]
         resus = resus if resus > 0 else 0
         ed = ed if ed > 0 else 0
+        queued = h._queued
+        ahead = queued + h.en_route - resus - ed
         return HospitalView(
             h.hid,
             h.node,
@@ -258,9 +261,9 @@ class DispatchCentre:
             resus,
             ed,
             icu if icu > 0 else 0,
-            h.queue_length(),
+            queued,
             h.received + h.en_route,
-            h.expected_wait_min(resus + ed),
+            h.expected_wait_min(resus + ed) if ahead > 0 else 0.0,
             dict(self.model.assigned_by_tag[h.hid]),
             team if team > 0 else 0,
             surgical if surgical > 0 else 0,

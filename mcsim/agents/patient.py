@@ -142,6 +142,8 @@ class Patient(mesa.Agent):
         self.waiting_for = None  # the hospital resource queued for, if any
         self.view_cache = None  # the PatientView policies last saw (DispatchCentre.patient_view)
         self.view_observed = None
+        self._vitals_rpm = -1  # the RPM of the vitals last computed (see _vitals_for)
+        self._vitals_last: phys.Vitals | None = None
         self.in_demand = False  # counted in its scene's demand for transport
         #: The pending arrival at hospital while driving themself (SceneWork.self_transport).
         self.arrival_event: Event | None = None
@@ -191,15 +193,24 @@ class Patient(mesa.Agent):
         return self._vitals_for(self.rpm0)
 
     def _vitals_for(self, rpm_now: int) -> phys.Vitals:
-        return phys.vitals_at(
+        # The true vitals are a pure function of the whole RPM for a given patient, and the
+        # same RPM is asked for again and again (triage, sorting, survival, the patients
+        # table): the last answer is kept (Vitals is frozen, so sharing it is safe).
+        rpm_now = int(rpm_now)
+        if rpm_now == self._vitals_rpm:
+            return self._vitals_last
+        vitals = phys.vitals_at(
             self.model.spec.physiology,
             self.codes0,
             self.loss_order,
             self.quantiles,
-            int(rpm_now),
+            rpm_now,
             walking0=self.walking0,
             age=self.age,
         )
+        self._vitals_rpm = rpm_now
+        self._vitals_last = vitals
+        return vitals
 
     def set_care(self, factor: float) -> None:
         """Change how fast the patient deteriorates (1 = untreated, 0 = stopped).
