@@ -181,7 +181,7 @@ class DispatchCentre:
     ) -> str | None:
         """The policy's choice among ``hospitals``, or ``None`` when it finds none."""
         m = self.model
-        views = [self.hospital_view(h, float(from_origin[h.node])) for h in hospitals]
+        views = self.hospital_views(hospitals, from_origin)
         pviews = [self.patient_view(p) for p in patients]
         kw = m.destination_params
         if "context" in m.destination_needs:
@@ -239,36 +239,66 @@ class DispatchCentre:
     # ================================================================ what policies see
 
     def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
-        """What a destination policy knows of ``h``.
+        """What a destination policy knows of ``h``, ``travel_min`` away."""
+        return self.hospital_views([h], np.array([travel_min]), [0])[0]
 
-        Built for every candidate hospital of every departure, hence positional arguments and
-        :meth:`Hospital.queue_length` and :meth:`Hospital.expected_wait_min` inlined.
+    def hospital_views(
+        self,
+        hospitals: list[Hospital],
+        travel: np.ndarray,
+        nodes: list[int] | None = None,
+    ) -> list[HospitalView]:
+        """What a destination policy knows of each of ``hospitals``.
+
+        ``travel[nodes[i]]`` is the drive to ``hospitals[i]`` (``nodes`` defaults to the
+        hospitals' nodes, for a ``travel`` array over every node). Built for every candidate
+        hospital of every departure, hence one loop with everything it reads bound to locals,
+        positional arguments, and :meth:`Hospital.queue_length` and
+        :meth:`Hospital.expected_wait_min` inlined (same arithmetic, same floats).
         """
-        free = h.free
-        resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
-        team, surgical = free[_TEAM], free[_SURGICAL]
-        resus = resus if resus > 0 else 0
-        ed = ed if ed > 0 else 0
-        queued = h._queued
-        ahead = queued + h.en_route - resus - ed
-        return HospitalView(
-            h.hid,
-            h.node,
-            travel_min,
-            h.trauma_level,
-            h.spec.accepts_children,
-            h.on_diversion,
-            resus,
-            ed,
-            icu if icu > 0 else 0,
-            queued,
-            h.received + h.en_route,
-            h.expected_wait_min(resus + ed) if ahead > 0 else 0.0,
-            dict(self.model.assigned_by_tag[h.hid]),
-            team if team > 0 else 0,
-            surgical if surgical > 0 else 0,
-            h.spec.accepts_adults,
-        )
+        if nodes is None:
+            nodes = [h.node for h in hospitals]
+        minutes = travel[nodes].tolist()
+        assigned = self.model.assigned_by_tag
+        ed_serious_min = self.model.spec.hospital_care.ed_serious_min
+        view = HospitalView
+        views = []
+        for h, travel_min in zip(hospitals, minutes, strict=True):
+            free = h.free
+            resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
+            team, surgical = free[_TEAM], free[_SURGICAL]
+            resus = resus if resus > 0 else 0
+            ed = ed if ed > 0 else 0
+            queued = h._queued  # Hospital.queue_length()
+            ahead = queued + h.en_route - (resus + ed)
+            if ahead <= 0:
+                wait = 0.0
+            else:  # Hospital.expected_wait_min(resus + ed)
+                cap, occ = h.capacity, h.occupied
+                servers = cap[_RESUS] - occ[_RESUS] + cap[_ED] - occ[_ED]
+                wait = ahead * ed_serious_min / max(1, servers)
+            spec = h.spec
+            views.append(
+                view(
+                    h.hid,
+                    h.node,
+                    travel_min,
+                    h.trauma_level,
+                    spec.accepts_children,
+                    h.on_diversion,
+                    resus,
+                    ed,
+                    icu if icu > 0 else 0,
+                    queued,
+                    h.received + h.en_route,
+                    wait,
+                    dict(assigned[h.hid]),
+                    team if team > 0 else 0,
+                    surgical if surgical > 0 else 0,
+                    spec.accepts_adults,
+                )
+            )
+        return views
 
     def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
         """What the dispatcher knows of ``v`` for ``scene``."""
