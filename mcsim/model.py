@@ -408,13 +408,16 @@ class MCIModel(mesa.Model):
         last = self._last_event_min
         steps = 0
         with gc_paused():
-            while not self.finished and q.peek_time() <= limit:
-                time, fn, args = q.pop()
+            while not self.finished:
+                event = q.pop_due(limit)
+                if event is None:
+                    break
+                time = event.time
                 if time != last:
                     steps += 1
                     last = time
                 self.now = time
-                fn(*args)
+                event.fn(*event.args)
         self.steps += steps
         self._last_event_min = last
         if not self.finished:
