@@ -44,6 +44,10 @@ class DispatchCentre:
         self.model = model
         self._candidate_list: list[Hospital] | None = None  # see destination_candidates
         self._candidate_nodes = np.empty(0, dtype=np.intp)
+        # Both keyed by the id of the (read-only, cached) travel array and holding it, so an id
+        # is never reused while its entry lives; see destination_candidates, hospital_views.
+        self._candidates_by_origin: dict[int, tuple[np.ndarray, list[Hospital]]] = {}
+        self._minutes: dict[tuple[int, int], tuple[list[Hospital], np.ndarray, list[float]]] = {}
 
     # ================================================================ vehicles
 
@@ -215,7 +219,8 @@ class DispatchCentre:
         """The receiving hospitals nearest to the origin, in scenario order.
 
         At most ``response.destination_candidates`` of them (ties by scenario order), so that a
-        decision costs the same in a region with a hundred hospitals as with ten.
+        decision costs the same in a region with a hundred hospitals as with ten. The list is
+        kept per origin: callers must not change it.
         """
         hospitals = self.model.receiving_hospitals
         k = self.model.spec.response.destination_candidates
@@ -224,8 +229,16 @@ class DispatchCentre:
         if self._candidate_list is not hospitals:
             self._candidate_list = hospitals
             self._candidate_nodes = np.array([h.node for h in hospitals], dtype=np.intp)
+            self._candidates_by_origin = {}
+        # Vehicles leave from a few places (the scenes) again and again, and the travel arrays
+        # are cached and read-only, replaced when a road closes: so is the answer.
+        hit = self._candidates_by_origin.get(id(from_origin))
+        if hit is not None and hit[0] is from_origin:
+            return hit[1]
         nearest = np.argsort(from_origin[self._candidate_nodes], kind="stable")[:k]
-        return [hospitals[i] for i in sorted(nearest.tolist())]
+        chosen = [hospitals[i] for i in sorted(nearest.tolist())]
+        self._candidates_by_origin[id(from_origin)] = (from_origin, chosen)
+        return chosen
 
     def _update_diversion(self) -> None:
         """Hospitals go on (or come off) diversion by the scenario's thresholds (hysteresis)."""
@@ -257,8 +270,17 @@ class DispatchCentre:
         :meth:`Hospital.expected_wait_min` inlined (same arithmetic, same floats).
         """
         if nodes is None:
-            nodes = [h.node for h in hospitals]
-        minutes = travel[nodes].tolist()
+            key = (id(hospitals), id(travel))
+            hit = self._minutes.get(key)
+            if hit is not None and hit[0] is hospitals and hit[1] is travel:
+                minutes = hit[2]
+            else:
+                minutes = travel[[h.node for h in hospitals]].tolist()
+                if len(self._minutes) > 4096:  # lists of hospitals come and go: stay small
+                    self._minutes.clear()
+                self._minutes[key] = (hospitals, travel, minutes)
+        else:
+            minutes = travel[nodes].tolist()
         assigned = self.model.assigned_by_tag
         ed_serious_min = self.model.spec.hospital_care.ed_serious_min
         view = HospitalView
