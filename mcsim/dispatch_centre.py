@@ -134,7 +134,8 @@ class DispatchCentre:
             vehicles = [v for v in free.values() if v.vid in chosen]
         else:
             vehicles = list(free.values())
-        return {v.vid: self.vehicle_view(v, scene) for v in vehicles}
+        to_scene = m.region.travel_to(scene.node)
+        return {v.vid: self.vehicle_view(v, scene, to_scene) for v in vehicles}
 
     def vehicle_free(self, v: Ambulance) -> None:
         """A vehicle finished its handover or reached its station."""
@@ -177,7 +178,8 @@ class DispatchCentre:
             hid = h.hid
         counts = m.assigned_by_tag[hid]
         for p in patients:
-            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
+            tag = p.tag._value_
+            counts[tag] = counts.get(tag, 0) + 1
         return m.hospitals[hid]
 
     def _apply_destination_policy(
@@ -322,14 +324,18 @@ class DispatchCentre:
             )
         return views
 
-    def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
-        """What the dispatcher knows of ``v`` for ``scene``."""
+    def vehicle_view(
+        self, v: Ambulance, scene: Scene, to_scene: np.ndarray | None = None
+    ) -> VehicleView:
+        """What the dispatcher knows of ``v`` for ``scene`` (``to_scene``: its travel_to)."""
+        if to_scene is None:
+            to_scene = self.model.region.travel_to(scene.node)
         return VehicleView(
             id=v.vid,
             type=v.vtype,
             capacity=v.capacity,
             node=v.node,
-            travel_min_to_scene=float(self.model.region.travel_to(scene.node)[v.node]),
+            travel_min_to_scene=float(to_scene[v.node]),
             station=v.station,
             untriaged_at_scene=scene.untriaged,
             minor_seats=self.model.strategy.minor_seats,
