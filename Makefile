@@ -2,7 +2,7 @@
 #
 #   make venv    .venv with Python 3.12 and `-e .[dev]`, Solara's front-end assets made local
 #   make run     the shipped default scenario          (make run ARGS="--seed 3 --json")
-#   make test    browser set-up + the test suite       (make test PYTEST_ARGS="-n 2 -m 'not slow'")
+#   make test    browser set-up + the test suite       (make test PYTEST_ARGS="-k triage")
 #   make app     the Solara app, offline-capable       (make app ARGS="--port 8765")
 #   make bench   every benchmarks/*.py script
 #   make lint    ruff check
@@ -16,9 +16,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mcsim-installed
 EXTRAS ?= dev
 ARGS ?=
-# -n 2 (pytest-xdist) is not the default: it is safe only once every test isolates its ports,
-# files and processes. Opt in with PYTEST_ARGS="-n 2".
+# The suite runs in two passes: every test but the browser ones on TEST_WORKERS processes
+# (pytest-xdist; those tests isolate their files, ports and processes), then the browser tests
+# one at a time, so that one app server and one Chromium at a time keep their waits honest.
+# PYTEST_ARGS goes to both passes (a pass that selects nothing is not a failure).
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 # Python 3.12: `python3.12` only if it really runs (a pyenv shim whose version is not selected
 # is on PATH but fails), else the newest pyenv 3.12.x.
@@ -82,7 +85,8 @@ run: venv
 	$(VENV)/bin/mcsim run $(ARGS)
 
 test: venv browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(PY) -m pytest -m browser $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 app: venv
 	$(VENV)/bin/mcsim app $(ARGS)

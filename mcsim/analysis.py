@@ -231,10 +231,16 @@ def _baseline_by_values(manifest: dict[str, Any], spec: str) -> int:
 def ranking(
     runs: pd.DataFrame,
     manifest: dict[str, Any],
-    metric: str = "critical_mortality",
+    metric: str | None = None,
     ascending: bool = True,
 ) -> pd.DataFrame:
-    """Cells ordered by their mean ``metric`` (lowest first by default), with 95 % CIs."""
+    """Cells ordered by their mean ``metric`` (lowest first by default), with 95 % CIs.
+
+    ``metric`` defaults to the first headline metric (:func:`default_metric`). The report
+    reads the best cell off this order with the metric's registered direction
+    (:func:`mcsim.sweep_report.answer`).
+    """
+    metric = metric or default_metric()
     _check_metric(runs, manifest, metric)
     s = cell_summary(runs, manifest, [metric])
     s = s.sort_values(["mean", "cell_id"], ascending=[ascending, True], na_position="last")
@@ -345,10 +351,21 @@ class SweepAnalysis:
     baseline: int
 
 
+def default_metric() -> str:
+    """The metric a sweep is ranked by unless told: the first headline metric."""
+    from mcsim.metrics import headline_names
+
+    return headline_names()[0]
+
+
 def analyze_sweep(
-    sweep_dir: str | Path, metric: str = "critical_mortality", baseline: int | str | None = None
+    sweep_dir: str | Path, metric: str | None = None, baseline: int | str | None = None
 ) -> SweepAnalysis:
-    """Read a sweep folder and compute its summary, paired differences and ranking."""
+    """Read a sweep folder and compute its summary, paired differences and ranking.
+
+    ``metric`` (the ranking's) defaults to the first headline metric.
+    """
+    metric = metric or default_metric()
     manifest = read_manifest(sweep_dir, require=ANALYSIS_KEYS)
     runs = read_runs(sweep_dir)
     if runs.empty:

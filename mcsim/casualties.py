@@ -393,6 +393,34 @@ class CasualtyTable:
         }
 
 
+#: Vitals codes (RR, pulse, motor) of an agonal casualty: RR 1-9, a weak pulse, no motor
+#: response: RPM 2 [assumption: mcsim's picture of a mortally wounded casualty still alive].
+AGONAL_CODES = (1, 1, 0)
+
+
+def mortally_wounded(row: dict, death_min: float) -> dict:
+    """The casualty row of a killed-outright casualty who is instead alive until ``death_min``.
+
+    Agonal vitals (:data:`AGONAL_CODES`), unable to walk, cared for as critical (resus bay and
+    trauma team) but never an immediate survivor: the metrics count them with the killed
+    (Frykberg's critical mortality excludes them), and no care saves them
+    (``outcome.survival_at_definitive_care``).
+    """
+    out = dict(row)
+    out.update(
+        severity=Severity.MORTALLY_WOUNDED,
+        rpm0=sum(AGONAL_CODES),
+        codes0=AGONAL_CODES,
+        walking0=False,
+        haemorrhage=False,
+        compressible=False,
+        self_transport=False,
+        critical=True,
+        mortal_death_min=float(death_min),
+    )
+    return out
+
+
 def _check_share(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise InputError(f"{name} must be within 0..1, got {value}", path=name)

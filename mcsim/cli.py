@@ -727,7 +727,10 @@ def analyze(
     out: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report here.")
     ] = None,
-    metric: Annotated[str, typer.Option(help="Metric to rank cells by.")] = "critical_mortality",
+    metric: Annotated[
+        str | None,
+        typer.Option(help="Metric to rank cells by (default: the first headline metric)."),
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -755,6 +758,7 @@ def analyze(
     if out is not None:
         check_outputs([out], force=force)
     a = analyze_sweep(sweep_dir, metric=metric, baseline=baseline)
+    metric = a.metric
     if as_json or as_csv:
         from mcsim.analysis import analysis_json, ranking_with_differences
 
@@ -1170,6 +1174,28 @@ def app_results_root(results: Path | None) -> Path:
     return p
 
 
+def app_startup_folder(folder: Path, option: str) -> Path:
+    """``mcsim app --posterior/--sensitivity DIR``: a folder, and for --posterior a posterior.
+
+    Refused here, in one line, rather than later in the browser.
+
+    Raises:
+        InputError: not a folder, or (``--posterior``) no readable posterior in it.
+    """
+    p = folder.expanduser().resolve()
+    if not p.is_dir():
+        what = "no such folder" if not p.exists() else "not a folder"
+        raise InputError(what, file=str(folder), path=option)
+    if option == "--posterior":
+        from mcsim.uncertainty.posterior import load_posterior
+
+        try:
+            load_posterior(p)
+        except InputError as exc:
+            raise InputError(exc.message, file=exc.file, path=exc.path or option) from None
+    return p
+
+
 def _ensure_solara_assets() -> None:
     """Make Solara's front-end assets local once per installed Solara (viz/assets.py).
 
@@ -1200,11 +1226,26 @@ def serve_app(
         typer.Option(help="Results root: the only folder the Sweeps tab reads [./results]."),
     ] = None,
     plugin: PluginOpt = None,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="Calibration folder (mcsim calibrate --out): chosen at start, so "
+                     "replications draw seeds and parameter sets from its posterior."),
+    ] = None,
+    sensitivity: Annotated[
+        Path | None,
+        typer.Option(help="Sensitivity result folder (mcsim sensitivity --out), or a folder of "
+                     "them, for the What-drives-this panel (besides those under --results)."),
+    ] = None,
 ) -> None:
     """Serve the Solara app (explore a run on the map, compare policies, plot sweeps)."""
     import os
 
     root = app_results_root(results)
+    startup = (("--posterior", posterior, "MCSIM_POSTERIOR_DIR"),
+               ("--sensitivity", sensitivity, "MCSIM_SENSITIVITY_DIR"))  # fmt: skip
+    for option, folder, env in startup:
+        if folder is not None:
+            os.environ[env] = str(app_startup_folder(folder, option))
     _load_plugins(plugin)  # checked here; the server loads them again (mcsim.plugins)
     argv = app_server_argv(host, port)
     os.environ["MCSIM_RESULTS_DIR"] = str(root)  # the Sweeps tab reads nothing outside it

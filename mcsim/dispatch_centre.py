@@ -362,5 +362,6 @@ class DispatchCentre:
             observed_rpm=phys.observed_rpm(o, m.spec.physiology) if o else -1,
             u_destination=m.destination_u[p.pid],
             child_age_below=m.spec.hospital_care.child_age_below,
+            penetrating=p.penetrating,
         )
         return p.view_cache

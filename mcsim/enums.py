@@ -86,6 +86,9 @@ class Severity(StrEnum):
     """True injury class drawn from the injury profile (what the patient really has)."""
 
     DEAD_ON_SCENE = "dead_on_scene"  # killed outright, not an immediate survivor
+    #: A non-survivable wound, alive (agonal) at first contact and dying within the hour or
+    #: two (``physiology.mortal_wound_timing: webster2021``); not an immediate survivor either.
+    MORTALLY_WOUNDED = "mortally_wounded"
     CRITICAL = "critical"
     SERIOUS = "serious"  # needs hospital care, not immediately life-threatening
     MINOR = "minor"  # walking wounded

@@ -48,6 +48,7 @@ from mcsim.enums import (
     DeathPlace,
     EventKind,
     LeaveMode,
+    Severity,
     TriageTag,
     VehicleState,
 )
@@ -107,6 +108,11 @@ class Records:
     def survivors(self) -> np.ndarray:
         """Whether each patient survived the blast (not killed outright)."""
         return self.patients["immediate_survivor"].to_numpy(bool)
+
+    @cached_property
+    def killed_outright(self) -> np.ndarray:
+        """Whether each patient was dead at onset (the mortally wounded die later)."""
+        return (self.patients["severity"].astype(str) == Severity.DEAD_ON_SCENE.value).to_numpy()
 
     @cached_property
     def place(self) -> pd.Series:
@@ -414,8 +420,8 @@ def _deaths(r: Records) -> int:
     "immediate_deaths", headline=7, label="killed outright", kind=MetricKind.COUNT, better="lower"
 )
 def _immediate_deaths(r: Records) -> int:
-    """Casualties killed outright."""
-    return int((~r.survivors).sum())
+    """Casualties killed outright (dead at onset; not the mortally wounded who die later)."""
+    return int(r.killed_outright.sum())
 
 
 @metric(
@@ -426,8 +432,8 @@ def _immediate_deaths(r: Records) -> int:
     better="lower",
 )
 def _deaths_prehospital(r: Records) -> int:
-    """Immediate survivors who died at the scene or on the way."""
-    return int((r.died & r.survivors & r.place.isin(_PREHOSPITAL)).sum())
+    """Deaths at the scene or on the way, not killed outright (the mortally wounded count)."""
+    return int((r.died & ~r.killed_outright & r.place.isin(_PREHOSPITAL)).sum())
 
 
 @metric(
@@ -435,8 +441,8 @@ def _deaths_prehospital(r: Records) -> int:
     better="lower",
 )  # fmt: skip
 def _deaths_in_hospital(r: Records) -> int:
-    """Immediate survivors who died at a hospital."""
-    return int((r.died & r.survivors & (r.place == DeathPlace.HOSPITAL)).sum())
+    """Deaths at a hospital (the mortally wounded who die on arrival count)."""
+    return int((r.died & (r.place == DeathPlace.HOSPITAL)).sum())
 
 
 @metric("expected_survivors", headline=10, better="higher")

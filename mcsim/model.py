@@ -2,15 +2,16 @@
 
 Time is event-driven (DESIGN.md "Time"): nothing loops over all agents per minute. Every
 activity is an event at the simulated minute it happens, kept in one deterministic heap
-(:class:`~mcsim.clock.EventQueue`). The model builds the agents, binds the policies, runs the
-loop and starts the incidents; the behaviour lives where each phase happens, in
-:class:`~mcsim.scene_work.SceneWork` (the scene), :class:`~mcsim.dispatch_centre.DispatchCentre`
-(vehicles, destinations and what policies see), :class:`~mcsim.agents.hospital.Hospital` and
-:class:`~mcsim.agents.hospital_system.HospitalSystem` (hospitals), and the agents themselves.
+(:class:`~mcsim.clock.EventQueue`). The model builds the agents, binds the policies and runs
+the loop; the behaviour lives where each phase happens, in :mod:`mcsim.onset` (an incident's
+casualties appear), :class:`~mcsim.scene_work.SceneWork` (the scene),
+:class:`~mcsim.dispatch_centre.DispatchCentre` (vehicles, destinations and what policies see),
+:class:`~mcsim.agents.hospital.Hospital` and :class:`~mcsim.agents.hospital_system.HospitalSystem`
+(hospitals), and the agents themselves.
 A patient's story in order is in :class:`~mcsim.agents.patient.Patient`'s docstring. The order
 of phases and the rules of the response are:
 
-1. **Onset** of each incident (its ``onset_min``, :meth:`MCIModel.start_incident`): the
+1. **Onset** of each incident (its ``onset_min``, :func:`mcsim.onset.start_incident`): the
    casualties appear at the scene, drawn from the incident's injury profile on the incident's
    own random stream. Patients killed outright are dead at once; trapped ones wait for
    extraction (``SceneWork.extracted``); the rest await triage. Each living patient's death
@@ -70,7 +71,6 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
-import numpy as np
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from mcsim.agents.ambulance import Ambulance
@@ -79,7 +79,6 @@ from mcsim.agents.hospital_system import HospitalSystem
 from mcsim.agents.pathways import DEFAULT_PATHWAYS, Step
 from mcsim.agents.patient import Patient
 from mcsim.agents.staff import Staff
-from mcsim.casualties import generate_casualties
 from mcsim.clock import Event, EventQueue
 from mcsim.control import Control
 from mcsim.dispatch_centre import DispatchCentre
@@ -94,6 +93,7 @@ from mcsim.enums import (
 )
 from mcsim.errors import InputError
 from mcsim.gcpause import gc_paused
+from mcsim.onset import start_incident
 from mcsim.policies import default_registry
 from mcsim.records import EventLog, RunResult
 from mcsim.region import Region, build_region
@@ -383,19 +383,34 @@ class MCIModel(mesa.Model):
             raise ValueError(f"cannot schedule at {time} before now ({self.now})")
         return self.queue.push(time, phase, fn, *args)
 
+    def _process(self, limit: float) -> None:
+        """The event loop: pop and run every event due at or before ``limit``, in order.
+
+        ``steps`` counts the distinct event times processed. Nothing can be scheduled before
+        ``now``, so with ``limit`` the next event time this runs exactly that minute's events
+        (those scheduled for it while it runs included).
+        """
+        q = self.queue
+        last = self._last_event_min
+        steps = 0
+        while not self.finished:
+            event = q.pop_due(limit)  # (peek_time() <= limit, then pop(), in one step)
+            if event is None:
+                break
+            time = event.time
+            if time != last:
+                steps += 1
+                last = time
+            self.now = time
+            event.fn(*event.args)
+        self.steps += steps
+        self._last_event_min = last
+
     def _step_to_next_event(self) -> bool:
         """Run every event at the next event time; False once the run is over."""
         if self.finished:
             return False
-        q = self.queue
-        t = q.peek_time()
-        while q.peek_time() == t and not self.finished:
-            time, fn, args = q.pop()
-            self.now = time
-            fn(*args)
-        if t != self._last_event_min:
-            self.steps += 1
-            self._last_event_min = t
+        self._process(self.queue.peek_time())
         self.time = self.now
         if self._collect:
             self.datacollector.collect(self)
@@ -404,22 +419,8 @@ class MCIModel(mesa.Model):
     def run(self, until: float | None = None) -> MCIModel:
         """Process events up to ``until`` (default: the horizon, which ends the run)."""
         limit = self.horizon_min if until is None else min(until, self.horizon_min)
-        q = self.queue
-        last = self._last_event_min
-        steps = 0
         with gc_paused():
-            while not self.finished:
-                event = q.pop_due(limit)
-                if event is None:
-                    break
-                time = event.time
-                if time != last:
-                    steps += 1
-                    last = time
-                self.now = time
-                event.fn(*event.args)
-        self.steps += steps
-        self._last_event_min = last
+            self._process(limit)
         if not self.finished:
             self.now = max(self.now, limit)
         self.time = self.now
@@ -469,18 +470,6 @@ class MCIModel(mesa.Model):
         self._deferred_deaths.append((t, p.pid, p))
         return None
 
-    def service_time(self, mean_min: float) -> float:
-        """A hospital service time with mean ``mean_min`` (``hospital_care`` says how drawn)."""
-        care = self.spec.hospital_care
-        if care.service_distribution == "exponential":
-            return float(self.streams.stream("service").exponential(mean_min))
-        cv = care.service_cv
-        if cv == 0:
-            return mean_min
-        sigma2 = math.log1p(cv * cv)
-        mu = math.log(mean_min) - sigma2 / 2
-        return float(self.streams.stream("service").lognormal(mu, math.sqrt(sigma2)))
-
     # ================================================================ incidents
 
     def add_incident(self, spec: IncidentSpec) -> Scene:
@@ -499,97 +488,8 @@ class MCIModel(mesa.Model):
         return scene
 
     def start_incident(self, scene: Scene) -> None:
-        """Onset: casualties appear; their clocks start."""
-        inc = scene.spec
-        sc = self.spec
-        self.log.add(
-            self.now,
-            EventKind.INCIDENT,
-            incident=scene.id,
-            node=scene.node,
-            detail=f"{inc.casualties} casualties, {inc.injury_profile}",
-        )
-        table = generate_casualties(
-            inc.casualties,
-            sc.profile(inc.injury_profile),
-            child_share=inc.child_share,
-            child_age_range=inc.child_age_range,
-            adult_age_range=inc.adult_age_range,
-            self_transport_share=inc.self_transport_share,
-            extraction_share=inc.extraction_share,
-            extraction_min_range=inc.extraction_min_range,
-            triage_min_range=sc.response.triage_min_range,
-            self_transport_delay_min_range=sc.response.self_transport_delay_min_range,
-            rng=self.streams.stream(f"casualties/{scene.id}"),
-        )
-        # One uniform per patient on each policy-facing stream, drawn up front whatever the
-        # policies do with them (common random numbers across policies).
-        self.triage_error_u.extend(self.streams.stream("triage_error").random(len(table)).tolist())
-        self.destination_u.extend(self.streams.stream("destination").random(len(table)).tolist())
-        self.choice_u.extend(self.streams.stream("hospital_choice").random(len(table)).tolist())
-        if inc.went_home_share > 0:
-            u = self.streams.stream(f"home/{scene.id}").random(len(table))
-            scene.went_home = set(
-                (np.flatnonzero(u < inc.went_home_share) + len(self.patients)).tolist()
-            )
-        if inc.treat_and_release_share > 0:
-            u = self.streams.stream(f"release/{scene.id}").random(len(table))
-            scene.released = set(
-                (np.flatnonzero(u < inc.treat_and_release_share) + len(self.patients)).tolist()
-            )
-        carried: set[int] = set()
-        carried_delay = None
-        if inc.carried_by_bystanders_share > 0:
-            # Their own stream, so that the casualties drawn stay the same (CRN).
-            rng = self.streams.stream(f"bystanders/{scene.id}")
-            lo, hi = sc.response.self_transport_delay_min_range
-            u = rng.random(len(table))
-            carried_delay = rng.uniform(lo, hi, len(table))
-            carried = set(np.flatnonzero(u < inc.carried_by_bystanders_share).tolist())
-        access = inc.access_delay_min
-        for i, row in enumerate(table.rows()):
-            if access > 0:  # nobody leaves or is reached before the scene is accessible
-                row["extraction_min"] = max(row["extraction_min"], access)
-                row["self_transport_delay_min"] = max(row["self_transport_delay_min"], access)
-            p = Patient(self, len(self.patients), scene, row)
-            self.patients.append(p)
-            scene.patients.append(p)
-            if p.rpm0 <= 0:
-                p.set_state(PatientState.AWAITING_TRIAGE, EventKind.CASUALTY, node=scene.node)
-                p.die("killed outright")
-                continue
-            if row["extraction_min"] > 0:
-                p.set_state(PatientState.TRAPPED, EventKind.CASUALTY, node=scene.node)
-                self.schedule(
-                    self.now + row["extraction_min"],
-                    Phase.SERVICE_END,
-                    self.scene_work.extracted,
-                    p,
-                )
-            else:
-                p.set_state(PatientState.AWAITING_TRIAGE, EventKind.CASUALTY, node=scene.node)
-                scene.awaiting_triage.append(p)
-            p.in_demand = True
-            scene.demand += 1
-            p.start_clock()
-            if row["self_transport"]:
-                self.schedule(
-                    self.now + row["self_transport_delay_min"],
-                    Phase.DECISION,
-                    self.scene_work.self_transport,
-                    p,
-                )
-            elif i in carried and not p.walking0 and row["extraction_min"] <= access:
-                delay = max(float(carried_delay[i]), access)
-                self.schedule(
-                    self.now + delay, Phase.DECISION, self.scene_work.self_transport, p, True
-                )
-        self.schedule(
-            self.now + sc.response.alert_delay_min,
-            Phase.DECISION,
-            self.dispatch_centre.alert_ems,
-            scene,
-        )
+        """Onset: casualties appear; their clocks start (:func:`mcsim.onset.start_incident`)."""
+        start_incident(self, scene)
 
     # ================================================================ delegates and results
 

@@ -25,6 +25,7 @@ Functions take plain floats: they run once per patient event.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -164,6 +165,25 @@ class FlatCurve:
         return self.rpm0
 
 
+def mortal_wound_death_min(cdf: Sequence[tuple[float, float]], u: float) -> float:
+    """Minutes from injury to death of a mortally wounded casualty at uniform ``u``.
+
+    The inverse of the piecewise-linear ``cdf`` (``PhysiologyParams.mortal_wound_death_cdf``,
+    Webster 2021): ``u`` at or below the first knot's share gives the first knot's minutes
+    (0 for Webster's 57.1 % dead at once).
+    """
+    t_prev, s_prev = cdf[0]
+    if u <= s_prev:
+        return float(t_prev)
+    for t, share in cdf[1:]:
+        if u <= share:
+            if share == s_prev:
+                return float(t)
+            return float(t_prev + (t - t_prev) * (u - s_prev) / (share - s_prev))
+        t_prev, s_prev = t, share
+    return float(cdf[-1][0])
+
+
 def lognormal_from_median(median: float, sigma: float, z: float) -> float:
     """The lognormal quantile with ``median`` and log-sd ``sigma`` at standard normal ``z``."""
     return median * math.exp(sigma * z)
@@ -195,6 +215,8 @@ def survival_at_definitive_care(
 
     if severity is Severity.MINOR:
         return params.minor_survival_probability
+    if severity is Severity.MORTALLY_WOUNDED:  # a non-survivable wound
+        return 0.0
     if params.outcome_model == "sacco":
         return float(phys.survival_probability(params, rpm))
     if rpm <= 0.0:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mcsim.enums import Outcome
+from mcsim.enums import Outcome, Severity
 
 if TYPE_CHECKING:
     from mcsim.model import MCIModel
@@ -73,7 +73,9 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["incident"].append(p.scene.id)
         cols["severity"].append(p.severity._value_)
         cols["critical"].append(p.critical)
-        cols["immediate_survivor"].append(p.rpm0 > 0)
+        cols["immediate_survivor"].append(
+            p.rpm0 > 0 and p.severity is not Severity.MORTALLY_WOUNDED
+        )
         cols["age"].append(p.age)
         cols["penetrating"].append(p.penetrating)
         cols["needs_surgery"].append(p.needs_surgery)

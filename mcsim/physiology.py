@@ -259,6 +259,27 @@ class PhysiologyParams(StrictModel):
         "Swiss Med Wkly 2014 (458 trauma patients): every death had ISS > 15 (outcome_model "
         "triss only)",
     )
+    mortal_wound_timing: Literal["instant", "webster2021"] = Field(
+        "instant",
+        description="when the casualties of the profile's immediate_death_share die: instant = "
+        "dead at onset (killed outright); webster2021 = mortally wounded, each dying after a "
+        "time drawn from mortal_wound_death_cdf, alive (agonal) until then, so some are "
+        "carried to hospital and die on the way or on arrival, as the records count them",
+    )
+    mortal_wound_death_cdf: list[tuple[float, float]] = Field(
+        default_factory=lambda: [
+            (0.0, 0.571),
+            (10.0, 0.677),
+            (21.8, 0.75),
+            (60.0, 0.914),
+            (120.0, 0.99),
+            (240.0, 1.0),
+        ],
+        description="(minutes from injury, share dead by then) of the mortally wounded, "
+        "linear between knots: Webster et al., BMJ Mil Health 2021 (303 killed in action, "
+        "median ISS 75): 57.1 % at 0 min, third quartile 21.8 min, 67.7 / 91.4 / 99.0 % by "
+        "10 / 60 / 120 min; the last knot (all dead by 240 min) is an assumption",
+    )
     outcome_model: Literal["triss", "sacco"] = Field(
         "triss",
         description="triss: ISS-based severity, haemorrhage time course and TRISS survival at "
@@ -332,6 +353,22 @@ class PhysiologyParams(StrictModel):
     _zero_min: np.ndarray = PrivateAttr()
     _survival: np.ndarray = PrivateAttr()
     _curves: tuple[_Curve, ...] = PrivateAttr()
+
+    @field_validator("mortal_wound_death_cdf")
+    @classmethod
+    def _cdf_rises_to_one(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if not v:
+            raise ValueError("needs at least one (minutes, share) knot")
+        t_prev, s_prev = -1.0, 0.0
+        for t, share in v:
+            if t < 0 or t <= t_prev:
+                raise ValueError(f"minutes must start at >= 0 and rise, got {t} after {t_prev}")
+            if not s_prev <= share <= 1:
+                raise ValueError(f"shares must rise within 0..1, got {share} after {s_prev}")
+            t_prev, s_prev = t, share
+        if v[-1][1] != 1.0:
+            raise ValueError(f"the last share must be 1 (everyone dead), got {v[-1][1]}")
+        return v
 
     @field_validator("survival_by_rpm")
     @classmethod

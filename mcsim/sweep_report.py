@@ -292,7 +292,7 @@ def report_html(a: SweepAnalysis, factor: str | None = None) -> str:
     if factor is not None and factor not in a.runs.columns:
         known = ", ".join(factor_columns(a.runs, m)) or "none"
         raise InputError(f"unknown factor {echo(factor)}; factors: {known}", path="--factor")
-    plots = [("by policy", plot_by_policy(a.runs, "critical_mortality"))]
+    plots = [("by policy", plot_by_policy(a.runs, a.metric))]
     if factor is not None:
         plots.append(
             (f"{a.metric} against {factor}", plot_metric_vs_factor(a.runs, a.metric, factor))

@@ -245,3 +245,13 @@ def test_analyze_cli_takes_the_baseline_by_factor_values(
     assert '<p class="answer">' in text
     assert main([*args[:-1], "stations[0].vehicles[0].count=9", "--force"]) == 2
     assert "--baseline: no cell has" in capsys.readouterr().err
+
+
+def test_analyze_ranks_by_the_first_headline_metric_unless_told(small_sweep: Path) -> None:
+    """The ranking's default metric is read from the one headline list, not written again."""
+    from mcsim.metrics import headline_names
+
+    a = analyze_sweep(small_sweep)
+    assert a.metric == headline_names()[0]
+    runs, man = synthetic({0: [0.5, 0.6], 1: [0.1, 0.2]})
+    assert list(ranking(runs, man)["cell_id"]) == [1, 0]

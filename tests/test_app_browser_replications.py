@@ -10,8 +10,7 @@ import re
 
 import pytest
 
-from tests.test_app_browser import browser, page, server  # noqa: F401 (fixtures)
-from tests.test_app_browser import wait_for_figures
+from tests.test_app_browser import browser, page, server, wait_for_figures  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

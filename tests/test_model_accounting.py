@@ -78,3 +78,36 @@ def test_deaths_decided_by_care_but_due_after_the_horizon_are_recorded():
     treated = p[p["definitive_care_min"].notna() & (p["severity"].astype(str) != "minor")]
     assert (treated["outcome"].astype(str) == "died").all()
     assert r.metrics["deaths"] == int((p["outcome"].astype(str) == "died").sum())
+
+
+#: Event kinds that start hospital care (a pathway step beginning).
+_CARE_STARTS = {
+    EventKind.RESUS_START.value,
+    EventKind.DEFINITIVE_CARE.value,
+    EventKind.OR_START.value,
+    EventKind.ICU_ADMIT.value,
+}
+
+
+def test_no_hospital_care_starts_after_the_horizon():
+    """Deaths recorded after the horizon free beds, but nobody waiting is treated in them.
+
+    The run ends at the horizon: a death decided by care and recorded afterwards gives its
+    resources back without starting the next patient's care, so every care start is at or
+    before the end and nobody reaches definitive care after it.
+    """
+    data = small_scenario_data(casualties=120, self_transport_share=0.0)
+    data["duration_min"] = 90
+    data["physiology"] = {"triss_blunt": [-20.0, 0.8085, -0.0835, -1.743]}  # nobody survives
+    data["physiology"]["serious_survival_probability"] = None
+    r = mcsim.simulate(parse_scenario(data), seed=2)
+    ev = r.events
+    end = float(ev.loc[ev["kind"] == EventKind.END.value, "time_min"].iloc[0])
+    assert (ev["time_min"] > end).any(), "the run records deaths after the horizon"
+    p = r.patients
+    cared = p["definitive_care_min"].fillna(np.inf)
+    waiting = (p["hospital_arrival_min"] <= end) & (cared > end)
+    assert waiting.any(), "some patients still wait for care at the horizon"
+    late = ev[ev["kind"].astype(str).isin(_CARE_STARTS) & (ev["time_min"] > end)]
+    assert late.empty, late[["time_min", "kind", "patient", "hospital"]].to_string()
+    assert (p["definitive_care_min"].dropna() <= end).all()

@@ -54,7 +54,15 @@ def small_scenarios(draw):
         "dispatch": draw(st.sampled_from(["priority", "stm", "nearest_first"])),
         "destination": draw(
             st.sampled_from(
-                ["nearest", "nearest_free", "trauma", "balance", "random", "coordinated"]
+                [
+                    "nearest",
+                    "nearest_free",
+                    "trauma",
+                    "balance",
+                    "random",
+                    "coordinated",
+                    "field_triage",
+                ]
             )
         ),
         "strategy": {

@@ -13,7 +13,9 @@ from mcsim.policies import default_registry
 from mcsim.policies.destination import (
     balance,
     coordinated,
+    field_triage,
     lead_tag,
+    meets_field_triage_steps_1_2,
     nearest,
     nearest_free,
     quota,
@@ -112,6 +114,62 @@ def test_trauma_matching_sends_p1_to_the_best_level_within_reach() -> None:
     assert trauma([pv(D), pv(M)], hs) == "community"
     two_centres = [hv("far1", 25, level=1), hv("near1", 20, level=1), hv("c", 2)]
     assert trauma([pv(IMM)], two_centres) == "near1"
+
+
+def _gunshot(tag: TriageTag, *, walking: bool, sbp: int = 120, gcs: int = 15, rr: int = 16):
+    """A penetrating casualty as the crew saw them."""
+    return PatientView(
+        id=0,
+        tag=tag,
+        age=30,
+        walking=walking,
+        rr=rr,
+        pulse=90,
+        sbp=sbp,
+        gcs=gcs,
+        triaged_min=0.0,
+        observed_rpm=10,
+        penetrating=True,
+    )
+
+
+def test_field_triage_steps_one_and_two_read_vitals_and_mechanism() -> None:
+    """Step 1: GCS <= 13, SBP < 90, RR < 10 or > 29 (or an immediate tag); step 2: a penetrating
+    wound in a casualty who cannot walk; a blunt delayed casualty with normal vitals meets
+    neither; a walking gunshot wound only when asked for."""
+    blunt = pv(D)
+    assert not meets_field_triage_steps_1_2(blunt)
+    assert meets_field_triage_steps_1_2(pv(IMM))
+    for vitals in ({"gcs": 13}, {"sbp": 89}, {"rr": 9}, {"rr": 30}):
+        one = _gunshot(D, walking=True, **vitals)
+        assert meets_field_triage_steps_1_2(one), vitals
+    assert not meets_field_triage_steps_1_2(_gunshot(D, walking=True, gcs=14, sbp=90, rr=29))
+    assert meets_field_triage_steps_1_2(_gunshot(D, walking=False))
+    assert not meets_field_triage_steps_1_2(_gunshot(M, walking=True))
+    assert meets_field_triage_steps_1_2(_gunshot(M, walking=True), walking_penetrating=True)
+
+
+def test_field_triage_sends_gunshot_wounded_to_the_best_trauma_centre_with_room() -> None:
+    """A delayed gunshot casualty goes where trauma() sends only immediate ones (the best
+    trauma level within reach); a full centre is passed for the next level while one has room,
+    and kept when none has; other loads go to the nearest hospital with room."""
+    hs = [hv("community", 4, level=3), hv("unit", 12, level=2), hv("centre", 20, level=1)]
+    shot = _gunshot(D, walking=False)
+    assert trauma([shot], hs) == "community"
+    assert field_triage([shot], hs) == "centre"
+    assert field_triage([shot], hs, reach_min=15) == "unit"
+    assert field_triage([pv(D)], hs) == "community"
+    full_centre = [
+        hv("community", 4, level=3),
+        hv("unit", 12, level=2),
+        hv("centre", 20, level=1, ed=0),
+    ]
+    assert field_triage([shot], full_centre) == "unit"
+    assert field_triage([shot], full_centre, with_room=False) == "centre"
+    all_full = [hv("unit", 12, level=2, ed=0), hv("centre", 20, level=1, ed=0)]
+    assert field_triage([shot], all_full) == "centre"
+    community_full = [hv("community", 4, level=3, ed=0), hv("other", 6, level=3)]
+    assert field_triage([pv(D)], community_full) == "other"
 
 
 def test_balance_trades_travel_against_expected_wait_with_a_diversion_threshold() -> None:
@@ -247,7 +305,17 @@ def _policy_and_kwargs(name: str, hospitals: tuple[str, ...]):
 
 
 @pytest.mark.parametrize(
-    "name", ["nearest", "nearest_free", "trauma", "balance", "quota", "random", "coordinated"]
+    "name",
+    [
+        "nearest",
+        "nearest_free",
+        "trauma",
+        "field_triage",
+        "balance",
+        "quota",
+        "random",
+        "coordinated",
+    ],
 )
 def test_every_destination_policy_respects_diversion(name: str) -> None:
     """A hospital on diversion is not chosen while another can be reached, by any policy."""
@@ -258,7 +326,17 @@ def test_every_destination_policy_respects_diversion(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["nearest", "nearest_free", "trauma", "balance", "quota", "random", "coordinated"]
+    "name",
+    [
+        "nearest",
+        "nearest_free",
+        "trauma",
+        "field_triage",
+        "balance",
+        "quota",
+        "random",
+        "coordinated",
+    ],
 )
 def test_no_destination_policy_sends_an_adult_to_a_childrens_hospital(name: str) -> None:
     """A children's hospital (accepts_adults false) gets no adult while another is reachable;

@@ -266,6 +266,7 @@ def test_policies_command_lists_parameters_and_model_inputs(capsys) -> None:
         "nearest",
         "nearest_free",
         "trauma",
+        "field_triage",
         "balance",
         "quota",
         "random",

@@ -15,15 +15,17 @@ from mcsim.enums import TriageTag
 from mcsim.errors import InputError
 from mcsim.physiology import PhysiologyParams, Vitals, observed_rpm
 from mcsim.policies import default_registry
+from mcsim.policies.registry import register
 from mcsim.policies.stm import salvage_gain
 from mcsim.policies.triage import (
+    MPTT_THRESHOLDS,
+    SIEVE_2013_THRESHOLDS,
     apply_mistriage,
     careflight,
     jumpstart,
-    mptt,
     perfect,
+    physiological_triage,
     salt,
-    sieve,
     start,
 )
 from mcsim.policies.views import TriageContext, TrueState
@@ -180,7 +182,7 @@ SIEVE_TABLE = [
 @pytest.mark.parametrize(("v", "tag"), SIEVE_TABLE)
 def test_triage_sieve_decision_table(v: Vitals, tag: TriageTag) -> None:
     """Triage Sieve 2013: haemorrhage first; RR < 10 or > 30, HR > 120 → immediate."""
-    assert sieve(v) is tag
+    assert registered_tag("sieve", v) is tag
 
 
 MPTT_TABLE = [
@@ -202,7 +204,50 @@ MPTT_TABLE = [
 @pytest.mark.parametrize(("v", "tag"), MPTT_TABLE)
 def test_mptt_decision_table(v: Vitals, tag: TriageTag) -> None:
     """MPTT: RR < 12 or > 22, HR > 100, GCS < 14 → immediate (Vassallo 2017)."""
-    assert mptt(v) is tag
+    assert registered_tag("mptt", v) is tag
+
+
+def registered_tag(name: str, v: Vitals) -> TriageTag:
+    """The tag of triage policy ``name`` called as the model calls it (its registered defaults)."""
+    pol = default_registry().get("triage", name)
+    return pol.func(v, **pol.bind())
+
+
+@pytest.mark.parametrize(
+    ("v", "sieve_tag", "mptt_tag", "why"),
+    [
+        (vit(rr=25), D, IMM, "RR 25: inside the Sieve's 10-30, above MPTT's 22"),
+        (vit(rr=11), D, IMM, "RR 11: inside the Sieve's band, below MPTT's 12"),
+        (vit(pulse=110), D, IMM, "HR 110: under the Sieve's 120, over MPTT's 100"),
+        (vit(gcs=13), D, IMM, "GCS 13: the Sieve has no consciousness step, MPTT's is GCS < 14"),
+        (vit(rr=31), IMM, IMM, "RR 31: outside both bands"),
+        (vit(walking=True, rr=25, gcs=3), M, M, "walking comes before the bands in both"),
+    ],
+)
+def test_sieve_and_mptt_are_one_algorithm_that_differs_only_in_thresholds(
+    v: Vitals, sieve_tag: TriageTag, mptt_tag: TriageTag, why: str
+) -> None:
+    """The same patient, sorted by the Sieve's thresholds and by MPTT's narrower ones."""
+    sieve = default_registry().get("triage", "sieve")
+    mptt = default_registry().get("triage", "mptt")
+    assert sieve.func is mptt.func is physiological_triage
+    assert sieve.params == SIEVE_2013_THRESHOLDS and mptt.params == MPTT_THRESHOLDS
+    assert (registered_tag("sieve", v), registered_tag("mptt", v)) == (sieve_tag, mptt_tag), why
+
+
+def test_the_sieve_parameter_set_has_no_consciousness_step_to_tune() -> None:
+    """``gcs_min`` is MPTT's parameter; setting it on the Sieve is refused with the valid list."""
+    with pytest.raises(InputError, match="valid parameters: haemorrhage_sbp_max, rr_low"):
+        default_registry().get("triage", "sieve").check_params({"gcs_min": 14})
+    mptt = default_registry().get("triage", "mptt")
+    assert physiological_triage(vit(gcs=12), **mptt.bind({"gcs_min": 12})) is D
+
+
+def test_a_parameter_set_must_name_parameters_of_the_rule() -> None:
+    """Registering a parameter set with a name the rule does not take is a programming error."""
+    with pytest.raises(TypeError, match="rr_lo are not keyword-only parameters"):
+        register("triage", "test-typo-set", "a typo", params={"rr_lo": 10})(physiological_triage)
+    assert "test-typo-set" not in default_registry().names("triage")
 
 
 CAREFLIGHT_TABLE = [

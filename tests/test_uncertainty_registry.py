@@ -34,6 +34,10 @@ EXCLUDED = {
     # shows what Sacco's table does to them); a non-zero rate is a different model
     "minor_deterioration_factor": "structural choice",
     "minor_survival_probability": "structural choice",
+    # the mortally wounded: a choice read from each incident's record, and a published
+    # time course whose only assumed knot is its end (docs/model.md §1.1)
+    "mortal_wound_timing": "structural choice",
+    "mortal_wound_death_cdf": "table",
     # tables of bands, not scalars (a prior per band end would have to keep bands ordered)
     "rr_bands": "table",
     "pulse_bands": "table",

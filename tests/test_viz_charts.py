@@ -209,3 +209,20 @@ def test_a_folder_written_by_mcsim_sweep_opens_with_its_declared_factors(tmp_pat
     s = sweeps.summarise(df, "deaths", factor, by)
     assert set(s["group"]) == {"nearest", "random"} and (s["n"] == 2).all()
     is_png(charts.sweep_png(s, metric, factor, by))
+
+
+def test_the_exercise_timeline_and_the_bands_draw_their_cursor_like_the_charts(view):
+    """One cursor drawing (charts.CursorChart) serves the charts, the bands and the time line:
+    each moves its cursor with the minute and returns the same bytes for a minute seen before."""
+    from mcsim.replications import run_replications, seed_draws
+    from viz import replications as vr
+
+    timeline = charts.TimelineRenderer([{"at_min": 5, "category": "inject"}], 120)
+    bands = vr.BandsRenderer(run_replications(view.scenario, seed_draws(0, 2)), 0)
+    for r in (timeline, bands):
+        assert isinstance(r, charts.CursorChart)
+        first = r.png(10)
+        is_png(first)
+        assert r.png(40) != first
+        assert r.png(10) is first  # cached
+    assert bands.png(1e6) == bands.png(2e6)  # past the bands' end: no cursor

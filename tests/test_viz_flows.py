@@ -77,6 +77,9 @@ def test_every_death_has_a_place_and_a_reason(real):
     pt = real.result.patients.set_index("patient")
     for p, cause in zip(dead["patient"], dead["cause"], strict=True):
         place = str(pt.loc[p, "death_place"])
+        mortal = str(pt.loc[p, "severity"]) == "mortally_wounded"
+        assert cause.startswith(flows.MORTAL_PREFIX) is mortal, (p, cause)
+        cause = cause.removeprefix(flows.MORTAL_PREFIX)
         if cause.startswith("at the scene"):
             assert place == "scene"
         elif cause.startswith("in hospital"):
@@ -85,6 +88,17 @@ def test_every_death_has_a_place_and_a_reason(real):
             assert place == "transport"
         else:
             assert cause == flows.KILLED_OUTRIGHT
+
+
+def test_las_vegas_names_its_mortally_wounded_among_the_dead(real):
+    """The replay's non-survivable wounds who die on the way or at hospital say so."""
+    paths = flows.casualty_paths(real)
+    mortal = paths["cause"].str.startswith(flows.MORTAL_PREFIX)
+    if "Las Vegas" in real.scenario.name:
+        assert mortal.sum() > 0
+        assert set(paths.loc[mortal, "death_place"]) >= {"hospital"}
+    else:
+        assert mortal.sum() == 0  # Manchester's dead were killed outright
 
 
 def test_waiting_deaths_name_the_resource_the_patient_queued_for(real):

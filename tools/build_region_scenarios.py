@@ -67,6 +67,8 @@ class RegionPlan:
     row_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     # scenario fields of a hospital that the CSV import does not know (e.g. known_utility)
     hospital_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # scenario physiology fields that differ from the defaults (e.g. mortal_wound_timing)
+    physiology: dict[str, Any] = field(default_factory=dict)
     # Replaces the closing "no per-hospital patient counts" lines of the header, for the
     # scenarios whose real per-hospital counts live in a record file.
     data_note: list[str] | None = None
@@ -118,6 +120,8 @@ def build(plan: RegionPlan) -> str:
         inc.update(extra)
         inc.setdefault("adult_age_range", [18, 65])
     sc["response"] = plan.response
+    if plan.physiology:
+        sc["physiology"] = dict(plan.physiology)
     # copies, so that profiles sharing RPM-weight lists do not come out as YAML anchors
     sc["injury_profiles"] = {k: copy.deepcopy(v) for k, v in plan.profiles.items()}
     sc["policies"] = plan.policies or {
@@ -187,11 +191,12 @@ LAS_VEGAS = RegionPlan(
         # (CALIBRATION.md §2.1 [secondary]); 9 trauma teams on call [assumption from that].
         "sunrise": {"operating_rooms": "30", "teams_on_duty": "1", "teams_on_call": "9"},
     },
+    physiology={"mortal_wound_timing": "webster2021"},
     hospital_fields={
         "sunrise": {"known_utility": 1.0},
         "sunrise_childrens": {"accepts_adults": False},  # a children's hospital [LV CSV]
     },
-    policies={"triage": "start", "dispatch": "priority", "destination": "trauma"},
+    policies={"triage": "start", "dispatch": "priority", "destination": "field_triage"},
     name="Mass shooting at an outdoor concert, Las Vegas valley (Route 91 Harvest, 2017)",
     description=(
         "Gunfire into a crowd of about 22,000 at an outdoor country-music festival on the Las "
@@ -211,8 +216,11 @@ LAS_VEGAS = RegionPlan(
         "(the only one; its 11 trauma resuscitation beds and 3 trauma ORs [LV2] are used as",
         "resus_bays/operating_rooms), Sunrise Level II, St. Rose Siena Level III [LV1, LV9];",
         "beds from HIFLD [H] or the sources in the CSV; MountainView ED 42 beds [LV8].",
-        "Injury mix (profile route91_gunfire): immediate deaths 58/925 = 6 % (most deaths at the",
-        "scene [assumption]); critical 10 % and serious 28 % of survivors [assumption: the data",
+        "Injury mix (profile route91_gunfire): mortally wounded 58/925 = 6 %, each dying after",
+        "a time drawn from Webster 2021's deaths of the killed in action",
+        "(physiology.mortal_wound_timing: webster2021; docs/model.md), since 24 of the 58 died",
+        "at hospitals, 14 of them dead on arrival at Sunrise [HOSPDEATHS in the record file];",
+        "critical 10 % and serious 28 % of survivors [assumption: the data",
         "give only 413 of 867 injured by gunfire or shrapnel, many with minor wounds];",
         "penetrating; surgery shares as the built-in gunshot profile (Raux et al. 2019).",
         "Self-transport: 90 % of walking casualties leave on their own, and bystanders drive",
@@ -234,9 +242,15 @@ LAS_VEGAS = RegionPlan(
         "Where casualties went: self-presenters choose by distance, trauma level and size;",
         "Sunrise gets known_utility 1.0 because bystanders typing 'Vegas hospital' into a phone",
         "got Sunrise first [CALIBRATION.md §3.1, secondary; the 1.0 is an assumption]. EMS:",
-        "destination trauma (immediate patients to the Level I/II within reach), as the area",
-        "plan assigned the festival site to UMC, the Level I [CALIBRATION.md §3.1, secondary].",
-        "Try: --destination nearest, --destination balance.",
+        "destination field_triage: the US field triage guidelines send patients with deranged",
+        "vitals or a penetrating wound of the torso or a proximal limb to the highest trauma",
+        "level within reach [Sasser et al., MMWR 2012;61(RR-1), paper], which the area plan made",
+        "UMC, the Level I, for the festival site [CALIBRATION.md §3.1, secondary]; and EMS pass",
+        "a full hospital by: 'UMC ... was at capacity and cases were being sent to other",
+        "hospitals such as Sunrise' [Washington Times, 2 Oct 2017, secondary]. A penetrating",
+        "casualty who cannot walk counts as step 2 [assumption: the wound's place is not",
+        "modelled]. Try: --destination trauma (immediate only to the trauma centre),",
+        "--destination nearest, --destination balance.",
     ],
     incidents=[
         (
@@ -548,8 +562,8 @@ BOSTON = RegionPlan(
 #     profile [assumption].
 ORLANDO_GUNFIRE = {
     "description": "Rifle and pistol fire inside a crowded nightclub (about 300 inside).",
-    "immediate_death_share": 0.426,
-    "critical_share": 0.24,
+    "immediate_death_share": 0.521,
+    "critical_share": 0.13,
     "serious_share": 0.45,
     **GUNSHOT_RPM,
     "penetrating": True,
@@ -557,8 +571,10 @@ ORLANDO_GUNFIRE = {
     "surgery_share_serious": 0.8,
     "source": "Smith, Cheatham et al., J Trauma Acute Care Surg 2020;88:372 (OR1): 102 "
     "victims, 40 killed at the scene, 9 died on arrival, 34 admitted, 19 discharged, 82 % of "
-    "admitted operated on in 24 h; critical = 9 + 6 critical on day 4 (OR15) [derived]; "
-    "surgery split and RPM weights [assumption]",
+    "admitted operated on in 24 h; mortally wounded 49/94 = the 40 + the 9, since all 35 who "
+    "reached ORMC alive survived (OR2) [derived]; critical 6/45 = the 6 still critical on "
+    "day 4 (OR15) of the 45 immediate survivors [derived; a floor]; surgery split and RPM "
+    "weights [assumption]",
 }
 ORLANDO_HOSTAGES = {
     **ORLANDO_GUNFIRE,
@@ -570,6 +586,7 @@ ORLANDO = RegionPlan(
     file="orlando_pulse_nightclub_shooting.yaml",
     csv="orlando_2016.csv",
     hospital_fields={"arnold_palmer": {"accepts_adults": False}},  # [OR CSV]
+    physiology={"mortal_wound_timing": "webster2021"},
     ids=[
         "ormc",
         "arnold_palmer",  # children only (accepts_adults: false below)
@@ -602,9 +619,14 @@ ORLANDO = RegionPlan(
         "outright) [assumption: ORMC had 38 of its 44 victims in the first ~1.5 h and all",
         "non-hostage victims by 04:00 [OR2], so 6 there plus ~2 elsewhere in the second wave].",
         "Injury mix (profiles pulse_gunfire, pulse_hostages): every number and its source is",
-        "in ORLANDO_GUNFIRE in the tool: killed outright 40/94; critical 24 %, serious 45 % of",
-        "immediate survivors [derived from OR1, OR15]; surgery 0.9 / 0.8 [assumption: 82 % of",
-        "admitted operated on in 24 h, OR1]; penetrating.",
+        "in ORLANDO_GUNFIRE in the tool: mortally wounded 49/94 (the 40 who died at the scene",
+        "and the 9 who died before or upon arrival, since all 35 who reached ORMC alive",
+        "survived [OR1, OR2]); each dies after a time drawn from Webster 2021's deaths of the",
+        "killed in action (physiology.mortal_wound_timing: webster2021; docs/model.md), so the",
+        "model decides who dies at the scene and who on the way; critical 13 % (the 6 still",
+        "critical on day 4 [OR15], a floor) and serious 45 % of immediate survivors [derived",
+        "from OR1, OR15]; surgery 0.9 / 0.8 [assumption: 82 % of admitted operated on in 24 h,",
+        "OR1]; penetrating.",
         "Transport: police and EMS carried victims from a casualty collection point across the",
         "street to ORMC, two blocks away, in patrol vehicles and ambulances [OR17]:",
         "carried_by_bystanders_share 0.6 [assumption] sends that share of the non-walking",

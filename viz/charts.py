@@ -467,30 +467,36 @@ def timeseries_png(view: RunView, size: tuple[float, float] = (4.5, 5.5), dpi: i
     return png(fig)
 
 
-class TimeseriesRenderer:
-    """The four charts of :func:`timeseries_png` with a cursor at any minute (blitted, cached).
+class CursorChart:
+    """A drawn figure with a vertical cursor on each of its axes at any minute (blitted, cached).
+
+    Why: the app redraws its charts at every tick of the scrubber. The figure's static pixels
+    are drawn once; each :meth:`png` restores them and draws only the cursors over them, and
+    keeps the PNG per minute. The time-series charts, the replications' bands and the
+    exercise time line all use it (they differ only in the figure and the cursor's style).
 
     Args:
-        view: the finished run.
-        size: figure size in inches.
-        dpi: resolution of the PNG.
+        fig: the figure, with its Agg canvas attached and nothing animated yet.
+        axes: the axes that each get a cursor.
+        hide_past_end: no cursor past the first axes' right end (the charts end where nothing
+            moves any more); False keeps it drawn (the time line spans the whole run).
+        style: the cursor lines' matplotlib style (colour, width, ...).
     """
 
-    def __init__(self, view: RunView, *, size: tuple[float, float] = (4.5, 5.5), dpi: int = 90):
+    def __init__(self, fig: Figure, axes: Sequence, *, hide_past_end: bool = True, **style):
         self._lock = threading.Lock()
         self._cache: dict[float, bytes] = {}
-        fig, axes = _timeseries_figure(view, size, dpi)
         self.fig = fig
-        self._lines = [ax.axvline(0.0, color="#d62728", lw=0.9, alpha=0.8) for ax in axes]
+        self._lines = [ax.axvline(0.0, **style) for ax in axes]
         for line in self._lines:
             line.set_animated(True)
-        self._xmax = axes[0].get_xlim()[1]
+        self._xmax = axes[0].get_xlim()[1] if hide_past_end else math.inf
         self._canvas = fig.canvas
         self._canvas.draw()
         self._background = self._canvas.copy_from_bbox(fig.bbox)
 
     def png(self, t: float) -> bytes:
-        """The charts with a cursor at minute ``t`` (none past the charts' end), as PNG."""
+        """The figure with its cursors at minute ``t`` (none past the end if hidden there)."""
         key = round(float(t), 3)
         with self._lock:
             hit = self._cache.get(key)
@@ -503,6 +509,24 @@ class TimeseriesRenderer:
                     self._cache.clear()
                 self._cache[key] = hit
             return hit
+
+
+#: The red cursor of the charts that follow the scrubber.
+CHART_CURSOR = {"color": "#d62728", "lw": 0.9, "alpha": 0.8}
+
+
+class TimeseriesRenderer(CursorChart):
+    """The four charts of :func:`timeseries_png` with a cursor at any minute (blitted, cached).
+
+    Args:
+        view: the finished run.
+        size: figure size in inches.
+        dpi: resolution of the PNG.
+    """
+
+    def __init__(self, view: RunView, *, size: tuple[float, float] = (4.5, 5.5), dpi: int = 90):
+        fig, axes = _timeseries_figure(view, size, dpi)
+        super().__init__(fig, axes, **CHART_CURSOR)
 
 
 def _blit_png(fig: Figure, canvas, background, artists) -> bytes:
@@ -521,7 +545,7 @@ def _blit_png(fig: Figure, canvas, background, artists) -> bytes:
 MARK_COLOURS = {"inject": "#d62728", "decision": "#1f77b4"}
 
 
-class TimelineRenderer:
+class TimelineRenderer(CursorChart):
     """A strip from minute 0 to ``end`` with the exercise's actions marked, and a cursor.
 
     Args:
@@ -532,8 +556,6 @@ class TimelineRenderer:
     """
 
     def __init__(self, marks, end: float, *, size=(9.0, 1.15), dpi: int = 90):
-        self._lock = threading.Lock()
-        self._cache: dict[float, bytes] = {}
         fig = Figure(figsize=size, dpi=dpi, layout=None)
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.03, 0.42, 0.94, 0.38))
@@ -555,25 +577,7 @@ class TimelineRenderer:
             Line2D([], [], color=c, lw=1.6, label=f"{cat}") for cat, c in MARK_COLOURS.items()
         ]
         fig.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncol=2)
-        self._cursor = ax.axvline(0.0, color="#111111", lw=1.0, ls="--")
-        self._cursor.set_animated(True)
-        self.fig = fig
-        self._canvas = fig.canvas
-        self._canvas.draw()
-        self._background = self._canvas.copy_from_bbox(fig.bbox)
-
-    def png(self, t: float) -> bytes:
-        """The strip with the cursor at minute ``t``, as PNG (cached per minute)."""
-        key = round(float(t), 3)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is None:
-                self._cursor.set_xdata([key, key])
-                hit = _blit_png(self.fig, self._canvas, self._background, [self._cursor])
-                if len(self._cache) > 256:
-                    self._cache.clear()
-                self._cache[key] = hit
-            return hit
+        super().__init__(fig, [ax], hide_past_end=False, color="#111111", lw=1.0, ls="--")
 
 
 def compare_png(

@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mcsim.enums import DeathPlace, EventKind, LeaveMode, PatientState
+from mcsim.enums import DeathPlace, EventKind, LeaveMode, PatientState, Severity
 from viz.runner import RunView
 from viz.state import hospital_key
 
@@ -52,6 +52,8 @@ SCENE_WAIT = {
     PatientState.LOADING.value: "at the scene, being loaded",
 }
 KILLED_OUTRIGHT = "killed outright"
+#: Said before the place of death of a mortally wounded casualty (no care could save them).
+MORTAL_PREFIX = "non-survivable wound, died "
 
 
 # ---------------------------------------------------------------------------- hospital load
@@ -271,15 +273,18 @@ def casualty_paths(view: RunView) -> pd.DataFrame:
             "death_min": pt["death_min"].to_numpy(float),
         }
     )
+    mortal = (pt["severity"].astype(str) == Severity.MORTALLY_WOUNDED.value).to_numpy()
     out["cause"] = [
-        _cause(p, place, before.get(p, ""), waited.get(p, ""), p in killed, mode)
+        (MORTAL_PREFIX if non_survivable else "")
+        + _cause(p, place, before.get(p, ""), waited.get(p, ""), p in killed, mode)
         if outcome == "died"
         else ""
-        for p, place, outcome, mode in zip(
+        for p, place, outcome, mode, non_survivable in zip(
             out["patient"],
             out["death_place"],
             out["outcome"],
             pt["leave_mode"].astype(str),
+            mortal,
             strict=True,
         )
     ]

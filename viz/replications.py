@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,7 +32,7 @@ from mcsim.replications import (
     paired,
 )
 from viz import kpi
-from viz.charts import _blit_png, _style, png
+from viz.charts import CHART_CURSOR, CursorChart, _style, png
 from viz.runner import RunView, run_view_of
 
 #: Replications per run unless the user asks for another number.
@@ -241,7 +240,7 @@ def _bands_figure(reps_list, labels, shown, size, dpi):
     return fig, axes
 
 
-class BandsRenderer:
+class BandsRenderer(CursorChart):
     """The four channels' bands over the runs, the map's run dashed, a cursor at any minute.
 
     Args:
@@ -252,32 +251,8 @@ class BandsRenderer:
     """
 
     def __init__(self, reps: Replications, shown: int, *, size=(9.0, 3.8), dpi: int = 90):
-        self._lock = threading.Lock()
-        self._cache: dict[float, bytes] = {}
         fig, axes = _bands_figure([reps], ["runs"], shown, size, dpi)
-        self.fig = fig
-        self._lines = [ax.axvline(0.0, color="#d62728", lw=0.9, alpha=0.8) for ax in axes]
-        for line in self._lines:
-            line.set_animated(True)
-        self._xmax = axes[0].get_xlim()[1]
-        self._canvas = fig.canvas
-        self._canvas.draw()
-        self._background = self._canvas.copy_from_bbox(fig.bbox)
-
-    def png(self, t: float) -> bytes:
-        """The bands with a cursor at minute ``t`` (none past the charts' end), as PNG."""
-        key = round(float(t), 3)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is None:
-                for line in self._lines:
-                    line.set_xdata([key, key])
-                    line.set_visible(key <= self._xmax)
-                hit = _blit_png(self.fig, self._canvas, self._background, self._lines)
-                if len(self._cache) > 256:
-                    self._cache.clear()
-                self._cache[key] = hit
-            return hit
+        super().__init__(fig, axes, **CHART_CURSOR)
 
 
 def compare_bands_png(a: Replications, b: Replications, size=(9.0, 3.8), dpi: int = 90) -> bytes:

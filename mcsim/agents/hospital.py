@@ -380,7 +380,24 @@ class Hospital(mesa.Agent):
             )
             p.set_state(state, step.start_kind, hospital=self.hid, node=self.node, detail=step.name)
         mean = getattr(m.spec.hospital_care, step.duration)
-        m.schedule(m.now + m.service_time(mean), Phase.SERVICE_END, self._end, p, step)
+        m.schedule(m.now + self.service_time(mean), Phase.SERVICE_END, self._end, p, step)
+
+    def service_time(self, mean_min: float) -> float:
+        """A service time with mean ``mean_min`` (``hospital_care`` says how it is drawn).
+
+        Every hospital draws from the one stream ``service``, in the order care starts, so
+        the draws are those the model has always made (the event digests depend on it).
+        """
+        m = self.model
+        care = m.spec.hospital_care
+        if care.service_distribution == "exponential":
+            return float(m.streams.stream("service").exponential(mean_min))
+        cv = care.service_cv
+        if cv == 0:
+            return mean_min
+        sigma2 = math.log1p(cv * cv)
+        mu = math.log(mean_min) - sigma2 / 2
+        return float(m.streams.stream("service").lognormal(mu, math.sqrt(sigma2)))
 
     def _end(self, p: Patient, step: Step) -> None:
         if p.state is PatientState.DEAD or p.hospital != self.hid:

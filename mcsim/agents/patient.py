@@ -45,8 +45,8 @@ class Patient(mesa.Agent):
 
     A patient's story, event by event (each a row of the event log, ``kind`` in brackets):
 
-    1. Appears at onset (``casualty``), :meth:`MCIModel.start_incident
-       <mcsim.model.MCIModel.start_incident>`: killed outright (:meth:`die`), trapped, or
+    1. Appears at onset (``casualty``), :func:`mcsim.onset.start_incident` (scheduled by
+       ``MCIModel.start_incident``): killed outright (:meth:`die`), trapped, or
        awaiting triage; :meth:`start_clock` schedules the untreated death
        (:meth:`die_of_injuries`). Trapped patients are freed later (``extracted``,
        :meth:`SceneWork.extracted <mcsim.scene_work.SceneWork.extracted>`).
@@ -112,6 +112,8 @@ class Patient(mesa.Agent):
         self.care_need = care_need(
             self.critical, self.severity is Severity.SERIOUS, self.needs_surgery
         )
+        #: Minutes from injury to death of a mortally wounded casualty (NaN for the others).
+        self.mortal_death_min: float = row.get("mortal_death_min", math.nan)
         params = model.spec.physiology
         self.traj = self._trajectory(params, row["z_death"], scene.onset_min)
         self.untreated_death_min = self.traj.death_time()
@@ -161,6 +163,9 @@ class Patient(mesa.Agent):
         """
         rpm0, pen = self.rpm0, self.penetrating
         sev = self.severity
+        if sev is Severity.MORTALLY_WOUNDED:  # agonal from the start, dead on its own clock
+            curve = out.DeclineCurve(rpm0, self.mortal_death_min, 0.0)
+            return phys.Trajectory(params, rpm0, pen, start_min, curve=curve)
         if sev is Severity.MINOR:
             return phys.Trajectory(
                 params, rpm0, pen, start_min, rate_factor=params.minor_deterioration_factor

@@ -131,6 +131,82 @@ def trauma(
     return _nearest_of([h for h in within if h.trauma_level == best])
 
 
+def meets_field_triage_steps_1_2(p: PatientView, *, walking_penetrating: bool = False) -> bool:
+    """Whether ``p`` meets step 1 or 2 of the US field triage guidelines (Sasser 2012).
+
+    Step 1 (physiology, as observed at triage): GCS <= 13, systolic pressure < 90 mmHg, or a
+    respiratory rate below 10 or above 29; an untriaged patient counts by an immediate tag.
+    Step 2 (anatomy): a penetrating injury of head, neck, torso or an extremity proximal to
+    elbow or knee. mcsim knows the mechanism but not the wound's place, so it reads a
+    penetrating casualty who cannot walk as meeting step 2, and a walking one as not unless
+    ``walking_penetrating`` [assumption].
+    """
+    if p.tag is TriageTag.IMMEDIATE:
+        return True
+    if p.gcs >= 0 and p.gcs <= 13:
+        return True
+    if p.sbp >= 0 and p.sbp < 90:
+        return True
+    if p.rr >= 0 and (p.rr < 10 or p.rr > 29):
+        return True
+    return p.penetrating and (walking_penetrating or not p.walking)
+
+
+@register(
+    PolicyKind.DESTINATION,
+    "field_triage",
+    "US field triage guidelines (CDC 2011): a load with a patient meeting step 1 (deranged "
+    "vitals) or step 2 (a penetrating wound in a patient who cannot walk) goes to the highest "
+    "trauma level within reach_min that has room, other loads to the nearest hospital with "
+    "room; past a full hospital only while another has room (with_room).",
+)
+def field_triage(
+    patients: Sequence[PatientView],
+    hospitals: Sequence[HospitalView],
+    *,
+    reach_min: float = 30.0,
+    walking_penetrating: bool = False,
+    with_room: bool = True,
+) -> str:
+    """Steps 1-2 to the best trauma centre within reach (Sasser et al., MMWR 2012;61(RR-1)).
+
+    The guidelines send patients meeting steps 1 and 2 "preferentially to the highest level
+    of care within the defined trauma system"; steps 3-4 (mechanism, special
+    considerations) are not modelled, so every other load goes to the nearest hospital.
+    In a shooting this sends most gunshot wounded who cannot walk to the trauma centres,
+    where :func:`trauma` would send only the immediate ones. With ``with_room`` a hospital
+    without room for the load's lead category (as :func:`nearest_free` counts it) is passed
+    over while another candidate has room: in Las Vegas, UMC "was at capacity and cases were
+    being sent to other hospitals such as Sunrise" (Washington Times, 2 Oct 2017).
+
+    Args:
+        patients: the load.
+        hospitals: the hospitals.
+        reach_min: the longest drive acceptable for a step 1-2 patient [assumption]; when no
+            hospital is that close, the nearest.
+        walking_penetrating: count a walking penetrating casualty as step 2 [assumption].
+        with_room: pass over hospitals without room while another has room [assumption].
+    """
+    cand = _reachable(hospitals, patients)
+    tag = lead_tag(patients)
+
+    def roomy(hs: list[HospitalView]) -> list[HospitalView]:
+        if not with_room:
+            return hs
+        return [h for h in hs if _has_room(h, tag)] or hs
+
+    if not any(
+        meets_field_triage_steps_1_2(p, walking_penetrating=walking_penetrating)
+        for p in patients
+    ):
+        return _nearest_of(roomy(cand))
+    within = roomy([h for h in cand if h.travel_min <= reach_min])
+    if not within:
+        return _nearest_of(roomy(cand))
+    best = min(h.trauma_level for h in within)
+    return _nearest_of([h for h in within if h.trauma_level == best])
+
+
 @register(
     PolicyKind.DESTINATION,
     "balance",

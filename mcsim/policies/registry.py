@@ -160,6 +160,7 @@ def register(
     description: str,
     *,
     validate: Callable[[dict[str, Any]], None] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register the decorated callable as policy ``name`` of ``kind``.
 
@@ -168,30 +169,46 @@ def register(
     ``policies.params``. Keyword-only parameters without a default must be among
     :data:`INJECTABLE` (``context``, ``physiology``, ``truth``); the model fills them in.
     ``validate`` may check parameter values further (raise ``ValueError`` with a message).
+
+    ``params`` registers one *parameter set* of a rule that several protocols share (the UK
+    Triage Sieve and MPTT are one algorithm with different thresholds): the policy's tunable
+    parameters are then exactly these names with these defaults, whatever the signature's
+    defaults. Each name must be a keyword-only parameter of the callable; a keyword-only
+    parameter left out must have a default (used, not tunable) or be injectable. Stacking the
+    decorator registers the same callable under several names.
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        params: dict[str, Any] = {}
+        signature = inspect.signature(func).parameters.values()
+        keyword_only = {p.name: p for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        if params is not None:
+            unknown = sorted(set(params) - set(keyword_only))
+            if unknown:
+                raise TypeError(
+                    f"policy {name!r}: params {', '.join(unknown)} are not keyword-only "
+                    f"parameters of {func.__qualname__}"
+                )
+        chosen: dict[str, Any] = {}
         injected: set[str] = set()
-        for p in inspect.signature(func).parameters.values():
-            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
-                continue
-            if p.default is not inspect.Parameter.empty:
-                params[p.name] = p.default
-            elif p.name in INJECTABLE:
+        for p in keyword_only.values():
+            if params is not None and p.name in params:
+                chosen[p.name] = params[p.name]
+            elif p.name in INJECTABLE and p.default is inspect.Parameter.empty:
                 injected.add(p.name)
-            else:
+            elif p.default is inspect.Parameter.empty:
                 raise TypeError(
                     f"policy {name!r}: keyword-only parameter {p.name!r} needs a default "
                     f"(only {', '.join(sorted(INJECTABLE))} are supplied by the model)"
                 )
+            elif params is None:
+                chosen[p.name] = p.default
         _REGISTRY.add(
             Policy(
                 PolicyKind(kind),
                 name,
                 description,
                 func,
-                params,
+                chosen,
                 frozenset(injected),
                 validate,
             )

@@ -164,21 +164,57 @@ def salt(
     return TriageTag.MINOR if v.walking else TriageTag.DELAYED
 
 
+#: UK Triage Sieve, 2013 revision (catastrophic haemorrhage first; Vassallo et al. 2017, table
+#: 1): RR < 10 or > 30, HR > 120 → immediate. It has no consciousness step.
+SIEVE_2013_THRESHOLDS: dict[str, int] = {
+    "haemorrhage_sbp_max": 50,
+    "rr_low": 10,
+    "rr_high": 30,
+    "hr_max": 120,
+}
+
+#: Modified Physiological Triage Tool (Vassallo et al., Injury 2017): the Sieve's steps with
+#: narrower bands, RR < 12 or > 22, HR > 100, and a consciousness step, GCS < 14 → immediate.
+MPTT_THRESHOLDS: dict[str, int] = {
+    "haemorrhage_sbp_max": 50,
+    "rr_low": 12,
+    "rr_high": 22,
+    "hr_max": 100,
+    "gcs_min": 14,
+}
+
+
+@register(
+    PolicyKind.TRIAGE,
+    "mptt",
+    "Modified Physiological Triage Tool (Vassallo 2017): catastrophic haemorrhage → immediate; "
+    "walks → minor; apnoeic → dead; RR < 12 or > 22, HR > 100 or GCS < 14 → immediate; else "
+    "delayed.",
+    params=MPTT_THRESHOLDS,
+)
 @register(
     PolicyKind.TRIAGE,
     "sieve",
     "Triage Sieve (UK 2013): catastrophic haemorrhage (SBP < 50 with a pulse) → immediate; "
     "walks → minor; apnoeic → dead; RR < 10 or > 30, or HR > 120 → immediate; else delayed.",
+    params=SIEVE_2013_THRESHOLDS,
 )
-def sieve(
+def physiological_triage(
     v: Vitals,
     *,
-    haemorrhage_sbp_max: int = 50,
-    rr_low: int = 10,
-    rr_high: int = 30,
-    hr_max: int = 120,
+    haemorrhage_sbp_max: int,
+    rr_low: int,
+    rr_high: int,
+    hr_max: int,
+    gcs_min: int | None = None,
 ) -> TriageTag:
-    """UK Triage Sieve, 2013 revision (catastrophic haemorrhage first; Vassallo table 1).
+    """The UK physiological triage algorithm, shared by the Triage Sieve (2013) and MPTT.
+
+    Both tools ask the same questions in the same order (catastrophic haemorrhage, walking,
+    breathing, then the physiological bands); they differ only in the thresholds, so one body
+    serves both and each is registered with its own parameter set
+    (:data:`SIEVE_2013_THRESHOLDS`, :data:`MPTT_THRESHOLDS`). The Sieve has no consciousness
+    step: its set leaves ``gcs_min`` out, which skips the step.
 
     Args:
         v: observed vitals.
@@ -187,6 +223,7 @@ def sieve(
         rr_low: an RR below this is immediate.
         rr_high: an RR above this is immediate.
         hr_max: a pulse above this is immediate.
+        gcs_min: a GCS below this is immediate; None for a tool without that step.
 
     Returns:
         The tag.
@@ -199,46 +236,7 @@ def sieve(
         return TriageTag.DEAD
     if v.rr < rr_low or v.rr > rr_high or v.pulse > hr_max:
         return TriageTag.IMMEDIATE
-    return TriageTag.DELAYED
-
-
-@register(
-    PolicyKind.TRIAGE,
-    "mptt",
-    "Modified Physiological Triage Tool (Vassallo 2017): catastrophic haemorrhage → immediate; "
-    "walks → minor; apnoeic → dead; RR < 12 or > 22, HR > 100 or GCS < 14 → immediate; else "
-    "delayed.",
-)
-def mptt(
-    v: Vitals,
-    *,
-    haemorrhage_sbp_max: int = 50,
-    rr_low: int = 12,
-    rr_high: int = 22,
-    hr_max: int = 100,
-    gcs_min: int = 14,
-) -> TriageTag:
-    """MPTT (Vassallo et al., Injury 2017).
-
-    Args:
-        v: observed vitals.
-        haemorrhage_sbp_max: SBP below this with a pulse is catastrophic haemorrhage
-            [assumption: surrogate].
-        rr_low: an RR below this is immediate.
-        rr_high: an RR above this is immediate.
-        hr_max: a pulse above this is immediate.
-        gcs_min: a GCS below this is immediate.
-
-    Returns:
-        The tag.
-    """
-    if v.pulse > 0 and v.sbp < haemorrhage_sbp_max:
-        return TriageTag.IMMEDIATE
-    if v.walking:
-        return TriageTag.MINOR
-    if not v.breathing:
-        return TriageTag.DEAD
-    if v.rr < rr_low or v.rr > rr_high or v.pulse > hr_max or v.gcs < gcs_min:
+    if gcs_min is not None and v.gcs < gcs_min:
         return TriageTag.IMMEDIATE
     return TriageTag.DELAYED
 

@@ -43,7 +43,8 @@ class PatientView:
     ``u_destination`` is a uniform number in [0, 1) drawn once per patient from the
     ``destination`` stream at onset, so a randomised policy stays a pure function and keeps
     common random numbers across runs. ``child_age_below`` is the scenario's age under which a
-    patient is a child (:attr:`is_child`).
+    patient is a child (:attr:`is_child`). ``penetrating`` is the wound's mechanism, which a
+    crew sees (field triage's anatomic step uses it); the injury severity stays hidden.
     """
 
     id: int
@@ -58,6 +59,7 @@ class PatientView:
     observed_rpm: int
     u_destination: float = 0.0
     child_age_below: int = 18  # the scenario's hospital_care.child_age_below
+    penetrating: bool = False  # a gunshot or stab wound: visible to the crew, so not hidden truth
 
     @property
     def is_child(self) -> bool:

@@ -174,7 +174,11 @@ def compute_figures(
     outcome = patients["outcome"].astype(str).to_numpy()
     place = patients["death_place"].astype(str).to_numpy()
     died = outcome == "died"
-    prehospital = died & (~survivor | np.isin(place, ["scene", "transport"]))
+    # Killed outright (no death place of their own) or died at the scene or on the way; the
+    # mortally wounded who die at a hospital count there, as the records count them.
+    prehospital = (
+        died & (place != "hospital") & (~survivor | np.isin(place, ["scene", "transport"]))
+    )
 
     counts = arrivals_by_hospital(patients, hospitals)
     by_ambulance = arrivals_by_hospital(patients, hospitals, ambulance_only=True)

@@ -19,9 +19,10 @@ import solara
 from mcsim.errors import InputError
 from mcsim.policies import default_registry
 from viz import kpi
+from viz.components import posterior, store
 from viz.components import replications as reps
-from viz.components import store
 from viz.components.downloads import CompareDownloads
+from viz.components.drivers import DrivesPanel
 from viz.components.mapview import MapFigure
 from viz.components.setup import PolicySelects
 
@@ -109,12 +110,15 @@ def Compare():
         if replicated is not None:
             reps.PairedTable(replicated.rows, done.labels, replicated.a.n)
             solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"])
+        plan = None if replicated is None else replicated.plan
+        posterior.UncertaintyNote(plan).key("uncertainty")
         solara.Markdown(f"**Seed {done.a.setup.seed}** alone (the maps below show it):")
         rows = kpi.compare(done.a.metrics, done.b.metrics)
         DiffTable(rows, done.labels)
         solara.Image(done.charts_png, classes=["mcsim-compare-charts"])
         SideBySide(done, store.compare_minute.value)
         CompareDownloads(done, store.compare_minute.value)
+        DrivesPanel("compare").key("drivers")
 
 
 @solara.component

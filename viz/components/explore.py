@@ -16,10 +16,10 @@ import solara
 import solara.hooks
 
 from viz import charts, kpi
-from viz import replications as vr
+from viz.components import posterior, store
 from viz.components import replications as reps
-from viz.components import store
 from viz.components.downloads import RunDownloads
+from viz.components.drivers import DrivesPanel
 from viz.components.flows import FlowsPanel
 from viz.components.mapview import MapFigure
 from viz.runner import RunView
@@ -230,8 +230,9 @@ def Explore():
             reps.Progress(reps.explore_reps, reps.explore_done.value,
                           None if done is None else done.reps, "replicating")  # fmt: skip
         pending = reps.count.value > 1 and done is None
-        KpiCards(m, None if done is None else vr.cards(done.reps),
+        KpiCards(m, None if done is None else reps.cards(done),
                  under="this run; more runs on the way" if pending else "")  # fmt: skip
+        posterior.UncertaintyNote(None if done is None else done.plan).key("uncertainty")
         if explored.map is not None:
             TimeBar(int(math.ceil(explored.view.last_min)))
         with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
@@ -251,3 +252,4 @@ def Explore():
             # (the map's own tool bar saves it as a PNG at the zoom on screen)
             shown = {f"charts-minute{t}": lambda t=t: explored.charts.png(t)}
             RunDownloads(explored.view, shown)
+        DrivesPanel("explore").key("drivers")

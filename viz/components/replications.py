@@ -12,23 +12,26 @@ a first result appears that has not been replicated yet (or when the number of r
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import solara
 from solara.lab import task
 
-from mcsim.replications import Replications, Stopped, run_replications, seed_draws
+from mcsim.errors import InputError
+from mcsim.replications import Replications, Stopped, run_replications
 from viz import replications as vr
-from viz.components import store
+from viz.components import posterior, store
 
 #: Runs per Explore run and per comparison (the first seed included).
 count = solara.reactive(vr.DEFAULT_COUNT)
 #: ``(runs done, runs in all)`` of the replications in progress, per tab.
 explore_done = solara.reactive((0, 0))
 compare_done = solara.reactive((0, 0))
-#: What the latest replications were started for: ``(id of the first result, runs)``.
-_explore_key: solara.Reactive[tuple[int, int] | None] = solara.reactive(None)
-_compare_key: solara.Reactive[tuple[int, int] | None] = solara.reactive(None)
+#: What the latest replications were started for: ``(id of the first result, runs)``, and
+#: the posterior's name after them when one is chosen.
+_explore_key: solara.Reactive[tuple | None] = solara.reactive(None)
+_compare_key: solara.Reactive[tuple | None] = solara.reactive(None)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class ExploreReps:
     shown: int
     median: store.Explored
     bands: vr.BandsRenderer
+    plan: posterior.Plan
 
 
 @dataclass
@@ -51,6 +55,7 @@ class CompareReps:
     b: Replications
     rows: list[vr.PairedRow]
     bands_png: bytes
+    plan: posterior.Plan
 
 
 def _drawn(view, like: store.Explored) -> store.Explored:
@@ -64,8 +69,8 @@ def _drawn(view, like: store.Explored) -> store.Explored:
 
 
 @task
-def explore_reps(source: store.Explored, n: int) -> ExploreReps | None:
-    """Replicate Explore's run over ``n`` seeds from its own, then draw the typical run.
+def explore_reps(source: store.Explored, n: int, plan: posterior.Plan) -> ExploreReps | None:
+    """Replicate Explore's run over the plan's draws, then draw the typical run.
 
     None when a newer Run stopped it (that Run's first result then starts its own).
     """
@@ -81,30 +86,34 @@ def explore_reps(source: store.Explored, n: int) -> ExploreReps | None:
     try:
         reps = run_replications(
             view.scenario,
-            seed_draws(view.setup.seed, n),
+            plan.draws,
             **view.setup.policies(),
-            known={0: view.result},
+            known=plan.known(view.result),
             progress=progress,
             should_stop=stop,
         )
     except Stopped:
         return None
     shown = vr.median_index(reps)
-    median = source if shown == 0 else _drawn(vr.rerun(view, reps.draws[shown]), source)
+    # the first result is draw 0 itself only without a posterior (it ran at the scenario's values)
+    reuse = shown == 0 and not plan.name
+    median = source if reuse else _drawn(vr.rerun(view, reps.draws[shown]), source)
     bands = vr.BandsRenderer(reps, shown)
     bands.png(0)
     explore_reps.progress = 100
-    return ExploreReps(source=source, reps=reps, shown=shown, median=median, bands=bands)
+    return ExploreReps(source=source, reps=reps, shown=shown, median=median, bands=bands,
+                       plan=plan)  # fmt: skip
 
 
 @task
-def compare_reps(source: store.Compared, n: int) -> CompareReps | None:
-    """Replicate both sides of a comparison on the same ``n`` seeds (common random numbers).
+def compare_reps(source: store.Compared, n: int, plan: posterior.Plan) -> CompareReps | None:
+    """Replicate both sides of a comparison on the same draws (common random numbers).
 
-    None when a newer comparison stopped it.
+    With a posterior both sides also share each draw's parameter set. None when a newer
+    comparison stopped it.
     """
     a, b = source.a, source.b
-    draws = seed_draws(a.setup.seed, n)
+    draws = plan.draws
 
     def stop() -> bool:
         return not compare_reps.is_current() or store.compare_run.pending
@@ -123,7 +132,7 @@ def compare_reps(source: store.Compared, n: int) -> CompareReps | None:
                 view.scenario,
                 draws,
                 **view.setup.policies(),
-                known={0: view.result},
+                known=plan.known(view.result),
                 progress=progress_of(k * n),
                 should_stop=stop,
             )
@@ -132,49 +141,81 @@ def compare_reps(source: store.Compared, n: int) -> CompareReps | None:
     rows = vr.paired_rows(side[0], side[1])
     png = vr.compare_bands_png(side[0], side[1])
     compare_reps.progress = 100
-    return CompareReps(source=source, a=side[0], b=side[1], rows=rows, bands_png=png)
+    return CompareReps(source=source, a=side[0], b=side[1], rows=rows, bands_png=png,
+                       plan=plan)  # fmt: skip
+
+
+def _plan(view, n: int, chosen: str) -> posterior.Plan | None:
+    """The replications' draws; None (and the reason shown inline) if the posterior fails."""
+    try:
+        plan = posterior.plan_for(view, n, chosen)
+    except InputError as exc:
+        posterior.plan_error.value = str(exc)
+        return None
+    posterior.plan_error.value = ""
+    return plan
 
 
 def use_explore_replications(explored: store.Explored | None, finished: bool) -> None:
-    """Start :func:`explore_reps` once the run ``explored`` has finished, unless started."""
+    """Start :func:`explore_reps` once the run ``explored`` has finished, unless started.
+
+    With a posterior chosen even one run is replicated: the first result ran at the
+    scenario's own values, the draw at the posterior's.
+    """
     n = count.value
+    chosen = posterior.posterior_name.value
     ready = explored is not None and finished and explored.charts is not None
 
     def start() -> None:
-        if not ready or n < 2:
+        if not ready or (n < 2 and not chosen):
             return
-        key = (id(explored), n)
+        key = (id(explored), n, chosen) if chosen else (id(explored), n)
         if _explore_key.value == key:
             return
         _explore_key.value = key
-        explore_done.value = (1, n)
-        explore_reps(explored, n)
+        assert explored is not None
+        plan = _plan(explored.view, n, chosen)
+        if plan is None:
+            return
+        explore_done.value = (0 if chosen else 1, n)
+        explore_reps(explored, n, plan)
 
-    solara.use_effect(start, [id(explored), ready, n])
+    solara.use_effect(start, [id(explored), ready, n, chosen])
 
 
 def use_compare_replications(done: store.Compared | None, finished: bool) -> None:
     """Start :func:`compare_reps` once the comparison ``done`` has finished, unless started."""
     n = count.value
+    chosen = posterior.posterior_name.value
     ready = done is not None and finished
 
     def start() -> None:
-        if not ready or n < 2:
+        if not ready or (n < 2 and not chosen):
             return
-        key = (id(done), n)
+        key = (id(done), n, chosen) if chosen else (id(done), n)
         if _compare_key.value == key:
             return
         _compare_key.value = key
-        compare_done.value = (2, 2 * n)
-        compare_reps(done, n)
+        assert done is not None
+        plan = _plan(done.a, n, chosen)  # one plan for both sides: the same draws
+        if plan is None:
+            return
+        compare_done.value = (0 if chosen else 2, 2 * n)
+        compare_reps(done, n, plan)
 
-    solara.use_effect(start, [id(done), ready, n])
+    solara.use_effect(start, [id(done), ready, n, chosen])
+
+
+def _current(plan: posterior.Plan, n: int) -> bool:
+    return plan.name == posterior.posterior_name.value and len(plan.draws) == n
 
 
 def explore_result(explored: store.Explored | None) -> ExploreReps | None:
     """The finished replications of ``explored`` (None while they run, or for another run)."""
     r = explore_reps.value if explore_reps.finished else None
-    if r is None or explored is None or r.source is not explored or r.reps.n != count.value:
+    if r is None or explored is None or r.source is not explored:
+        return None
+    if not _current(r.plan, count.value):
         return None
     return r
 
@@ -182,9 +223,38 @@ def explore_result(explored: store.Explored | None) -> ExploreReps | None:
 def compare_result(done: store.Compared | None) -> CompareReps | None:
     """The finished replications of the comparison ``done`` (None otherwise)."""
     r = compare_reps.value if compare_reps.finished else None
-    if r is None or done is None or r.source is not done or r.a.n != count.value:
+    if r is None or done is None or r.source is not done or not _current(r.plan, count.value):
         return None
     return r
+
+
+def chosen_posterior_label() -> str:
+    """The label of the posterior chosen in the set-up ("" for none, or one that fails).
+
+    Replications are shown only while the set-up still names the posterior they ran with
+    (:func:`explore_result`, :func:`compare_result`), so this is the one they drew from.
+    """
+    try:
+        post = posterior.loaded()
+    except InputError:
+        return ""
+    return "" if post is None else post.label
+
+
+def posterior_label(reps: Replications | None) -> str:
+    """The posterior the shown replications drew their parameters from ("" for seeds only)."""
+    if reps is None or not any(d.overrides for d in reps.draws):
+        return ""
+    return chosen_posterior_label()
+
+
+def cards(done: ExploreReps) -> list[vr.Card]:
+    """The replicated KPI cards; with a posterior each interval says it holds the parameters'."""
+    out = vr.cards(done.reps)
+    if not done.plan.name:
+        return out
+    return [dataclasses.replace(c, interval=f"{c.interval} · seed + parameter uncertainty")
+            if c.interval.startswith("95 %") else c for c in out]  # fmt: skip
 
 
 @solara.component
@@ -221,7 +291,10 @@ def Progress(run, done: tuple[int, int], reps: Replications | None, what: str):
                      dense=True)  # fmt: skip
     elif reps is not None:
         seeds = reps.draws[0].seed, reps.draws[-1].seed
-        solara.Text(f"{reps.n} runs, seeds {seeds[0]}–{seeds[1]}", classes=["mcsim-reps-done"],
+        text = f"{reps.n} runs, seeds {seeds[0]}–{seeds[1]}"
+        if label := posterior_label(reps):
+            text += f", parameters drawn from posterior {label}"
+        solara.Text(text, classes=["mcsim-reps-done"],
                     style={"font-size": "0.85em", "color": "#444"})  # fmt: skip
 
 
@@ -237,8 +310,15 @@ def PairedTable(rows: list[vr.PairedRow], labels: tuple[str, str], n: int):
         verdict = f"**{r.verdict}**" if r.winner else r.verdict
         lines.append(f"| {r.label} | {a} | {b} | {r.diff} | {r.b_better} | {verdict} |")
     with solara.Div(classes=["mcsim-paired-table"]):
+        label = chosen_posterior_label()  # shown replications ran with the chosen one
+        same = (
+            f"{n} draws** from posterior {label}, the same seed and parameter "
+            "set for A and B (seed and parameter uncertainty; common random numbers)"
+            if label
+            else f"{n} runs** on the same seeds (common random numbers)"
+        )
         solara.Markdown(
-            f"Over **{n} runs** on the same seeds (common random numbers): means with 95 % "
+            f"Over **{same}: means with 95 % "
             "intervals, and the paired difference B − A. A winner is named (in bold) only where "
             "the interval of B − A excludes 0; otherwise the difference is within noise."
         )

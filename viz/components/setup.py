@@ -19,6 +19,7 @@ from mcsim.policies import default_registry
 from viz import runner
 from viz.components import store
 from viz.components.explore import set_playing
+from viz.components.posterior import PosteriorPicker
 from viz.runner import SetUp
 
 UPLOAD_PREFIX = "uploaded: "
@@ -257,6 +258,7 @@ def SetupPanel():
         callin = "" if s.callin_delay_min is None else f"{s.callin_delay_min:g}"
         EntryField("callin_delay_min", callin, placeholder="the scenario's (empty)")
         EntryField("seed", str(s.seed))
+        PosteriorPicker()
 
         def go() -> None:
             set_playing(False)
