@@ -83,6 +83,22 @@ class EventQueue:
         self._drop_cancelled()
         return self._heap[0][0] if self._heap else math.inf
 
+    def pop_due(self, limit: float) -> Event | None:
+        """Remove and return the next event that will run, if it runs at or before ``limit``.
+
+        ``peek_time() <= limit`` then :meth:`pop` in one step (the event loop's hot path).
+        """
+        heap = self._heap
+        while heap:
+            entry = heap[0]
+            if entry[3].cancelled:
+                heapq.heappop(heap)
+            elif entry[0] <= limit:
+                return heapq.heappop(heap)[3]
+            else:
+                return None
+        return None
+
     def pop(self) -> tuple[float, Callable[..., Any], tuple[Any, ...]]:
         """Remove and return the next event that will run as ``(time, fn, args)``."""
         self._drop_cancelled()

@@ -44,6 +44,10 @@ class DispatchCentre:
         self.model = model
         self._candidate_list: list[Hospital] | None = None  # see destination_candidates
         self._candidate_nodes = np.empty(0, dtype=np.intp)
+        # Both keyed by the id of the (read-only, cached) travel array and holding it, so an id
+        # is never reused while its entry lives; see destination_candidates, hospital_views.
+        self._candidates_by_origin: dict[int, tuple[np.ndarray, list[Hospital]]] = {}
+        self._minutes: dict[tuple[int, int], tuple[list[Hospital], np.ndarray, list[float]]] = {}
 
     # ================================================================ vehicles
 
@@ -130,7 +134,8 @@ class DispatchCentre:
             vehicles = [v for v in free.values() if v.vid in chosen]
         else:
             vehicles = list(free.values())
-        return {v.vid: self.vehicle_view(v, scene) for v in vehicles}
+        to_scene = m.region.travel_to(scene.node)
+        return {v.vid: self.vehicle_view(v, scene, to_scene) for v in vehicles}
 
     def vehicle_free(self, v: Ambulance) -> None:
         """A vehicle finished its handover or reached its station."""
@@ -173,7 +178,8 @@ class DispatchCentre:
             hid = h.hid
         counts = m.assigned_by_tag[hid]
         for p in patients:
-            counts[p.tag.value] = counts.get(p.tag.value, 0) + 1
+            tag = p.tag._value_
+            counts[tag] = counts.get(tag, 0) + 1
         return m.hospitals[hid]
 
     def _apply_destination_policy(
@@ -181,7 +187,7 @@ class DispatchCentre:
     ) -> str | None:
         """The policy's choice among ``hospitals``, or ``None`` when it finds none."""
         m = self.model
-        views = [self.hospital_view(h, float(from_origin[h.node])) for h in hospitals]
+        views = self.hospital_views(hospitals, from_origin)
         pviews = [self.patient_view(p) for p in patients]
         kw = m.destination_params
         if "context" in m.destination_needs:
@@ -215,7 +221,8 @@ class DispatchCentre:
         """The receiving hospitals nearest to the origin, in scenario order.
 
         At most ``response.destination_candidates`` of them (ties by scenario order), so that a
-        decision costs the same in a region with a hundred hospitals as with ten.
+        decision costs the same in a region with a hundred hospitals as with ten. The list is
+        kept per origin: callers must not change it.
         """
         hospitals = self.model.receiving_hospitals
         k = self.model.spec.response.destination_candidates
@@ -224,8 +231,16 @@ class DispatchCentre:
         if self._candidate_list is not hospitals:
             self._candidate_list = hospitals
             self._candidate_nodes = np.array([h.node for h in hospitals], dtype=np.intp)
+            self._candidates_by_origin = {}
+        # Vehicles leave from a few places (the scenes) again and again, and the travel arrays
+        # are cached and read-only, replaced when a road closes: so is the answer.
+        hit = self._candidates_by_origin.get(id(from_origin))
+        if hit is not None and hit[0] is from_origin:
+            return hit[1]
         nearest = np.argsort(from_origin[self._candidate_nodes], kind="stable")[:k]
-        return [hospitals[i] for i in sorted(nearest.tolist())]
+        chosen = [hospitals[i] for i in sorted(nearest.tolist())]
+        self._candidates_by_origin[id(from_origin)] = (from_origin, chosen)
+        return chosen
 
     def _update_diversion(self) -> None:
         """Hospitals go on (or come off) diversion by the scenario's thresholds (hysteresis)."""
@@ -239,42 +254,88 @@ class DispatchCentre:
     # ================================================================ what policies see
 
     def hospital_view(self, h: Hospital, travel_min: float) -> HospitalView:
-        """What a destination policy knows of ``h``.
+        """What a destination policy knows of ``h``, ``travel_min`` away."""
+        return self.hospital_views([h], np.array([travel_min]), [0])[0]
 
-        Built for every candidate hospital of every departure, hence positional arguments.
+    def hospital_views(
+        self,
+        hospitals: list[Hospital],
+        travel: np.ndarray,
+        nodes: list[int] | None = None,
+    ) -> list[HospitalView]:
+        """What a destination policy knows of each of ``hospitals``.
+
+        ``travel[nodes[i]]`` is the drive to ``hospitals[i]`` (``nodes`` defaults to the
+        hospitals' nodes, for a ``travel`` array over every node). Built for every candidate
+        hospital of every departure, hence one loop with everything it reads bound to locals,
+        positional arguments, and :meth:`Hospital.queue_length` and
+        :meth:`Hospital.expected_wait_min` inlined (same arithmetic, same floats).
         """
-        free = h.free
-        resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
-        team, surgical = free[_TEAM], free[_SURGICAL]
-        resus = resus if resus > 0 else 0
-        ed = ed if ed > 0 else 0
-        return HospitalView(
-            h.hid,
-            h.node,
-            travel_min,
-            h.trauma_level,
-            h.spec.accepts_children,
-            h.on_diversion,
-            resus,
-            ed,
-            icu if icu > 0 else 0,
-            h.queue_length(),
-            h.received + h.en_route,
-            h.expected_wait_min(resus + ed),
-            dict(self.model.assigned_by_tag[h.hid]),
-            team if team > 0 else 0,
-            surgical if surgical > 0 else 0,
-            h.spec.accepts_adults,
-        )
+        if nodes is None:
+            key = (id(hospitals), id(travel))
+            hit = self._minutes.get(key)
+            if hit is not None and hit[0] is hospitals and hit[1] is travel:
+                minutes = hit[2]
+            else:
+                minutes = travel[[h.node for h in hospitals]].tolist()
+                if len(self._minutes) > 4096:  # lists of hospitals come and go: stay small
+                    self._minutes.clear()
+                self._minutes[key] = (hospitals, travel, minutes)
+        else:
+            minutes = travel[nodes].tolist()
+        assigned = self.model.assigned_by_tag
+        ed_serious_min = self.model.spec.hospital_care.ed_serious_min
+        view = HospitalView
+        views = []
+        for h, travel_min in zip(hospitals, minutes, strict=True):
+            free = h.free
+            resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
+            team, surgical = free[_TEAM], free[_SURGICAL]
+            resus = resus if resus > 0 else 0
+            ed = ed if ed > 0 else 0
+            queued = h._queued  # Hospital.queue_length()
+            ahead = queued + h.en_route - (resus + ed)
+            if ahead <= 0:
+                wait = 0.0
+            else:  # Hospital.expected_wait_min(resus + ed)
+                cap, occ = h.capacity, h.occupied
+                servers = cap[_RESUS] - occ[_RESUS] + cap[_ED] - occ[_ED]
+                wait = ahead * ed_serious_min / max(1, servers)
+            spec = h.spec
+            views.append(
+                view(
+                    h.hid,
+                    h.node,
+                    travel_min,
+                    h.trauma_level,
+                    spec.accepts_children,
+                    h.on_diversion,
+                    resus,
+                    ed,
+                    icu if icu > 0 else 0,
+                    queued,
+                    h.received + h.en_route,
+                    wait,
+                    dict(assigned[h.hid]),
+                    team if team > 0 else 0,
+                    surgical if surgical > 0 else 0,
+                    spec.accepts_adults,
+                )
+            )
+        return views
 
-    def vehicle_view(self, v: Ambulance, scene: Scene) -> VehicleView:
-        """What the dispatcher knows of ``v`` for ``scene``."""
+    def vehicle_view(
+        self, v: Ambulance, scene: Scene, to_scene: np.ndarray | None = None
+    ) -> VehicleView:
+        """What the dispatcher knows of ``v`` for ``scene`` (``to_scene``: its travel_to)."""
+        if to_scene is None:
+            to_scene = self.model.region.travel_to(scene.node)
         return VehicleView(
             id=v.vid,
             type=v.vtype,
             capacity=v.capacity,
             node=v.node,
-            travel_min_to_scene=float(self.model.region.travel_to(scene.node)[v.node]),
+            travel_min_to_scene=float(to_scene[v.node]),
             station=v.station,
             untriaged_at_scene=scene.untriaged,
             minor_seats=self.model.strategy.minor_seats,

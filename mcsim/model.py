@@ -393,13 +393,16 @@ class MCIModel(mesa.Model):
         q = self.queue
         last = self._last_event_min
         steps = 0
-        while not self.finished and q.peek_time() <= limit:
-            time, fn, args = q.pop()
+        while not self.finished:
+            event = q.pop_due(limit)  # (peek_time() <= limit, then pop(), in one step)
+            if event is None:
+                break
+            time = event.time
             if time != last:
                 steps += 1
                 last = time
             self.now = time
-            fn(*args)
+            event.fn(*event.args)
         self.steps += steps
         self._last_event_min = last
 

@@ -71,7 +71,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         o = p.observed
         cols["patient"].append(p.pid)
         cols["incident"].append(p.scene.id)
-        cols["severity"].append(p.severity.value)
+        cols["severity"].append(p.severity._value_)
         cols["critical"].append(p.critical)
         cols["immediate_survivor"].append(
             p.rpm0 > 0 and p.severity is not Severity.MORTALLY_WOUNDED
@@ -82,7 +82,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["iss"].append(p.iss)
         cols["haemorrhage"].append(p.haemorrhage)
         cols["bleed_controlled"].append(p.bleed_controlled)
-        cols["care_need"].append(p.care_need.value)
+        cols["care_need"].append(p.care_need._value_)
         cols["rpm0"].append(p.rpm0)
         cols["rr0"].append(v0.rr)
         cols["pulse0"].append(v0.pulse)
@@ -94,7 +94,7 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
         cols["obs_sbp"].append(o.sbp if o else -1)
         cols["obs_gcs"].append(o.gcs if o else -1)
         cols["obs_walking"].append(bool(o.walking) if o else False)
-        cols["tag"].append(p.tag.value)
+        cols["tag"].append(p.tag._value_)
         cols["triaged_min"].append(p.triaged_min)
         cols["left_scene_min"].append(p.left_scene_min)
         cols["leave_mode"].append(p.leave_mode)
@@ -110,9 +110,9 @@ def patients_frame(model: MCIModel) -> pd.DataFrame:
             cols["p_survival"].append(p.p_survival)
         cols["death_min"].append(p.death_min)
         cols["death_place"].append(p.death_place)
-        cols["outcome"].append(p.outcome.value)
+        cols["outcome"].append(p.outcome._value_)
         cols["untreated_death_min"].append(p.untreated_death_min)
-        cols["state"].append(p.state.value)
+        cols["state"].append(p.state._value_)
         cols["u_survival"].append(p.u_survival)
     df = pd.DataFrame(cols)
     for c in (

@@ -65,12 +65,29 @@ EVENT_COLUMNS = (
 
 
 class EventLog:
-    """Columnar, append-only event log."""
+    """Columnar, append-only event log.
 
-    __slots__ = ("_cols",)
+    Each column's ``list.append`` is bound once, at construction, so a row costs one call per
+    column and no dictionary lookups; ``seq`` is not stored at all (it is the row's position,
+    made at :meth:`to_frame`). :meth:`add` takes keywords for readability; the hottest callers
+    (a patient's or a vehicle's state change) use :meth:`add_row`, which takes every column
+    positionally.
+    """
+
+    __slots__ = ("_append", "_cols")
 
     def __init__(self) -> None:
-        self._cols: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+        self._cols: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS if c != "seq"}
+        self._append = tuple(col.append for col in self._cols.values())
+
+    def __getstate__(self) -> dict[str, list[Any]]:
+        # The bound appends are rebuilt on unpickling: copied as they are, a deep copy's rows
+        # would go into the original's lists.
+        return self._cols
+
+    def __setstate__(self, cols: dict[str, list[Any]]) -> None:
+        self._cols = cols
+        self._append = tuple(col.append for col in cols.values())
 
     def __len__(self) -> int:
         return len(self._cols["time_min"])
@@ -94,22 +111,55 @@ class EventLog:
         detail: str = "",
     ) -> None:
         """Append one row."""
-        c = self._cols
-        c["seq"].append(len(c["time_min"]))
-        c["time_min"].append(time_min)
-        c["kind"].append(kind._value_)  # (faster than the .value property on a hot path)
-        c["patient"].append(patient)
-        c["vehicle"].append(vehicle)
-        c["staff"].append(staff)
-        c["hospital"].append(hospital)
-        c["incident"].append(incident)
-        c["node"].append(node)
-        c["to_node"].append(to_node)
-        c["arrive_min"].append(arrive_min)
-        c["tag"].append(tag)
-        c["state"].append(state)
-        c["rpm"].append(rpm)
-        c["detail"].append(detail)
+        a_t, a_k, a_p, a_v, a_s, a_h, a_i, a_n, a_to, a_ar, a_tg, a_st, a_r, a_d = self._append
+        a_t(time_min)
+        a_k(kind._value_)
+        a_p(patient)
+        a_v(vehicle)
+        a_s(staff)
+        a_h(hospital)
+        a_i(incident)
+        a_n(node)
+        a_to(to_node)
+        a_ar(arrive_min)
+        a_tg(tag)
+        a_st(state)
+        a_r(rpm)
+        a_d(detail)
+
+    def add_row(
+        self,
+        time_min: float,
+        kind: EventKind,
+        patient: int,
+        vehicle: int,
+        staff: int,
+        hospital: str,
+        incident: str,
+        node: int,
+        to_node: int,
+        arrive_min: float,
+        tag: str,
+        state: str,
+        rpm: float,
+        detail: str,
+    ) -> None:
+        """Append one row given every column but ``seq``, in :data:`EVENT_COLUMNS` order."""
+        a_t, a_k, a_p, a_v, a_s, a_h, a_i, a_n, a_to, a_ar, a_tg, a_st, a_r, a_d = self._append
+        a_t(time_min)
+        a_k(kind._value_)  # (faster than the .value property on a hot path)
+        a_p(patient)
+        a_v(vehicle)
+        a_s(staff)
+        a_h(hospital)
+        a_i(incident)
+        a_n(node)
+        a_to(to_node)
+        a_ar(arrive_min)
+        a_tg(tag)
+        a_st(state)
+        a_r(rpm)
+        a_d(detail)
 
     def times(self) -> Sequence[float]:
         """The ``time_min`` of every row so far, in order (read-only use: a live view)."""
@@ -126,7 +176,7 @@ class EventLog:
         return pd.DataFrame(
             {
                 "time_min": np.asarray(c["time_min"], dtype=np.float64),
-                "seq": np.asarray(c["seq"], dtype=np.int64),
+                "seq": np.arange(len(c["time_min"]), dtype=np.int64),
                 "kind": pd.Categorical(c["kind"], categories=[k.value for k in EventKind]),
                 "patient": np.asarray(c["patient"], dtype=np.int32),
                 "vehicle": np.asarray(c["vehicle"], dtype=np.int32),

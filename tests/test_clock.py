@@ -53,3 +53,18 @@ def test_the_handle_says_when_it_runs():
     e = q.push(7.5, Phase.ARRIVAL, str, "x")
     assert e.time == 7.5 and not e.cancelled
     assert "7.5" in repr(e)
+
+
+def test_pop_due_takes_only_events_up_to_the_limit_and_skips_cancelled_ones():
+    """pop_due(limit) is peek_time() <= limit then pop(): same events, same order, none late."""
+    q = EventQueue()
+    q.push(2, Phase.ARRIVAL, str, "a").cancel()
+    q.push(3, Phase.DECISION, str, "c")
+    q.push(3, Phase.ARRIVAL, str, "b")
+    q.push(4, Phase.ARRIVAL, str, "d")
+    ran = []
+    while (e := q.pop_due(3)) is not None:
+        ran.append((e.time, e.fn(*e.args)))
+    assert ran == [(3, "b"), (3, "c")]
+    assert q.peek_time() == 4 and len(q) == 1
+    assert q.pop_due(math.inf).args == ("d",) and q.pop_due(math.inf) is None

@@ -10,6 +10,7 @@ hospital) are the model's policies, applied by :mod:`mcsim.dispatch_centre` and
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -49,16 +50,43 @@ class Ambulance(Traveller, mesa.Agent):
         self.patients: list[Patient] = []
         self.destination = ""
 
-    def _record(self, kind: EventKind, **kw) -> None:
+    def _record(
+        self,
+        kind: EventKind,
+        *,
+        node: int = -1,
+        to_node: int = -1,
+        arrive_min: float = math.nan,
+        hospital: str = "",
+        incident: str = "",
+        detail: str = "",
+    ) -> None:
         m = self.model
-        m.log.add(m.now, kind, vehicle=self.vid, state=self.state.value, **kw)
+        m.log.add_row(
+            m.now,
+            kind,
+            -1,
+            self.vid,
+            -1,
+            hospital,
+            incident,
+            node,
+            to_node,
+            arrive_min,
+            "",
+            self.state._value_,
+            math.nan,
+            detail,
+        )
 
-    def _drive(self, to: int, then, state: VehicleState, kind: EventKind, **kw) -> None:
+    def _drive(
+        self, to: int, then, state: VehicleState, kind: EventKind, *, incident: str = ""
+    ) -> None:
         m = self.model
         minutes = m.region.travel_min(self.node, to)
         arrive = m.now + minutes
         self.state = state
-        self._record(kind, node=self.node, to_node=to, arrive_min=arrive, **kw)
+        self._record(kind, node=self.node, to_node=to, arrive_min=arrive, incident=incident)
         self.set_trip(self.node, to, m.now, arrive, then)
 
     # ------------------------------------------------------------------ trips

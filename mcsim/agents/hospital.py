@@ -328,17 +328,6 @@ class Hospital(mesa.Agent):
         self._queued += 1
         p.record(EventKind.QUEUE, hospital=self.hid, node=self.node, detail=name)
 
-    def _next(self, name: str) -> Patient | None:
-        q = self.queues[name]
-        while q:
-            p = q[0][2]
-            if p.state is PatientState.DEAD or p.waiting_for != name or p.hospital != self.hid:
-                heapq.heappop(q)
-                self._queued -= 1
-                continue
-            return p
-        return None
-
     def pump(self) -> None:
         """Start every waiting step whose resources are all free (in :data:`PUMP_ORDER`)."""
         if self.model.closing:
@@ -347,23 +336,28 @@ class Hospital(mesa.Agent):
             return
         free = self.free
         queues = self.queues
+        hid = self.hid
+        dead = PatientState.DEAD
+        heappop = heapq.heappop
         for name in self._order:
             q = queues[name]
             while q:
-                p = self._next(name)
-                if p is None:
-                    break
+                p = q[0][2]
+                # Entries of the dead, and of patients gone or moved on, are dropped lazily.
+                if p.state is dead or p.waiting_for != name or p.hospital != hid:
+                    heappop(q)
+                    self._queued -= 1
+                    continue
                 step = p.pathway[p.step]
-                blocked = False
                 for r in step.needs:  # a queued step is one the hospital has a table entry for
                     if free[r] <= 0:
-                        blocked = True
                         break
-                if blocked:
-                    break
-                heapq.heappop(q)
-                self._queued -= 1
-                self._start(p, step)
+                else:
+                    heappop(q)
+                    self._queued -= 1
+                    self._start(p, step)
+                    continue
+                break
 
     def _start(self, p: Patient, step: Step) -> None:
         m = self.model

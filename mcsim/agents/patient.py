@@ -10,7 +10,7 @@ which writes one row of the event log, so the log is the patient's whole story.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
 
@@ -144,6 +144,8 @@ class Patient(mesa.Agent):
         self.waiting_for = None  # the hospital resource queued for, if any
         self.view_cache = None  # the PatientView policies last saw (DispatchCentre.patient_view)
         self.view_observed = None
+        self._vitals_rpm = -1  # the RPM of the vitals last computed (see _vitals_for)
+        self._vitals_last: phys.Vitals | None = None
         self.in_demand = False  # counted in its scene's demand for transport
         #: The pending arrival at hospital while driving themself (SceneWork.self_transport).
         self.arrival_event: Event | None = None
@@ -196,15 +198,24 @@ class Patient(mesa.Agent):
         return self._vitals_for(self.rpm0)
 
     def _vitals_for(self, rpm_now: int) -> phys.Vitals:
-        return phys.vitals_at(
+        # The true vitals are a pure function of the whole RPM for a given patient, and the
+        # same RPM is asked for again and again (triage, sorting, survival, the patients
+        # table): the last answer is kept (Vitals is frozen, so sharing it is safe).
+        rpm_now = int(rpm_now)
+        if rpm_now == self._vitals_rpm:
+            return self._vitals_last
+        vitals = phys.vitals_at(
             self.model.spec.physiology,
             self.codes0,
             self.loss_order,
             self.quantiles,
-            int(rpm_now),
+            rpm_now,
             walking0=self.walking0,
             age=self.age,
         )
+        self._vitals_rpm = rpm_now
+        self._vitals_last = vitals
+        return vitals
 
     def set_care(self, factor: float) -> None:
         """Change how fast the patient deteriorates (1 = untreated, 0 = stopped).
@@ -356,13 +367,25 @@ class Patient(mesa.Agent):
 
     # ---------------------------------------------------------------- records
 
-    def set_state(self, state: PatientState, kind: EventKind, **where: Any) -> None:
-        """Move to ``state`` and record the change (``where``: see :meth:`record`)."""
+    def set_state(
+        self,
+        state: PatientState,
+        kind: EventKind,
+        *,
+        hospital: str = "",
+        node: int = -1,
+        to_node: int = -1,
+        arrive_min: float = math.nan,
+        vehicle: int = -1,
+        staff: int = -1,
+        detail: str = "",
+    ) -> None:
+        """Move to ``state`` and record the change (the keywords: see :meth:`record`)."""
         was_untriaged = self.state in UNTRIAGED
         if was_untriaged is not (state in UNTRIAGED):
             self.scene.untriaged += -1 if was_untriaged else 1
         self.state = state
-        self.record(kind, **where)
+        self._row(kind, hospital, node, to_node, arrive_min, vehicle, staff, detail)
 
     def record(
         self,
@@ -380,21 +403,37 @@ class Patient(mesa.Agent):
 
         The hospital defaults to the patient's own, the node to the scene while they are there.
         """
+        self._row(kind, hospital, node, to_node, arrive_min, vehicle, staff, detail)
+
+    def _row(
+        self,
+        kind: EventKind,
+        hospital: str,
+        node: int,
+        to_node: int,
+        arrive_min: float,
+        vehicle: int,
+        staff: int,
+        detail: str,
+    ) -> None:
+        # Positional all the way down: this runs for most rows of the log.
         m = self.model
         state = self.state
-        m.log.add(
-            m.now,
+        scene = self.scene
+        now = m.now
+        m.log.add_row(
+            now,
             kind,
-            patient=self.pid,
-            vehicle=vehicle,
-            staff=staff,
-            hospital=hospital or self.hospital,
-            incident=self.scene.id,
-            node=self.scene.node if node < 0 and state in WAITING_AT_SCENE else node,
-            to_node=to_node,
-            arrive_min=arrive_min,
-            tag=self.tag.value,
-            state=state.value,
-            rpm=self.rpm(m.now),
-            detail=detail,
+            self.pid,
+            vehicle,
+            staff,
+            hospital or self.hospital,
+            scene.id,
+            scene.node if node < 0 and state in WAITING_AT_SCENE else node,
+            to_node,
+            arrive_min,
+            self.tag._value_,
+            state._value_,
+            self.traj.rpm_at(now),
+            detail,
         )

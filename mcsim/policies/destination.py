@@ -37,10 +37,11 @@ class NoHospitalFor(LookupError):
 def _reachable(hospitals: Sequence[HospitalView], patients: Sequence[PatientView]):
     child = any(p.is_child for p in patients)
     adult = not all(p.is_child for p in patients)
+    inf = math.inf
     ok = [
         h
         for h in hospitals
-        if h.travel_min != float("inf")
+        if h.travel_min != inf
         and (h.accepts_children or not child)
         and (h.accepts_adults or not adult)
     ]
@@ -49,9 +50,15 @@ def _reachable(hospitals: Sequence[HospitalView], patients: Sequence[PatientView
 
 
 def _nearest_of(candidates: Sequence[HospitalView]) -> str:
+    """The shortest drive; ties go to the one listed first."""
     if not candidates:
         raise NoHospitalFor("no hospital shown can take this load")
-    return min(enumerate(candidates), key=lambda ih: (ih[1].travel_min, ih[0]))[1].id
+    best = candidates[0]
+    best_min = best.travel_min
+    for h in candidates:
+        if h.travel_min < best_min:  # strictly: the first of equals stays
+            best, best_min = h, h.travel_min
+    return best.id
 
 
 def lead_tag(patients: Sequence[PatientView]) -> TriageTag:
