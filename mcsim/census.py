@@ -41,16 +41,10 @@ from pathlib import Path
 
 from mcsim.enums import VehicleType
 from mcsim.errors import InputError, echo
-from mcsim.scenario import Scenario
+from mcsim.scenario import BED_RESOURCES, Scenario
 
 COLUMNS = ("as_of", "kind", "id", "resource", "count")
-HOSPITAL_RESOURCES = (
-    "resus_bays",
-    "ed_beds",
-    "minor_treatment_spaces",
-    "operating_rooms",
-    "icu_beds",
-)
+HOSPITAL_RESOURCES = BED_RESOURCES  # the schema's list (mcsim.scenario)
 DEFAULT_MAX_AGE_H = 24.0
 
 

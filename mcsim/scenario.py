@@ -64,6 +64,18 @@ class OccupancySpec(StrictModel):
     icu_beds: int = Field(default=0, ge=0, le=MAX_UNITS)
 
 
+#: The place-like resources a hospital entry counts and may have occupied at onset, in the
+#: schema's order: the one list that census files, the app's set-up and the docs read.
+BED_RESOURCES: tuple[str, ...] = tuple(OccupancySpec.model_fields)
+#: Staff counts of a hospital entry (the surgical ones are optional: None = derived from ORs).
+STAFF_COUNTS: tuple[str, ...] = (
+    "teams_on_duty",
+    "teams_on_call",
+    "surgical_teams_on_duty",
+    "surgical_teams_on_call",
+)
+
+
 class SurgeSpec(StrictModel):
     """Capacity the hospital's major-incident plan opens.
 

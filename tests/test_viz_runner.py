@@ -65,6 +65,20 @@ def test_apply_setup_scales_casualties_vehicles_capacity_and_sets_callin(small):
         assert h1.callin_delay_min == 7.5
 
 
+def test_the_capacity_multiplier_scales_every_counted_resource_a_study_adds():
+    """Item 2 of issue 14: a resource added as data (a CT scanner) and an explicit theatre-team
+    count scale with the app's capacity multiplier like the built-in beds."""
+    data = small_scenario_data()
+    data["hospitals"][0]["resources"] = {"ct_scanners": 2}
+    data["hospitals"][0]["surgical_teams_on_duty"] = 3
+    sc = runner.apply_setup(parse_scenario(data), SetUp(capacity_factor=2.0))
+    big = sc.hospitals[0]
+    assert big.resources == {"ct_scanners": 4}
+    assert big.surgical_teams_on_duty == 6
+    assert sc.hospitals[1].surgical_teams_on_duty is None  # a derived count stays derived
+    assert set(runner.OCCUPIED_FIELDS) <= set(runner.CAPACITY_FIELDS)
+
+
 def test_apply_setup_shares_casualties_among_incidents_in_proportion():
     data = small_scenario_data(casualties=30)
     second = dict(data["incidents"][0], id="second", casualties=10)

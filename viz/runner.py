@@ -20,21 +20,15 @@ from typing import Any
 from mcsim.errors import InputError
 from mcsim.model import MCIModel
 from mcsim.records import RunResult
-from mcsim.scenario import Scenario, load_scenario, parse_scenario
+from mcsim.scenario import BED_RESOURCES, STAFF_COUNTS, Scenario, load_scenario, parse_scenario
 from mcsim.simulate import default_scenario_path, scenarios_dir
 from viz.state import Replay
 
 #: Hospital capacities scaled by the capacity multiplier (teams on duty and on call included).
-CAPACITY_FIELDS = (
-    "resus_bays",
-    "ed_beds",
-    "minor_treatment_spaces",
-    "operating_rooms",
-    "icu_beds",
-    "teams_on_duty",
-    "teams_on_call",
-)
-OCCUPIED_FIELDS = ("resus_bays", "ed_beds", "minor_treatment_spaces", "operating_rooms", "icu_beds")
+#: What the capacity multiplier scales: every place and staff count of a hospital entry (the
+#: schema's lists), plus any further ``resources:`` entry a study adds.
+CAPACITY_FIELDS = (*BED_RESOURCES, *STAFF_COUNTS)
+OCCUPIED_FIELDS = BED_RESOURCES
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -263,7 +257,10 @@ def apply_setup(scenario: Scenario, setup: SetUp) -> Scenario:
     if setup.capacity_factor != 1.0:
         for h in data["hospitals"]:
             for f in CAPACITY_FIELDS:
-                h[f] = _scaled(h[f], setup.capacity_factor)
+                if h.get(f) is not None:  # optional staff counts left to their default
+                    h[f] = _scaled(h[f], setup.capacity_factor)
+            for name, count in h.get("resources", {}).items():
+                h["resources"][name] = _scaled(count, setup.capacity_factor)
             h["ed_beds"] = max(1, h["ed_beds"])  # the schema needs at least one ED bed
             for f in OCCUPIED_FIELDS:
                 h["occupied"][f] = min(h[f], _scaled(h["occupied"][f], setup.capacity_factor))
