@@ -428,49 +428,7 @@ class Control:
                 )
                 return False
             return True
-        return self._send_to_scene(v, self.scene(incident), cause)
-
-    def _send_to_scene(self, v: Ambulance, scene: Scene, cause: Cause) -> bool:
-        m = self.model
-        state = v.state
-        if v.vid in m.free_vehicles:
-            self.rerouter.record(cause, vehicle=v.vid, incident=scene.id)
-            del m.free_vehicles[v.vid]
-            v.dispatch(scene)
-            return True
-        if state is VehicleState.AT_SCENE and v.scene is not None and v in v.scene.vehicles_waiting:
-            if v.scene is scene:
-                self.rerouter.record(cause, f"vehicle {v.vid} is already there", vehicle=v.vid)
-                return False
-            self.rerouter.record(cause, vehicle=v.vid, incident=scene.id)
-            v.scene.vehicles_waiting.remove(v)
-            v.scene.committed_capacity -= v.capacity
-            v.dispatch(scene)
-            return True
-        if state in (VehicleState.TO_STATION, VehicleState.TO_SCENE):
-            if v.scene is scene:
-                self.rerouter.record(
-                    cause, f"vehicle {v.vid} is already on its way there", vehicle=v.vid
-                )
-                return False
-            if math.isinf(m.region.travel_min(self.rerouter.position(v)[1], scene.node)):
-                self.rerouter.record(
-                    cause, f"not possible: {scene.id} cannot be reached", vehicle=v.vid
-                )
-                return False
-            self.rerouter.record(cause, vehicle=v.vid, incident=scene.id)
-            if v.scene is not None:
-                v.scene.committed_capacity -= v.capacity
-            v.scene = scene
-            scene.committed_capacity += v.capacity
-            v.state = VehicleState.TO_SCENE
-            self.rerouter.redirect(v, scene.node, v.arrive_at_scene)
-            self.rerouter.record_move(cause, v, f"vehicle {v.vid} to {scene.id}", vehicle=v.vid)
-            return True
-        self.rerouter.record(
-            cause, f"not possible: vehicle {v.vid} is {state.value}", vehicle=v.vid
-        )
-        return False
+        return self.rerouter.send_to_scene(v, self.scene(incident), cause)
 
     # ================================================================ closures
 

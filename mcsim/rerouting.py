@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mcsim.agents.hospital import Hospital
     from mcsim.agents.patient import Patient
     from mcsim.model import MCIModel
+    from mcsim.scene import Scene
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,48 @@ class Rerouter:
         p.hospital = h.hid
         p.arrival_event = m.schedule(arrive, Phase.ARRIVAL, m.scene_work.self_arrival, p, h)
         return h
+
+    def send_to_scene(self, v: Ambulance, scene: Scene, cause: Cause) -> bool:
+        """Send vehicle ``v`` to ``scene`` (:meth:`mcsim.control.Control.send_vehicle`).
+
+        A free vehicle is dispatched; one waiting to load at another scene leaves it; one
+        returning to its station or heading for another scene turns round from its next node.
+        Anything else is refused with a row saying why. Returns whether it was sent.
+        """
+        m = self.model
+        state = v.state
+        if v.vid in m.free_vehicles:
+            self.record(cause, vehicle=v.vid, incident=scene.id)
+            del m.free_vehicles[v.vid]
+            v.dispatch(scene)
+            return True
+        if state is VehicleState.AT_SCENE and v.scene is not None and v in v.scene.vehicles_waiting:
+            if v.scene is scene:
+                self.record(cause, f"vehicle {v.vid} is already there", vehicle=v.vid)
+                return False
+            self.record(cause, vehicle=v.vid, incident=scene.id)
+            v.scene.vehicles_waiting.remove(v)
+            v.scene.committed_capacity -= v.capacity
+            v.dispatch(scene)
+            return True
+        if state in (VehicleState.TO_STATION, VehicleState.TO_SCENE):
+            if v.scene is scene:
+                self.record(cause, f"vehicle {v.vid} is already on its way there", vehicle=v.vid)
+                return False
+            if math.isinf(m.region.travel_min(self.position(v)[1], scene.node)):
+                self.record(cause, f"not possible: {scene.id} cannot be reached", vehicle=v.vid)
+                return False
+            self.record(cause, vehicle=v.vid, incident=scene.id)
+            if v.scene is not None:
+                v.scene.committed_capacity -= v.capacity
+            v.scene = scene
+            scene.committed_capacity += v.capacity
+            v.state = VehicleState.TO_SCENE
+            self.redirect(v, scene.node, v.arrive_at_scene)
+            self.record_move(cause, v, f"vehicle {v.vid} to {scene.id}", vehicle=v.vid)
+            return True
+        self.record(cause, f"not possible: vehicle {v.vid} is {state.value}", vehicle=v.vid)
+        return False
 
 
 def _key(agent: Any) -> tuple[str, int]:
