@@ -661,7 +661,7 @@ class InteractiveMap:
         )
 
         own = rp.own_way_at(t)
-        oxy = self._km([(x, y) for x, y, _ in own])
+        oxy = to_map_km(self.view.region, [(x, y) for x, y, _ in own])
         put(
             "own_way",
             x=oxy[:, 0],
@@ -671,7 +671,7 @@ class InteractiveMap:
         )
 
         vs = rp.vehicles_at(t)
-        vxy = self._km([(v.x, v.y) for v in vs])
+        vxy = to_map_km(self.view.region, [(v.x, v.y) for v in vs])
         for k, v in enumerate(vs):  # ambulances standing at one place fan out a little
             if not v.moving:
                 r = self._jitter * math.sqrt((v.id % 7 + 1) / 7)
@@ -683,10 +683,12 @@ class InteractiveMap:
                 f"amb:{s}",
                 x=vxy[sel, 0] if sel else [],
                 y=vxy[sel, 1] if sel else [],
-                hovertext=[self._vehicle_card(vs[k], homes[vs[k].id], t) for k in sel],
+                hovertext=[
+                    vehicle_card(self._index, self._names, vs[k], homes[vs[k].id], t) for k in sel
+                ],
             )
         staff = [s for s in rp.staff_at(t) if s.state != "off_duty"]
-        sxy = self._km([(s.x, s.y) for s in staff])
+        sxy = to_map_km(self.view.region, [(s.x, s.y) for s in staff])
         for k, s in enumerate(staff):
             r = 0.6 * self._jitter
             sxy[k] += (r * math.cos(s.id * GOLDEN_ANGLE), r * math.sin(s.id * GOLDEN_ANGLE))
@@ -703,32 +705,6 @@ class InteractiveMap:
         )
         return out, title
 
-    def _vehicle_card(self, v, home: int, t: float) -> str:
-        ix = self._index
-        riders = ix.riders(v.id, t)
-        dest = ix.destination(v.id, t)
-        lines = [
-            f"<b>ambulance {v.id}</b> (from {self._names.get(home, home)})",
-            f"state: {VEHICLE_LABELS.get(v.state, v.state)}",
-        ]
-        if dest >= 0:
-            lines.append(f"destination: {self._names.get(dest, dest)}")
-        if riders:
-            lines.append("patient: " + ", ".join(f"{p} ({tag})" for p, tag in riders))
-        else:
-            lines.append("patient: none")
-        return "<br>".join(lines)
-
-    def _km(self, pts: Sequence[tuple[float, float]]) -> np.ndarray:
-        """Region coordinates → the map's km (the same projection as the nodes)."""
-        a = np.asarray(pts, float).reshape(-1, 2)
-        if self.view.region.crs != "lonlat" or not len(a):
-            return a
-        pos = np.asarray(self.view.region.positions, float)
-        lon0, lat0 = pos[:, 0].mean(), pos[:, 1].mean()
-        kx = KM_PER_DEG_LON * math.cos(math.radians(lat0))
-        return np.column_stack([(a[:, 0] - lon0) * kx, (a[:, 1] - lat0) * KM_PER_DEG_LAT])
-
     def apply(self, fig: go.Figure, t: float) -> None:
         """Move ``fig``'s (a :meth:`figure` or its live widget) moving parts to minute ``t``.
 
@@ -743,6 +719,34 @@ class InteractiveMap:
                     fig.data[i].update(props)
                     sent[i] = props
             fig.layout.title.text = title
+
+
+def vehicle_card(ix: _Index, names: dict, v: Any, home: int, t: float) -> str:
+    """An ambulance's hover card at minute ``t``: state, destination and patients on board."""
+    riders = ix.riders(v.id, t)
+    dest = ix.destination(v.id, t)
+    lines = [
+        f"<b>ambulance {v.id}</b> (from {names.get(home, home)})",
+        f"state: {VEHICLE_LABELS.get(v.state, v.state)}",
+    ]
+    if dest >= 0:
+        lines.append(f"destination: {names.get(dest, dest)}")
+    if riders:
+        lines.append("patient: " + ", ".join(f"{p} ({tag})" for p, tag in riders))
+    else:
+        lines.append("patient: none")
+    return "<br>".join(lines)
+
+
+def to_map_km(region: Any, pts: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Region coordinates → the map's km (the same projection as the nodes)."""
+    a = np.asarray(pts, float).reshape(-1, 2)
+    if region.crs != "lonlat" or not len(a):
+        return a
+    pos = np.asarray(region.positions, float)
+    lon0, lat0 = pos[:, 0].mean(), pos[:, 1].mean()
+    kx = KM_PER_DEG_LON * math.cos(math.radians(lat0))
+    return np.column_stack([(a[:, 0] - lon0) * kx, (a[:, 1] - lat0) * KM_PER_DEG_LAT])
 
 
 def _same(a: Any, b: Any) -> bool:
