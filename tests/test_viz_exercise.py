@@ -25,6 +25,7 @@ from mcsim.exercise import (
 )
 from mcsim.policies import default_registry
 from mcsim.scenario import load_scenario, parse_scenario
+from tests.app_state import reset_app_state
 from tests.test_viz_render import figure_widgets, map_titles
 from viz import exercise as ex
 from viz.components import exercise as comp
@@ -37,11 +38,7 @@ def fresh_state(tmp_path, monkeypatch):
     """Each test starts with no exercise; saved files go to a temporary folder."""
     monkeypatch.setenv(ex.FOLDER_ENV, str(tmp_path / "saved"))
     comp.reset()
-    store.scenario_name.value = mcsim.default_scenario_path().stem
-    store.uploaded.value = None
-    store.setup.value = SetUp()
-    store.setup_entries.value = {}
-    store.tab.value = 0
+    reset_app_state()
     yield
     comp.reset()
     store.tab.value = 0

@@ -12,10 +12,11 @@ import solara
 
 import mcsim
 from mcsim.policies import default_registry
+from tests import app_state
+from tests.app_state import reset_app_state
 from viz import runner
 from viz.app import Page
 from viz.components import explore, store
-from viz.components import replications as reps
 from viz.components.compare import Compare
 from viz.components.explore import Explore
 from viz.components.setup import SetupPanel, accept_upload
@@ -25,36 +26,10 @@ from viz.runner import SetUp
 WAIT_S = 30
 
 
-def reset_task(task) -> None:
-    """Put a module-level task back to "never called" (solara keeps one per process, so a
-    test would otherwise see the run of the test before it, in whatever order -n gives)."""
-    from solara.tasks import TaskResult, TaskState
-
-    settle(task)
-    inst = task._instance.value  # solara (pinned) internals, as settle()
-    inst._last_value = None
-    inst._result.value = TaskResult(value=None, _state=TaskState.NOTCALLED)
-
-
 @pytest.fixture(autouse=True)
 def fresh_state():
     """Each test starts from the app's initial state (reactive variables are module-level)."""
-    for t in (store.explore_run, store.compare_run, store.sweep_load):
-        reset_task(t)
-    default = mcsim.default_scenario_path().stem
-    store.scenario_name.value = default
-    store.uploaded.value = None
-    store.upload_error.value = ""
-    store.setup.value = SetUp()
-    store.setup_entries.value = {}
-    store.setup_error.value = ""
-    store.minute.value = 0
-    store.playing.value = False
-    store.play_speed.value = 8
-    store.compare_b.value = SetUp()
-    store.sweep_folder.value = ""
-    store.compare_minute.value = 30
-    reps.count.value = 1  # one seed, as these tests expect (tests/test_viz_replications.py: more)
+    reset_app_state()  # one seed, as these tests expect (tests/test_viz_replications.py: more)
     yield
     store.playing.value = False
 
@@ -89,16 +64,7 @@ def map_titles(rc, cls: str) -> list[str]:
 EXPLORE_FIGURES = ("mcsim-map-image", "mcsim-hospital-load", "mcsim-sankey")
 
 
-def settle(task) -> None:
-    """Wait for a task's worker thread, which re-renders the page when it finishes.
-
-    Without a browser there is no kernel lock between that render and the test's own changes
-    (the server has one), so a test changes state only once the worker is done.
-    """
-    thread = task._instance.value._current_thread  # solara (pinned) internals
-    if thread is not None:
-        thread.join(WAIT_S)
-        assert not thread.is_alive()
+settle = app_state.settle
 
 
 def run_default(rc) -> None:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import solara
 
-import mcsim
 from mcsim.replications import Draw, Replications, run_replications, seed_draws
+from tests.app_state import reset_app_state
 from tests.test_viz_render import EXPLORE_FIGURES, figure_widgets
 from viz import replications as vr
 from viz import runner
@@ -28,12 +28,7 @@ WAIT_S = 180
 
 @pytest.fixture(autouse=True)
 def fresh_state():
-    store.scenario_name.value = mcsim.default_scenario_path().stem
-    store.uploaded.value = None
-    store.setup.value = SetUp()
-    store.minute.value = 0
-    store.playing.value = False
-    store.compare_b.value = SetUp()
+    reset_app_state()
     reps.count.value = 3
     # runs left on screen by earlier tests are not replicated behind this test's back
     reps._explore_key.value = (id(store.explore_run.latest), 3)

@@ -21,6 +21,7 @@ from mcsim.replications import apply_draw, run_replications
 from mcsim.scenario import Scenario
 from mcsim.uncertainty.posterior import draw_parameter_sets, from_frame
 from tests import test_viz_replications as tvr
+from tests.app_state import reset_app_state
 from tests.conftest import small_scenario_data
 from tests.test_viz_replications import images, join, texts, wait_until
 from viz import drivers, posteriors, results_files, runner, sweeps
@@ -170,11 +171,7 @@ def test_mcsim_app_refuses_a_posterior_folder_without_a_posterior(root, tmp_path
 
 @pytest.fixture
 def fresh(root):
-    store.scenario_name.value = mcsim.default_scenario_path().stem
-    store.uploaded.value = None
-    store.setup.value = SetUp()
-    store.compare_b.value = SetUp()
-    store.minute.value = 0
+    reset_app_state()
     reps.count.value = 2  # two draws show the pairing; more would only cost CI time
     pc.plan_error.value = ""
     pc.posterior_name.value = "calib/bleed"
