@@ -15,7 +15,6 @@ When no result matches, :func:`how_to_make` gives the exact command that makes o
 from __future__ import annotations
 
 import io
-import math
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 
 from mcsim.errors import InputError
 from mcsim.uncertainty.registry import UncertainParameter, get_parameter
+from mcsim.uncertainty.sensitivity import IndexRow  # the rows mcsim sensitivity writes
 from viz import results_files
 
 #: Environment variable naming the sensitivity folder given at start-up (``--sensitivity``).
@@ -35,26 +35,6 @@ FORMAT = "mcsim-sensitivity"
 MAX_BARS = 15
 #: An index below this share of the variance counts as "no measurable effect".
 SMALL = 0.05
-
-
-@dataclass(frozen=True)
-class IndexRow:
-    """One parameter's indices (Sobol's or Morris's fields; the other method's are None)."""
-
-    name: str
-    s1: float | None = None
-    s1_conf: float | None = None
-    st: float | None = None
-    st_conf: float | None = None
-    mu_star: float | None = None
-    mu_star_conf: float | None = None
-    sigma: float | None = None
-
-    @property
-    def importance(self) -> float:
-        """ST for Sobol, mu* for Morris (what the ranking sorts by)."""
-        v = self.st if self.st is not None else self.mu_star
-        return float(v) if v is not None and math.isfinite(v) else 0.0
 
 
 @dataclass(frozen=True)
