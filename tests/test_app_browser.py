@@ -285,11 +285,21 @@ def test_compare_two_policy_sets(page):
         assert label in text
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 13 note): map B sometimes stops following the scrubber; "
-    "anywidget 0.11 drops every update to a widget whose JS was not ready within 2 s",
-)
+def test_plotly_bundle_is_fetched_once_per_page_from_the_app_itself(page):
+    """Every plotly widget imports the bundle from the app's static route: one fetch for the
+    page's four figures, answered by the app (not shipped inside each widget's state)."""
+    bundle: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda r: bundle.append((r.url, r.status)) if "widgetbundle.js" in r.url else None,
+    )
+    _run_comparison(page)
+    assert page.locator(".js-plotly-plot").count() >= 2
+    assert len(bundle) == 1, bundle
+    url, status = bundle[0]
+    assert status == 200 and urlparse(url).path.endswith("/static/assets/widgetbundle.js")
+
+
 def test_one_scrubber_moves_both_compare_maps(page):
     _run_comparison(page)
     # one scrubber moves both maps

@@ -167,3 +167,27 @@ def test_rebind_keeps_the_map_for_a_later_state_of_the_same_run(town):
     assert m.rebind(town)
     other = runner.run(runner.load_shipped("earthquake_metro"), runner.SetUp(casualties=50))
     assert not m.rebind(other)
+
+
+def test_figure_widgets_import_plotlys_bundle_from_the_apps_static_route():
+    """A figure widget carries a few lines of JavaScript, not plotly's ~5 MB bundle, and the
+    server that runs viz.app answers the route those lines import the bundle from."""
+    import plotly.graph_objects as go
+    from solara.server import server, settings
+
+    from viz.components import mapview as component
+
+    widget = component._widget(go.Figure(), component.CONFIG)
+    assert len(widget._esm) < 1000
+    assert "/static/assets/widgetbundle.js" in widget._esm
+    before = list(settings.assets.extra_locations)
+    try:
+        component.serve_plotly_bundle()
+        component.serve_plotly_bundle()  # once only
+        assert settings.assets.extra_locations.count(str(component.PLOTLY_BUNDLE_DIR)) == 1
+        served = [d / component.PLOTLY_BUNDLE for d in server.asset_directories()]
+        bundle = next(p for p in served if p.is_file())
+        assert bundle.stat().st_size > 1_000_000
+    finally:
+        settings.assets.extra_locations[:] = before
+    widget.close()

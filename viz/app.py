@@ -19,11 +19,13 @@ from viz.components import store
 from viz.components.compare import Compare
 from viz.components.exercise import Exercise, Replay
 from viz.components.explore import Explore
+from viz.components.mapview import serve_plotly_bundle
 from viz.components.scenario import ScenarioTab
 from viz.components.setup import SetupPanel
 from viz.components.sweeps import Sweeps
 
 load_plugins_from_env()  # `mcsim app --plugin my.py`: the user's code in the server too
+serve_plotly_bundle()  # every plotly widget imports the bundle from here (viz.components.mapview)
 
 TITLE = "mcsim — mass-casualty incident explorer"
 

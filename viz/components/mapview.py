@@ -8,10 +8,48 @@ zoom and pan survive it (``uirevision``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import plotly
 import plotly.graph_objects as go
 import solara
 
 from viz.mapview import InteractiveMap
+
+#: The folder holding plotly's widget bundle (``widgetbundle.js``, ~5 MB). The app serves it
+#: as a static asset (:func:`serve_plotly_bundle`) so that the browser fetches and parses it
+#: once per page instead of receiving it inside every widget's state.
+PLOTLY_BUNDLE_DIR = Path(plotly.__file__).parent / "package_data"
+PLOTLY_BUNDLE = "widgetbundle.js"
+
+#: Every figure widget's JavaScript: a few lines that import the bundle from the app's own
+#: ``/static/assets/`` route (same origin, nothing off-host). Plotly's own ``_esm`` is the whole
+#: bundle as text, which anywidget turns into a fresh Blob module per widget: ~5 MB through the
+#: websocket and a full parse for each map and chart. On a loaded machine that parse missed
+#: anywidget's 2-s limit for a widget to become ready, and the widget was dropped (Compare's
+#: map B no longer followed the scrubber). The browser's module map keeps one copy per URL, so
+#: only the page's first widget pays the parse; the plotly version in the URL keeps a cached
+#: copy from outliving an upgrade.
+WIDGET_ESM = (
+    "const root = (globalThis.solara && globalThis.solara.rootPath) || '';\n"
+    f"const href = root + '/static/assets/{PLOTLY_BUNDLE}?v={plotly.__version__}';\n"
+    "const bundle = await import(new URL(href, location.origin).href);\n"
+    "export default bundle.default;\n"
+)
+
+
+def serve_plotly_bundle() -> None:
+    """Let the Solara server answer ``/static/assets/widgetbundle.js`` from plotly's folder.
+
+    Solara serves ``/static/assets/`` from its own assets and ``settings.assets.
+    extra_locations``; adding plotly's ``package_data`` there (once) is all it takes. Called
+    by :mod:`viz.app` when the server loads the app.
+    """
+    from solara.server import settings
+
+    where = str(PLOTLY_BUNDLE_DIR)
+    if where not in settings.assets.extra_locations:
+        settings.assets.extra_locations.append(where)
 
 #: Plotly's mode bar: keep zoom, pan, reset and the PNG download; drop the rest.
 CONFIG = {
@@ -29,7 +67,12 @@ class _FigureWidget(go.FigureWidget):
     its data, then sends the data as an update; the browser is still loading plotly.js for
     the new model then and may miss it, leaving an empty plot now and then. Opening the comm
     last puts the whole figure into the model's first state.
+
+    Its JavaScript is :data:`WIDGET_ESM`, which loads plotly's bundle from the app's static
+    route once per page rather than shipping it inside each widget.
     """
+
+    _esm = WIDGET_ESM
 
     def __init__(self, fig: go.Figure, config: dict) -> None:
         self._ready = False
