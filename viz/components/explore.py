@@ -16,6 +16,7 @@ import solara
 import solara.hooks
 
 from viz import charts, kpi
+from viz import replications as vr
 from viz.components import posterior, store
 from viz.components import replications as reps
 from viz.components.downloads import RunDownloads
@@ -209,6 +210,9 @@ def Explore():
     once they are done the cards show means with intervals and the map and charts show the
     most typical run.
 
+    Only the parts that show the scrubber's minute (time bar, map, charts, bands, downloads)
+    read it, each in its own component, so a scrub re-renders those and not the whole tab.
+
     Every part has a key and the map and the plotly figures below it are never unmounted
     once shown: while a new run is still drawing its map or charts, the previous run's stay
     on screen, and a new run refills the same widgets in place. (Unmounting a plotly widget
@@ -265,13 +269,25 @@ def Explore():
             if on_charts is not None:
                 ChartsPanel(on_charts.charts).key("charts")
         if done is not None:
-            solara.Image(done.bands.png(store.minute.value), classes=["mcsim-bands"]).key("bands")
+            BandsPanel(done.bands).key("bands")
         if on_charts is not None:
             FlowsPanel(on_charts.view).key("flows")
         if explored.map is not None and explored.charts is not None:
-            t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
-            # drawn only when a download asks for them, so scrubbing stays fast
-            # (the map's own tool bar saves it as a PNG at the zoom on screen)
-            shown = {f"charts-minute{t}": lambda t=t: explored.charts.png(t)}
-            RunDownloads(explored.view, shown).key("downloads")
+            MinuteDownloads(explored).key("downloads")
         DrivesPanel("explore").key("drivers")
+
+
+@solara.component
+def BandsPanel(bands: vr.BandsRenderer):
+    """The bands over runs, with a cursor at the scrubber's minute."""
+    solara.Image(bands.png(store.minute.value), classes=["mcsim-bands"])
+
+
+@solara.component
+def MinuteDownloads(explored: store.Explored):
+    """The run's downloads, the charts at the scrubber's minute among them."""
+    t = min(store.minute.value, int(math.ceil(explored.view.last_min)))
+    # drawn only when a download asks for them, so scrubbing stays fast
+    # (the map's own tool bar saves it as a PNG at the zoom on screen)
+    shown = {f"charts-minute{t}": lambda t=t: explored.charts.png(t)}
+    RunDownloads(explored.view, shown)

@@ -148,7 +148,8 @@ def MapFigure(
         return made.current
 
     widget = _use_widget(whole, imap, CONFIG)
-    if made.current is not None:
+    fresh = made.current is not None  # made or refilled in this render: it shows minute t
+    if fresh:
         imap.hand_over(made.current, widget)  # the widget now shows that figure's minute
         made.current = None
         shown.current = (imap, imap.view, t)
@@ -162,6 +163,11 @@ def MapFigure(
         shown.current = (imap, imap.view, t)
         imap.apply(widget, t)
 
+    if not fresh and shown.current is not None:
+        # a scrub: send the map's update now, during the render, so that it leaves before
+        # the rest of the pass (the charts' PNG, the page's reconciliation); the effect below
+        # then finds nothing to do
+        move()
     solara.use_effect(move, [id(widget), id(imap), id(imap.view), t])
     with solara.Div(classes=classes or [], style={"min-width": f"{min_width}px"}):
         solara.Div(classes=["mcsim-imap"], children=[widget])
