@@ -230,6 +230,18 @@ def test_compare_gives_a_and_b_the_same_posterior_draws(fresh, render):
     md = str(rc.find(v.Html, class_="mcsim-paired-table").widget.children)
     assert "from posterior calib/bleed, the same seed and parameter set for A and B" in md
     assert texts(rc, "mcsim-uncertainty-note")[0].startswith("Intervals over 2 draws")
+    # the one-seed table and both maps show the first draw (its seed and its parameters)
+    # for A and B, not the scenario's own values, and say so
+    bleed = draws[0].overrides[f"physiology.{BLEED}"]
+    for view in (done.drawn.a, done.drawn.b, done.drawn.map_a.view, done.drawn.map_b.view):
+        assert view.scenario.physiology.haemorrhage_death_median_min == bleed
+        assert view.setup.seed == draws[0].seed
+    deaths = done.a.values[0, done.a.metric_names.index("deaths")]
+    assert done.drawn.a.metrics["deaths"] == deaths  # the first draw's run, re-run for the maps
+    assert texts(rc, "mcsim-compare-seed") == [
+        "Seed 0 with the first parameter set drawn from posterior calib/bleed, alone (the maps "
+        "below show it):"
+    ]
 
 
 def test_a_posterior_that_does_not_apply_is_refused_inline_and_nothing_replicates(

@@ -115,21 +115,39 @@ def Compare():
             solara.Image(replicated.bands_png, classes=["mcsim-compare-bands"]).key("bands")
         plan = None if replicated is None else replicated.plan
         posterior.UncertaintyNote(plan).key("uncertainty")
-        seed_line = f"**Seed {done.a.setup.seed}** alone (the maps below show it):"
-        solara.Markdown(seed_line).key("seed")
-        rows = kpi.compare(done.a.metrics, done.b.metrics)
-        DiffTable(rows, done.labels).key("diff")
-        solara.Image(done.charts_png, classes=["mcsim-compare-charts"]).key("charts")
-        SideBySide(done, store.compare_minute.value).key("maps")
-        CompareDownloads(done, store.compare_minute.value).key("downloads")
+        one = done if replicated is None or replicated.drawn is None else replicated.drawn
+        solara.Text(seed_line(one, plan), classes=["mcsim-compare-seed"]).key("seed")
+        rows = kpi.compare(one.a.metrics, one.b.metrics)
+        DiffTable(rows, one.labels).key("diff")
+        solara.Image(one.charts_png, classes=["mcsim-compare-charts"]).key("charts")
+        SideBySide(one).key("maps")
+        MinuteCompareDownloads(one).key("downloads")
         DrivesPanel("compare").key("drivers")
 
 
+def seed_line(one: store.Compared, plan: Any) -> str:
+    """What the one-seed table and the maps show: a seed, and a posterior draw if any."""
+    seed = one.a.setup.seed
+    if plan is not None and plan.name:
+        return (f"Seed {seed} with the first parameter set drawn from posterior {plan.name}, "
+                "alone (the maps below show it):")  # fmt: skip
+    return f"Seed {seed} alone (the maps below show it):"
+
+
 @solara.component
-def SideBySide(done: store.Compared, minute: int):
-    """The two runs' maps at ``minute``, with one scrubber for both."""
+def MinuteCompareDownloads(done: store.Compared):
+    """The comparison's downloads (they read the scrubber's minute; the tab does not)."""
+    CompareDownloads(done, store.compare_minute.value)
+
+
+@solara.component
+def SideBySide(done: store.Compared):
+    """The two runs' maps at the scrubber's minute, with one scrubber for both.
+
+    It reads the minute itself, so that a scrub re-renders the maps and not the whole tab.
+    """
     last = int(math.ceil(max(done.a.last_min, done.b.last_min)))
-    t = min(minute, last)
+    t = min(store.compare_minute.value, last)
     with solara.Column(gap="2px", classes=["mcsim-compare-maps"]):
         with solara.Row(gap="6px", style={"align-items": "center"}):
             solara.Text("Both runs at", style={"white-space": "nowrap"})

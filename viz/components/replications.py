@@ -56,6 +56,10 @@ class CompareReps:
     rows: list[vr.PairedRow]
     bands_png: bytes
     plan: posterior.Plan
+    #: with a posterior, A and B re-run at its first draw (the first seed *and* its parameter
+    #: set), which the one-seed table and the maps then show; None without one (the first
+    #: result is that draw already)
+    drawn: store.Compared | None = None
 
 
 def _drawn(view, like: store.Explored) -> store.Explored:
@@ -140,9 +144,12 @@ def compare_reps(source: store.Compared, n: int, plan: posterior.Plan) -> Compar
             return None
     rows = vr.paired_rows(side[0], side[1])
     png = vr.compare_bands_png(side[0], side[1])
+    # the first result ran at the scenario's own values: with a posterior, show its first
+    # draw instead, so that the seed table and maps agree with the intervals above them
+    drawn = store.compared(vr.rerun(a, draws[0]), vr.rerun(b, draws[0])) if plan.name else None
     compare_reps.progress = 100
     return CompareReps(source=source, a=side[0], b=side[1], rows=rows, bands_png=png,
-                       plan=plan)  # fmt: skip
+                       plan=plan, drawn=drawn)  # fmt: skip
 
 
 def _plan(view, n: int, chosen: str) -> posterior.Plan | None:

@@ -136,10 +136,16 @@ def compare_run(scenario: Scenario, a: SetUp, b: SetUp) -> Compared:
     stop = _stop_when_superseded(compare_run)
     va = runner.run(scenario, a, progress=progress_a, should_stop=stop)
     vb = runner.run(scenario, b, progress=progress_b, should_stop=stop)
+    out = compared(va, vb)
+    compare_run.progress = 100
+    return out
+
+
+def compared(va: RunView, vb: RunView) -> Compared:
+    """Two finished runs with their comparison charts and maps."""
     labels = (policy_label(va), policy_label(vb))
     png = charts.compare_png(va, vb, labels=("A", "B"))
     maps = [mapview.InteractiveMap(v, height=COMPARE_MAP_HEIGHT) for v in (va, vb)]
-    compare_run.progress = 100
     return Compared(a=va, b=vb, labels=labels, charts_png=png, map_a=maps[0], map_b=maps[1])
 
 
