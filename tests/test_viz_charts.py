@@ -154,7 +154,8 @@ def legend_texts(fig):
 
 
 def chart_figures(view, crowded):
-    """The app's charts as figures: Explore's time series, Compare's, the exercise time line."""
+    """The app's charts as figures: Explore's time series, Compare's, the exercise time line and
+    the map's PNG (the downloads and reports)."""
     from viz.charts import TimelineRenderer, TimeseriesRenderer
 
     other = runner.run(crowded.scenario, SetUp(seed=1, destination="balance"))
@@ -165,6 +166,7 @@ def chart_figures(view, crowded):
         "compare": charts.compare_figure(view, view),
         "compare, 12 hospitals": charts.compare_figure(crowded, other),
         "time line": TimelineRenderer(marks, 300).fig,
+        "map (the PNG download), 12 hospitals": charts.MapRenderer(crowded).fig,
     }
 
 

@@ -156,14 +156,14 @@ class MapRenderer:
         dpi: resolution of the PNG.
     """
 
-    def __init__(self, view: RunView, *, size: tuple[float, float] = (5.6, 5.5), dpi: int = 90):
+    def __init__(self, view: RunView, *, size: tuple[float, float] = (7.0, 6.8), dpi: int = 90):
         self.view = view
         self.replay = view.replay
         self._lock = threading.Lock()
         self._cache: dict[float, bytes] = {}
         fig = Figure(figsize=size, dpi=dpi, layout=None)
         FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.02, 0.19, 0.85, 0.70))
+        ax = fig.add_axes((0.02, 0.27, 0.85, 0.63))  # the legend below it
         self.fig, self.ax = fig, ax
         pos = view.region.positions
         xmin, ymin = pos.min(axis=0)
@@ -193,7 +193,7 @@ class MapRenderer:
             x, y = view.region.xy(n)
             ax.annotate(
                 sid, (x, y), xytext=(0, -11), textcoords="offset points", ha="center",
-                fontsize=6.5, color="#555555", zorder=2,
+                fontsize=chart_pt(7.5), color="#555555", zorder=2,
             )  # fmt: skip
         self._scene_xy = {i: view.region.xy(n) for i, n in view.incident_nodes.items()}
         sc = np.array(list(self._scene_xy.values())).reshape(-1, 2)
@@ -215,7 +215,7 @@ class MapRenderer:
                 xytext=(0, 11),
                 textcoords="offset points",
                 ha="center",
-                fontsize=7,
+                fontsize=chart_pt(8),
                 zorder=8,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
             )  # fmt: skip
@@ -238,7 +238,7 @@ class MapRenderer:
         self._staff = ax.scatter([], [], marker="D", s=16, c=STAFF_COLOUR, linewidths=0, zorder=6)
         # one line above the map: the scene (or, with several, all scenes together) by tag;
         # with several scenes each also gets its own count beside its star
-        self._scene_line = fig.text(0.02, 0.915, "", va="center", fontsize=7.5)
+        self._scene_line = fig.text(0.02, 0.925, "", va="center", fontsize=LABEL_PT)
         self._scene_labels = (
             [
                 ax.annotate(
@@ -246,7 +246,7 @@ class MapRenderer:
                     (x, y),
                     xytext=(8, -12),
                     textcoords="offset points",
-                    fontsize=6.5,
+                    fontsize=chart_pt(7.5),
                     zorder=9,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
                 )  # fmt: skip
@@ -255,12 +255,12 @@ class MapRenderer:
             if len(self._scene_xy) > 1
             else []
         )
-        self._clock = fig.text(0.02, 0.955, "", fontsize=10, weight="bold", va="center")
-        self._summary = fig.text(0.98, 0.955, "", fontsize=8, ha="right", va="center")
-        cax = fig.add_axes((0.885, 0.32, 0.022, 0.5))
+        self._clock = fig.text(0.02, 0.965, "", fontsize=TITLE_PT, weight="bold", va="center")
+        self._summary = fig.text(0.98, 0.965, "", fontsize=LABEL_PT, ha="right", va="center")
+        cax = fig.add_axes((0.885, 0.36, 0.022, 0.46))
         cb = fig.colorbar(self._hosp, cax=cax)
-        cb.set_label("hospital load (patients / free places)", fontsize=7)
-        cb.ax.tick_params(labelsize=6.5)
+        cb.set_label("hospital load (patients / free places)", fontsize=LABEL_PT)
+        cb.ax.tick_params(labelsize=LABEL_PT)
         self._legend(fig)
         # Blitting: draw the static parts once, keep the pixels, and per frame draw only the
         # moving artists over a copy of them.
@@ -294,7 +294,7 @@ class MapRenderer:
             for s in VEHICLE_COLOURS
         ]
         fig.legend(
-            handles=handles, loc="lower center", ncol=4, fontsize=6.5, frameon=False,
+            handles=handles, loc="lower center", ncol=3, fontsize=LEGEND_PT, frameon=False,
             bbox_to_anchor=(0.5, 0.0), handletextpad=0.3, columnspacing=0.9,
         )  # fmt: skip
 
