@@ -412,3 +412,23 @@ def test_explore_and_compare_offer_tables_figures_and_a_report_to_download():
     wait_until(lambda: any("Report (HTML)" in t for t in button_texts(rc)), "the downloads")
     assert any("Tables (CSV)" in t for t in button_texts(rc))
     rc.close()
+
+
+def test_the_app_renders_with_reacton_fast_renderer():
+    """viz.app turns on reacton's fast renderer (a scrub then skips the unchanged tabs), for
+    `mcsim app` and `solara run viz/app.py` alike; REACTON_FAST=0 still turns it off."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import viz.app, reacton.core as c; "
+        "print(c._render_context_class().__name__)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REACTON_FAST"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    assert out.stdout.strip() == "_RenderContextFast"
+    off = subprocess.run([sys.executable, "-c", probe], env={**env, "REACTON_FAST": "0"},
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert off.stdout.strip() == "_RenderContext"
