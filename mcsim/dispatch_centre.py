@@ -42,11 +42,14 @@ class DispatchCentre:
 
     def __init__(self, model: MCIModel) -> None:
         self.model = model
-        self._candidate_list: list[Hospital] | None = None  # see destination_candidates
-        self._candidate_nodes = np.empty(0, dtype=np.intp)
-        # Both keyed by the id of the (read-only, cached) travel array and holding it, so an id
-        # is never reused while its entry lives; see destination_candidates, hospital_views.
-        self._candidates_by_origin: dict[int, tuple[np.ndarray, list[Hospital]]] = {}
+        self._conveying_of: list[Hospital] | None = None  # see conveying_hospitals
+        self._conveying: list[Hospital] = []
+        # destination_candidates: per hospital list (keyed by its id, holding it), the nodes and
+        # the answer per travel array (keyed by the id of the read-only, cached array and
+        # holding it, so an id is never reused while its entry lives; also hospital_views)
+        self._candidates: dict[
+            int, tuple[list[Hospital], np.ndarray, dict[int, tuple[np.ndarray, list[Hospital]]]]
+        ] = {}
         self._minutes: dict[tuple[int, int], tuple[list[Hospital], np.ndarray, list[float]]] = {}
 
     # ================================================================ vehicles
@@ -162,8 +165,9 @@ class DispatchCentre:
         from_origin = m.region.travel_from(origin)
         candidates = self.destination_candidates(from_origin)
         hid = self._apply_destination_policy(patients, candidates, from_origin)
-        if hid is None and len(candidates) < len(m.receiving_hospitals):
-            hid = self._apply_destination_policy(patients, m.receiving_hospitals, from_origin)
+        conveying = self.conveying_hospitals()
+        if hid is None and len(candidates) < len(conveying):
+            hid = self._apply_destination_policy(patients, conveying, from_origin)
         if hid is None:
             h = m.hospital_system.nearest_receiving(from_origin)
             if h is None:
@@ -217,29 +221,53 @@ class DispatchCentre:
             )
         return hid
 
-    def destination_candidates(self, from_origin: np.ndarray) -> list[Hospital]:
-        """The receiving hospitals nearest to the origin, in scenario order.
+    def conveying_hospitals(self) -> list[Hospital]:
+        """The receiving hospitals EMS convey to: those whose ``receives_ambulances`` holds.
 
-        At most ``response.destination_candidates`` of them (ties by scenario order), so that a
+        All receiving hospitals when none does (a region of walk-in centres only, or all the
+        others closed): a load then still goes somewhere. The list is kept while the receiving
+        list stands (it changes only when a hospital closes or reopens).
+        """
+        receiving = self.model.receiving_hospitals
+        if self._conveying_of is not receiving:
+            self._conveying_of = receiving
+            ems = [h for h in receiving if h.spec.receives_ambulances]
+            # the receiving list itself when it is the same set, so caches keyed by it are shared
+            self._conveying = ems if ems and len(ems) < len(receiving) else receiving
+        return self._conveying
+
+    def destination_candidates(
+        self, from_origin: np.ndarray, hospitals: list[Hospital] | None = None
+    ) -> list[Hospital]:
+        """The hospitals nearest to the origin, in scenario order.
+
+        ``hospitals`` is the list to choose from: by default those EMS convey to
+        (:meth:`conveying_hospitals`); self-presenters pass every receiving hospital. At most
+        ``response.destination_candidates`` of them (ties by scenario order), so that a
         decision costs the same in a region with a hundred hospitals as with ten. The list is
         kept per origin: callers must not change it.
         """
-        hospitals = self.model.receiving_hospitals
+        if hospitals is None:
+            hospitals = self.conveying_hospitals()
         k = self.model.spec.response.destination_candidates
         if k <= 0 or len(hospitals) <= k:
             return hospitals
-        if self._candidate_list is not hospitals:
-            self._candidate_list = hospitals
-            self._candidate_nodes = np.array([h.node for h in hospitals], dtype=np.intp)
-            self._candidates_by_origin = {}
+        entry = self._candidates.get(id(hospitals))
+        if entry is None or entry[0] is not hospitals:
+            if len(self._candidates) > 8:  # closures make new lists: keep the cache small
+                self._candidates.clear()
+            nodes = np.array([h.node for h in hospitals], dtype=np.intp)
+            entry = (hospitals, nodes, {})
+            self._candidates[id(hospitals)] = entry
+        _, nodes, by_origin = entry
         # Vehicles leave from a few places (the scenes) again and again, and the travel arrays
         # are cached and read-only, replaced when a road closes: so is the answer.
-        hit = self._candidates_by_origin.get(id(from_origin))
+        hit = by_origin.get(id(from_origin))
         if hit is not None and hit[0] is from_origin:
             return hit[1]
-        nearest = np.argsort(from_origin[self._candidate_nodes], kind="stable")[:k]
+        nearest = np.argsort(from_origin[nodes], kind="stable")[:k]
         chosen = [hospitals[i] for i in sorted(nearest.tolist())]
-        self._candidates_by_origin[id(from_origin)] = (from_origin, chosen)
+        by_origin[id(from_origin)] = (from_origin, chosen)
         return chosen
 
     def _update_diversion(self) -> None:

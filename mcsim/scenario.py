@@ -163,6 +163,13 @@ class HospitalSpec(StrictModel):
         description="false for a children's hospital: EMS and self-presenters take adults "
         "elsewhere (its own children's service is what it offers)",
     )
+    receives_ambulances: bool = Field(
+        default=True,
+        description="false for an emergency service that sees walk-in patients only (an "
+        "urgent-care centre; Paris's Hôtel-Dieu after its emergency department closed in "
+        "2013): EMS convey elsewhere while any other hospital can be reached; self-presenters "
+        "still come",
+    )
 
     @field_validator("resources")
     @classmethod

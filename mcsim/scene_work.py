@@ -374,7 +374,7 @@ class SceneWork:
             return None if i < 0 else hospitals[i]
         hospitals = [
             h
-            for h in m.dispatch_centre.destination_candidates(from_origin)
+            for h in m.dispatch_centre.destination_candidates(from_origin, m.receiving_hospitals)
             if (h.spec.accepts_children if child else h.spec.accepts_adults)
         ]
         c = m.spec.response.hospital_choice

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 import mcsim
+from mcsim.exercise.log import events_digest
 from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
+from mcsim.library import default_scenario_path
 from mcsim.scenario import parse_scenario
 from tests.conftest import small_scenario_data
 
@@ -298,3 +300,33 @@ def test_boston_childrens_hospital_receives_only_children() -> None:
     at_kids = p[p.hospital.astype(str) == "childrens"]
     assert len(at_kids) > 0
     assert (at_kids.age < 18).all()
+
+
+def _default_with(receives: dict[str, bool]):
+    data = mcsim.load_scenario(default_scenario_path()).model_dump(mode="json", by_alias=True)
+    for h in data["hospitals"]:
+        if h["id"] in receives:
+            h["receives_ambulances"] = receives[h["id"]]
+    return parse_scenario(data)
+
+
+def test_ems_convey_past_a_walk_in_service_and_self_presenters_still_come() -> None:
+    """A hospital with receives_ambulances false (Paris's Hôtel-Dieu in 2015: no emergency
+    department since 2013) gets no ambulance patient; walking wounded still go there."""
+    before = mcsim.simulate(_default_with({}), seed=0).patients
+    by_ambulance = before[before.leave_mode == "ambulance"]
+    busiest = by_ambulance.first_hospital.value_counts().index[0]  # riverside, all 140
+    after = mcsim.simulate(_default_with({busiest: False}), seed=0).patients
+    conveyed = after[after.leave_mode == "ambulance"]
+    assert len(conveyed) > 0 and busiest not in set(conveyed.first_hospital)
+    walked = after[after.leave_mode == "self"]
+    assert (walked.first_hospital == busiest).sum() > 0
+
+
+def test_with_no_hospital_receiving_ambulances_ems_still_convey() -> None:
+    """If every hospital were walk-in only the flag would strand the wounded: EMS then convey
+    to every hospital as before (the flag orders, it does not forbid)."""
+    ids = [h.id for h in mcsim.load_scenario(default_scenario_path()).hospitals]
+    none = mcsim.simulate(_default_with(dict.fromkeys(ids, False)), seed=0)
+    every = mcsim.simulate(_default_with({}), seed=0)
+    assert events_digest(none.events) == events_digest(every.events)

@@ -782,6 +782,7 @@ def _paris_profile(killed: int, injured: int, critical: float, blast: bool) -> d
 PARIS = RegionPlan(
     file="paris_november_2015_attacks.yaml",
     csv="paris_2015.csv",
+    hospital_fields={"hotel_dieu": {"receives_ambulances": False}},  # no SAU since 2013 [PA34]
     ids=[
         "pitie_salpetriere",
         "hegp",
@@ -834,8 +835,10 @@ PARIS = RegionPlan(
         "own, 30 % at the terraces (several dozen fled to fire stations [PA4]) [assumption].",
         "Hospitals: 12 named as receiving casualties or held in reserve for them [PA5, PA6,",
         "PA13], plus Hôtel-Dieu and Delafontaine (the emergency department nearest the Stade)",
-        "[assumption]. The six TRAUMABASE trauma centres [PA3] (Pitié-Salpêtrière, HEGP,",
-        "Bicêtre, Beaujon, Henri-Mondor, Percy: which six is [unverified]) are level 1, the",
+        "[assumption]. Hôtel-Dieu takes walk-in patients only (receives_ambulances: false): its",
+        "emergency department closed in November 2013 [PA34]. The six TRAUMABASE trauma centres",
+        "[PA3] (Pitié-Salpêtrière, HEGP, Bicêtre, Beaujon, Henri-Mondor, Percy: which six is",
+        "[unverified]) are level 1, the",
         "others level 4 (France does not grade trauma centres as the US does). Beds from the",
         "sources in the CSV; where no site figure was found, Bichat 441 (Bichat and Beaujon's 905",
         "open beds [PA33] less Beaujon's) [derived], Saint-Louis, Lariboisière and Avicenne 550",
