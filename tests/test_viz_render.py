@@ -432,3 +432,19 @@ def test_the_app_renders_with_reacton_fast_renderer():
     off = subprocess.run([sys.executable, "-c", probe], env={**env, "REACTON_FAST": "0"},
                          capture_output=True, text=True, check=True)  # fmt: skip
     assert off.stdout.strip() == "_RenderContext"
+
+
+def test_the_map_moves_as_the_minute_changes_before_the_page_re_renders():
+    """The map follows the scrubber's reactive minute directly: its update leaves from the
+    handler that moved the scrubber, before the re-render (whose widget messages wait for the
+    end of the render), so the browser starts redrawing the map sooner."""
+    box, rc = solara.render(Page(), handle_error=False)
+    run_default(rc)
+    assert map_titles(rc, "mcsim-map-image")[0].startswith("<b>minute 0</b>")
+    captions = texts(rc, "mcsim-map-caption")
+    with rc:  # as in an event handler: the page re-renders when the block ends
+        store.minute.value = 40
+        assert map_titles(rc, "mcsim-map-image")[0].startswith("<b>minute 40</b>")
+        assert texts(rc, "mcsim-map-caption") == captions  # the page has not re-rendered yet
+    assert texts(rc, "mcsim-map-caption")[0].startswith("minute 40:")
+    rc.close()

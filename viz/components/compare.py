@@ -159,5 +159,6 @@ def SideBySide(done: store.Compared):
                     solara.Text(f"{name}: {store.policy_label(view)}",
                                 style={"font-weight": "bold", "font-size": "0.9em"})  # fmt: skip
                     MapFigure(
-                        renderer, t, classes=[f"mcsim-compare-map-{name.lower()}"], min_width=440
+                        renderer, t, classes=[f"mcsim-compare-map-{name.lower()}"], min_width=440,
+                        follow=store.compare_minute, last=last,
                     ).key(f"map-{name}")

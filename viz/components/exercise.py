@@ -536,7 +536,8 @@ def ReplayView(sh: Shown):
                       on_click=lambda: replay_minute.set(int(-(-after[0] // 1))))  # fmt: skip
     with solara.Row(gap="8px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Column(gap="2px"):
-            MapFigure(sh.map, t, classes=["mcsim-replay-map"]).key("map")
+            MapFigure(sh.map, t, classes=["mcsim-replay-map"], follow=replay_minute,
+                      last=last).key("map")  # fmt: skip
             solara.Text(view_caption(rp.view, t), classes=["mcsim-replay-caption"],
                         style={"font-size": "0.85em"})  # fmt: skip
         solara.Image(sh.charts.png(t), classes=["mcsim-replay-charts"])

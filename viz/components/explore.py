@@ -191,7 +191,8 @@ def MapPanel(explored: store.Explored, drawing: bool = False):
     assert explored.map is not None
     note = " (the previous run: drawing the new run's map…)" if drawing else ""
     with solara.Column(gap="2px", classes=["mcsim-map"]):
-        MapFigure(explored.map, t, classes=["mcsim-map-image"]).key("figure")
+        MapFigure(explored.map, t, classes=["mcsim-map-image"], follow=store.minute,
+                  last=last).key("figure")  # fmt: skip
         solara.Text(caption(explored, t) + note, classes=["mcsim-map-caption"],
                     style={"font-size": "0.85em"}).key("caption")  # fmt: skip
 

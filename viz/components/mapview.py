@@ -123,6 +123,8 @@ def MapFigure(
     classes: list[str] | None = None,
     min_width: int = 560,
     revision: int = 0,
+    follow: solara.Reactive[int] | None = None,
+    last: float = float("inf"),
 ):
     """``imap`` at minute ``t``: zoom (wheel, box), pan (drag), hover cards, a legend.
 
@@ -137,6 +139,11 @@ def MapFigure(
         revision: changes when ``imap`` was rebound to a later state of its run
             (:meth:`~viz.mapview.InteractiveMap.rebind`: a live exercise after an inject, at
             the same minute); the same map and minute alone would not redraw it.
+        follow: the reactive minute ``t`` comes from (``t`` = it, at most ``last``). The map
+            then moves the moment it changes, from the scrubber's handler, before the page
+            re-renders: widget messages sent during a render wait for its end (the charts'
+            PNG, the reconciliation), those sent from the handler leave at once.
+        last: the last minute of the run (``follow``'s values are capped at it).
     """
     # made here and handed to the page as it is: an element's arguments would be re-set (and
     # the per-minute changes undone) on every render
@@ -163,12 +170,24 @@ def MapFigure(
         shown.current = (imap, imap.view, t)
         imap.apply(widget, t)
 
-    if not fresh and shown.current is not None:
-        # a scrub: send the map's update now, during the render, so that it leaves before
-        # the rest of the pass (the charts' PNG, the page's reconciliation); the effect below
-        # then finds nothing to do
-        move()
     solara.use_effect(move, [id(widget), id(imap), id(imap.view), t])
+
+    def follow_minute():
+        if follow is None:
+            return None
+
+        def on_minute(value: int) -> None:
+            minute = min(value, last)
+            if shown.current is None:
+                return
+            m, view, shown_minute = shown.current
+            if m is imap and view is imap.view and shown_minute != minute:
+                shown.current = (imap, imap.view, minute)
+                imap.apply(widget, minute)
+
+        return follow.subscribe(on_minute)
+
+    solara.use_effect(follow_minute, [id(widget), id(imap), id(follow), last])
     with solara.Div(classes=classes or [], style={"min-width": f"{min_width}px"}):
         solara.Div(classes=["mcsim-imap"], children=[widget])
 
