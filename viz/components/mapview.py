@@ -155,35 +155,32 @@ def MapFigure(
         return made.current
 
     widget = _use_widget(whole, imap, CONFIG)
-    fresh = made.current is not None  # made or refilled in this render: it shows minute t
-    if fresh:
+    if made.current is not None:  # made or refilled in this render: it shows minute t
         imap.hand_over(made.current, widget)  # the widget now shows that figure's minute
         made.current = None
         shown.current = (imap, imap.view, t)
 
-    def move() -> None:
-        # no update before the browser has drawn the widget it was made with: a restyle
-        # that arrives before plotly.js has drawn the figure leaves it empty
-        m, view, minute = shown.current
-        if m is imap and view is imap.view and minute == t:
+    def show(minute: float) -> None:
+        """Move the widget to ``minute`` unless it shows that minute of this run already."""
+        m, view, shown_minute = shown.current
+        if m is imap and view is imap.view and shown_minute == minute:
             return
-        shown.current = (imap, imap.view, t)
-        imap.apply(widget, t)
+        shown.current = (imap, imap.view, minute)
+        imap.apply(widget, minute)
 
-    solara.use_effect(move, [id(widget), id(imap), id(imap.view), t])
+    # after the render: no update before the browser has drawn the widget it was made with
+    # (a restyle that arrives before plotly.js has drawn the figure leaves it empty)
+    solara.use_effect(lambda: show(t), [id(widget), id(imap), id(imap.view), t])
 
     def follow_minute():
         if follow is None:
             return None
 
         def on_minute(value: int) -> None:
-            minute = min(value, last)
-            if shown.current is None:
-                return
-            m, view, shown_minute = shown.current
-            if m is imap and view is imap.view and shown_minute != minute:
-                shown.current = (imap, imap.view, minute)
-                imap.apply(widget, minute)
+            # only a widget showing this run moves here; a new run waits for its render
+            now = shown.current
+            if now is not None and now[0] is imap and now[1] is imap.view:
+                show(min(value, last))
 
         return follow.subscribe(on_minute)
 
