@@ -296,8 +296,9 @@ class DispatchCentre:
         ``travel[nodes[i]]`` is the drive to ``hospitals[i]`` (``nodes`` defaults to the
         hospitals' nodes, for a ``travel`` array over every node). Built for every candidate
         hospital of every departure, hence one loop with everything it reads bound to locals,
-        positional arguments, and :meth:`Hospital.queue_length` and
-        :meth:`Hospital.expected_wait_min` inlined (same arithmetic, same floats).
+        positional arguments, and :meth:`Hospital.queue_length`,
+        :meth:`Hospital.expected_wait_min` and :meth:`Hospital.expected_resus_wait_min`
+        inlined (same arithmetic, same floats).
         """
         if nodes is None:
             key = (id(hospitals), id(travel))
@@ -313,6 +314,7 @@ class DispatchCentre:
             minutes = travel[nodes].tolist()
         assigned = self.model.assigned_by_tag
         ed_serious_min = self.model.spec.hospital_care.ed_serious_min
+        resus_min = self.model.spec.hospital_care.resus_min
         view = HospitalView
         views = []
         for h, travel_min in zip(hospitals, minutes, strict=True):
@@ -329,6 +331,18 @@ class DispatchCentre:
                 cap, occ = h.capacity, h.occupied
                 servers = cap[_RESUS] - occ[_RESUS] + cap[_ED] - occ[_ED]
                 wait = ahead * ed_serious_min / max(1, servers)
+            # Hospital.expected_resus_wait_min()
+            staffed = h.capacity[_RESUS] - h.occupied[_RESUS]
+            if h.capacity[_TEAM] < staffed:
+                staffed = h.capacity[_TEAM]
+            if staffed <= 0:
+                resus_wait = wait
+            else:
+                slots = resus if resus < team else team
+                ahead = len(h.queues["resuscitation"]) + h.en_route_immediate - (
+                    slots if slots > 0 else 0
+                )
+                resus_wait = ahead * resus_min / staffed if ahead > 0 else 0.0
             spec = h.spec
             views.append(
                 view(
@@ -348,6 +362,7 @@ class DispatchCentre:
                     team if team > 0 else 0,
                     surgical if surgical > 0 else 0,
                     spec.accepts_adults,
+                    resus_wait,
                 )
             )
         return views

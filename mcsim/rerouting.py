@@ -196,8 +196,8 @@ class Rerouter:
         if not self.redirect(v, h.node, v.arrive_at_hospital, h):
             return False
         n = len(v.patients)
-        old.expect(-n)
-        h.expect(n)
+        old.expect(-n, -v.immediate_on_board)
+        h.expect(n, v.immediate_on_board)
         v.destination = h.hid
         for p in v.patients:
             if p.state is not PatientState.DEAD:

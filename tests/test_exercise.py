@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import small_scenario_data
 
+import mcsim
 from mcsim.cli import main
 from mcsim.errors import InputError
 from mcsim.exercise import (
@@ -153,6 +154,25 @@ def test_a_changed_log_is_refused_saying_which_action_minute_and_patients():
     data["seed"], data["digest"] = 5, None
     with pytest.raises(ReplayMismatch, match="before any action of the log, so the scenario"):
         replay(parse_log(data))
+
+
+def test_a_log_of_another_mcsim_version_that_no_longer_replays_names_both_versions():
+    """A log whose run a later model changed says which versions made and replayed it."""
+    s = ExerciseSession(parse_scenario(small_scenario_data(30)), 1, destination="balance")
+    s.finish()
+    data = s.export().to_data()
+    assert data["mcsim_version"] == mcsim.__version__
+    data["seed"], data["digest"] = 4, None  # stands for a model change: other events
+    with pytest.raises(ReplayMismatch) as err:
+        replay(parse_log(data))
+    assert "recorded by mcsim" not in err.value.detail  # same version: no such excuse
+    data["mcsim_version"] = "0.2.0"
+    with pytest.raises(ReplayMismatch) as err:
+        replay(parse_log(data))
+    assert (
+        f"recorded by mcsim 0.2.0, this is mcsim {mcsim.__version__}: a model change"
+        in err.value.detail
+    )
 
 
 def test_a_changed_log_whose_run_is_unchanged_says_so():

@@ -59,6 +59,7 @@ def hv(
     ed: int = 1,
     queue: int = 0,
     wait: float = 0.0,
+    resus_wait: float | None = None,
     assigned: dict[str, int] | None = None,
 ) -> HospitalView:
     """A hospital seen from the vehicle."""
@@ -77,6 +78,7 @@ def hv(
         expected_wait_min=wait,
         assigned_by_tag=assigned or {},
         accepts_adults=adults,
+        expected_resus_wait_min=wait if resus_wait is None else resus_wait,
     )
 
 
@@ -177,11 +179,26 @@ def test_balance_trades_travel_against_expected_wait_with_a_diversion_threshold(
     hs = [hv("near", 5, wait=30, queue=3), hv("far", 20, wait=0)]
     assert balance([pv()], hs) == "far"  # 35 > 20
     assert balance([pv()], hs, wait_weight=0.4) == "near"  # 17 < 20
+    assert balance([pv(D)], hs) == "far"
     crowded = [hv("near", 5, queue=10), hv("far", 20)]
     assert balance([pv()], crowded) == "far"  # queue == max_queue: skipped
     assert balance([pv()], [hv("near", 5, queue=9), hv("far", 20)]) == "near"
     everyone = [hv("near", 5, queue=12), hv("far", 20, queue=11)]
     assert balance([pv()], everyone) == "near"  # all over the threshold: best of them
+
+
+def test_balance_weighs_an_immediate_load_by_the_resuscitation_wait() -> None:
+    """A load led by an immediate patient is weighed by the wait for a bay with a team.
+
+    ``near`` has free ED beds (no ED wait) but a queue for its one resuscitation bay; the
+    immediate load goes ``far``, a delayed load still ``near``; ``resus_wait=False`` weighs
+    every load by the ED wait, as the policy first did.
+    """
+    hs = [hv("near", 5, wait=0, resus_wait=80, queue=2), hv("far", 15, wait=0, resus_wait=0)]
+    assert balance([pv(IMM)], hs) == "far"  # 5 + 80 > 15
+    assert balance([pv(D), pv(IMM)], hs) == "far"  # the lead tag decides
+    assert balance([pv(D)], hs) == "near"  # an ED bed is free there
+    assert balance([pv(IMM)], hs, resus_wait=False) == "near"
 
 
 def test_random_baseline_draws_uniformly_from_the_open_hospitals() -> None:

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 import mesa
 
 from mcsim.agents.travel import Traveller
-from mcsim.enums import EventKind, LeaveMode, PatientState, Phase, VehicleState, VehicleType
+from mcsim.enums import (
+    EventKind,
+    LeaveMode,
+    PatientState,
+    Phase,
+    TriageTag,
+    VehicleState,
+    VehicleType,
+)
 
 if TYPE_CHECKING:
     from mcsim.agents.patient import Patient
@@ -48,6 +56,7 @@ class Ambulance(Traveller, mesa.Agent):
         self.state = VehicleState.AT_STATION
         self.scene: Scene | None = None
         self.patients: list[Patient] = []
+        self.immediate_on_board = 0  # tagged immediate when it left: announced to the hospital
         self.destination = ""
 
     def _record(
@@ -160,7 +169,8 @@ class Ambulance(Traveller, mesa.Agent):
                 to_node=hospital.node,
                 arrive_min=arrive,
             )
-        hospital.expect(len(self.patients))
+        self.immediate_on_board = sum(p.tag is TriageTag.IMMEDIATE for p in self.patients)
+        hospital.expect(len(self.patients), self.immediate_on_board)
         self.state = VehicleState.TO_HOSPITAL
         self._record(
             EventKind.DEPART_SCENE,
@@ -182,8 +192,9 @@ class Ambulance(Traveller, mesa.Agent):
         for p in self.patients:
             if p.state is not PatientState.DEAD:
                 hospital.admit(p, by_vehicle=self.vid)
-        hospital.expect(-len(self.patients))
+        hospital.expect(-len(self.patients), -self.immediate_on_board)
         self.patients = []
+        self.immediate_on_board = 0
         m.schedule(
             m.now + m.spec.response.handover_min, Phase.SERVICE_END, self.handover_done, hospital
         )

@@ -44,7 +44,7 @@ _CLEARED_FAST = (
 )
 
 
-_RESUS, _ED = Resource.RESUS_BAY, Resource.ED_BED
+_RESUS, _ED, _TEAM = Resource.RESUS_BAY, Resource.ED_BED, Resource.TEAM
 
 
 def _rank(p: Patient) -> int:
@@ -103,6 +103,7 @@ class Hospital(mesa.Agent):
         self.capacity_lost: dict[str, int] = {}  # units lost to exercise injects
         self.received = 0
         self.en_route = 0
+        self.en_route_immediate = 0  # of en_route, those tagged immediate in the field
         self._seq = 0
         self._queued = 0  # entries in self.queues, kept equal to the sum of their lengths
 
@@ -199,9 +200,10 @@ class Hospital(mesa.Agent):
         """Whether the hospital can run ``step`` now or later."""
         return all(self.can_ever_offer(r) for r in step.needs)
 
-    def expect(self, n: int) -> None:
-        """Patients announced en route (negative when they arrive)."""
+    def expect(self, n: int, immediate: int = 0) -> None:
+        """Patients announced en route, ``immediate`` of them tagged so (negative on arrival)."""
         self.en_route += n
+        self.en_route_immediate += immediate
 
     def queue_length(self) -> int:
         """Entries in all queues (dead ones, skipped lazily, may still be counted); O(1)."""
@@ -222,6 +224,30 @@ class Hospital(mesa.Agent):
         cap, occ = self.capacity, self.occupied
         servers = cap[_RESUS] - occ[_RESUS] + cap[_ED] - occ[_ED]
         return ahead * self.model.spec.hospital_care.ed_serious_min / max(1, servers)
+
+    def expected_resus_wait_min(self) -> float:
+        """A crude estimate of an immediate patient's wait for resuscitation here [assumption].
+
+        Resuscitation needs a bay *and* a trauma team (:data:`~mcsim.agents.pathways.
+        RESUSCITATION`), so its servers are the staffed bays, not the ED beds that
+        :meth:`expected_wait_min` counts: the patients queueing for it and the immediate
+        patients en route, beyond the bays that are free with a free team, times the mean
+        resuscitation time, shared among the staffed bays. A hospital with no staffed bay
+        resuscitates in ED beds: its wait is :meth:`expected_wait_min`.
+        """
+        cap, occ, free = self.capacity, self.occupied, self.free
+        staffed = min(cap[_RESUS] - occ[_RESUS], cap[_TEAM])
+        if staffed <= 0:
+            return self.expected_wait_min()
+        slots = min(free[_RESUS], free[_TEAM])
+        ahead = (
+            len(self.queues["resuscitation"])
+            + self.en_route_immediate
+            - (slots if slots > 0 else 0)
+        )
+        if ahead <= 0:
+            return 0.0
+        return ahead * self.model.spec.hospital_care.resus_min / staffed
 
     def update_diversion(self, on_at: int, off_below: int) -> None:
         """Go on diversion when full with ``on_at`` waiting or coming; off below ``off_below``.

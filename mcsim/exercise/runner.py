@@ -266,7 +266,14 @@ def check_result(log: ExerciseLog, result: RunResult) -> None:
         return
     row, fallback = first_difference(result.events, log.block_digests)
     detail = explain_difference(log, result.events) if log.block_digests else None
-    raise ReplayMismatch(log.result_digest, actual, row, detail or fallback, result)
+    detail = detail or fallback
+    if log.mcsim_version and log.mcsim_version != mcsim.__version__:
+        detail += (
+            f" (the log was recorded by mcsim {log.mcsim_version}, this is mcsim "
+            f"{mcsim.__version__}: a model change between the two versions alters the run; "
+            "replay it with that version, or run its exercise script again)"
+        )
+    raise ReplayMismatch(log.result_digest, actual, row, detail, result)
 
 
 def check_log(log: ExerciseLog, *, file: str | None = None) -> None:

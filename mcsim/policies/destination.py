@@ -210,7 +210,8 @@ def field_triage(
 @register(
     PolicyKind.DESTINATION,
     "balance",
-    "Load balancing: the hospital with the least travel_min + wait_weight x expected wait, "
+    "Load balancing: the hospital with the least travel_min + wait_weight x expected wait (for "
+    "a load with an immediate patient the wait for a resuscitation bay with a trauma team), "
     "skipping hospitals with max_queue or more patients queueing (diversion threshold) while "
     "another is below it.",
 )
@@ -220,8 +221,15 @@ def balance(
     *,
     max_queue: int = 10,
     wait_weight: float = 1.0,
+    resus_wait: bool = True,
 ) -> str:
     """Travel time plus expected wait, with a diversion threshold (Jat & Rafique 2020).
+
+    An immediate patient waits for what resuscitation needs, a bay and a trauma team, so a
+    load with one is weighed by ``expected_resus_wait_min``; counting a hospital's free ED
+    beds as places to resuscitate made a one-bay hospital with a queue of critical patients
+    look free (Paris 2015: the Bataclan's last wounded all went to the three hospitals next
+    door, which had been resuscitating the terraces' for three hours).
 
     Args:
         patients: the load.
@@ -229,12 +237,22 @@ def balance(
         max_queue: how many patients may queue at a hospital before the next load goes
             elsewhere (the key trade-off, SCIENCE.md §6) [assumption: 10].
         wait_weight: weight of a minute of expected wait against a minute of driving.
+        resus_wait: weigh an immediate load by the resuscitation wait; False weighs every
+            load by the ED-bed wait, as this policy did up to mcsim 0.2.0.
     """
     cand = _reachable(hospitals, patients)
     below = [h for h in cand if h.queue_length < max_queue]
     pool = below or cand
     if not pool:
         raise NoHospitalFor("no hospital shown can take this load")
+    if resus_wait and lead_tag(patients) is TriageTag.IMMEDIATE:
+        return min(
+            enumerate(pool),
+            key=lambda ih: (
+                ih[1].travel_min + wait_weight * ih[1].expected_resus_wait_min,
+                ih[0],
+            ),
+        )[1].id
     return min(
         enumerate(pool),
         key=lambda ih: (ih[1].travel_min + wait_weight * ih[1].expected_wait_min, ih[0]),

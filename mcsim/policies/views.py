@@ -101,9 +101,11 @@ class HospitalView:
     Read-only by contract; not frozen for the same reason as :class:`VehicleView` (one per
     candidate hospital per departure).
 
-    ``expected_wait_min`` is the model's estimate of the wait for a bed on arrival (see
-    docs/model.md, "Policies"); ``assigned_by_tag`` counts the patients the destination policy
-    has sent here so far, by field tag (what quota tables are counted against).
+    ``expected_wait_min`` is the model's estimate of the wait for a bed on arrival and
+    ``expected_resus_wait_min`` that of an immediate patient's wait for a resuscitation bay
+    with a trauma team (see docs/model.md, "Policies"); ``assigned_by_tag`` counts the
+    patients the destination policy has sent here so far, by field tag (what quota tables
+    are counted against).
     """
 
     id: str
@@ -122,6 +124,7 @@ class HospitalView:
     free_trauma_teams: int = 1
     free_surgical_teams: int = 1
     accepts_adults: bool = True
+    expected_resus_wait_min: float = 0.0
 
     def assigned(self, tag: TriageTag | str) -> int:
         """Patients of ``tag`` assigned here so far."""
