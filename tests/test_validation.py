@@ -462,3 +462,19 @@ def test_cli_runs_only_the_named_scenarios(records, monkeypatch, capsys, tmp_pat
     assert code == 0, err
     assert [i["scenario"] for i in json.loads(js.read_text())["incidents"]] == ["other"]
     assert "the other one" in out and "a small blast" not in out
+
+
+def test_paris_casualties_are_as_young_and_its_hospitals_graded_as_the_sources_say() -> None:
+    """Paris's ages match the published 33 +- 7 / 34 +- 8 (PA35, PA36); its university
+    hospitals are level 3 and only the two without a trauma-capable ED level 4 (README)."""
+    from mcsim.scenario import load_scenario
+
+    sc = load_scenario(scenarios_dir() / "paris_november_2015_attacks.yaml")
+    for inc in sc.incidents:
+        lo, hi = inc.adult_age_range
+        ages = np.arange(lo, hi + 1)
+        assert 33 <= ages.mean() <= 34 and 7 <= ages.std() <= 8.5, inc.id
+        assert hi < 55  # TRISS's age index: < 1 % of a 33 +- 7 crowd is 55 or older
+    levels = {h.id: h.trauma_level for h in sc.hospitals}
+    assert sorted(h for h, lv in levels.items() if lv == 4) == ["delafontaine", "hotel_dieu"]
+    assert {levels[h] for h in ("saint_louis", "saint_antoine", "lariboisiere", "begin")} == {3}

@@ -72,6 +72,15 @@ class RegionPlan:
     # Replaces the closing "no per-hospital patient counts" lines of the header, for the
     # scenarios whose real per-hospital counts live in a record file.
     data_note: list[str] | None = None
+    # Adults' ages, uniform in whole years, and the header lines that say where they come from.
+    adult_age_range: tuple[int, int] = (18, 65)
+    age_note: list[str] = field(
+        default_factory=lambda: [
+            "Ages: adults 18-65, uniform [assumption: an event crowd is mostly of working age; "
+            "the",
+            "default 18-80 stands for a general population, and TRISS counts 55+ as older].",
+        ]
+    )
 
 
 def _hospitals(plan: RegionPlan) -> list[Place]:
@@ -118,7 +127,7 @@ def build(plan: RegionPlan) -> str:
         }
     for inc, (_, extra) in zip(sc["incidents"], plan.incidents, strict=True):
         inc.update(extra)
-        inc.setdefault("adult_age_range", [18, 65])
+        inc.setdefault("adult_age_range", list(plan.adult_age_range))
     sc["response"] = plan.response
     if plan.physiology:
         sc["physiology"] = dict(plan.physiology)
@@ -146,10 +155,7 @@ def build(plan: RegionPlan) -> str:
             "do not read this scenario's hospital loads as a replay of what happened.",
         ]
     )
-    common += [
-        "Ages: adults 18-65, uniform [assumption: an event crowd is mostly of working age; the",
-        "default 18-80 stands for a general population, and TRISS counts 55+ as older].",
-    ]
+    common += plan.age_note
     header = plan.header + common + [""]
     return dump_scenario(sc, header)
 
@@ -783,6 +789,16 @@ PARIS = RegionPlan(
     file="paris_november_2015_attacks.yaml",
     csv="paris_2015.csv",
     hospital_fields={"hotel_dieu": {"receives_ambulances": False}},  # no SAU since 2013 [PA34]
+    # The victims were young: mean age 33 +- 7 of the 121 examined by the Paris forensic unit,
+    # 64.5 % from the Bataclan [PA35]; 34 +- 8 of the 25 with chest wounds [PA36]. A uniform
+    # 20-47 has mean 33.5 and sd 8.1 [derived], and leaves out the 55+ whom TRISS counts as
+    # older (< 1 % at mean 33-34, sd 7-8).
+    adult_age_range=(20, 47),
+    age_note=[
+        "Ages: adults 20-47, uniform: mean 33.5, sd 8.1 [derived] for the published 33 +- 7 of",
+        "121 victims examined by the forensic unit [PA35] and 34 +- 8 of 25 with chest wounds",
+        "[PA36].",
+    ],
     ids=[
         "pitie_salpetriere",
         "hegp",
@@ -805,7 +821,8 @@ PARIS = RegionPlan(
         "in the 10th and 11th arrondissements from 21:25, and the massacre and hostage-taking "
         "at the Bataclan from 21:40 until the assault at 00:18, on a Friday night. 130 killed "
         "and 337 physically injured who reached hospital; the SAMU spread them over the AP-HP "
-        "and military hospitals. 14 hospitals, the six TRAUMABASE trauma centres as level 1. "
+        "and military hospitals. 14 hospitals, the six TRAUMABASE trauma centres as level 1, "
+        "the other university hospitals and Bégin as level 3. "
         "Travel times are straight-line approximations; station places and terrace "
         "coordinates are assumptions (see the file's header)."
     ),
@@ -838,8 +855,10 @@ PARIS = RegionPlan(
         "[assumption]. Hôtel-Dieu takes walk-in patients only (receives_ambulances: false): its",
         "emergency department closed in November 2013 [PA34]. The six TRAUMABASE trauma centres",
         "[PA3] (Pitié-Salpêtrière, HEGP, Bicêtre, Beaujon, Henri-Mondor, Percy: which six is",
-        "[unverified]) are level 1, the",
-        "others level 4 (France does not grade trauma centres as the US does). Beds from the",
+        "[unverified]) are level 1; the other university hospitals and Bégin level 3 (the",
+        "ACS description of a Level III centre fits them; Level IV's one resus bay did not),",
+        "Hôtel-Dieu and Delafontaine level 4 [assumption: France does not grade trauma centres",
+        "as the US does; reasons in tests/data/regions/README.md]. Beds from the",
         "sources in the CSV; where no site figure was found, Bichat 441 (Bichat and Beaujon's 905",
         "open beds [PA33] less Beaujon's) [derived], Saint-Louis, Lariboisière and Avicenne 550",
         "(the AP-HP mean: 22,000 beds over 40 hospitals [PA2]) and Percy 301 (Bégin's) [both",
