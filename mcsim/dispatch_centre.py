@@ -222,16 +222,22 @@ class DispatchCentre:
         return hid
 
     def conveying_hospitals(self) -> list[Hospital]:
-        """The receiving hospitals EMS convey to: those whose ``receives_ambulances`` holds.
+        """The receiving hospitals EMS convey to.
 
-        All receiving hospitals when none does (a region of walk-in centres only, or all the
-        others closed): a load then still goes somewhere. The list is kept while the receiving
-        list stands (it changes only when a hospital closes or reopens).
+        Those whose ``receives_ambulances`` holds and that the scenario's ``policies.reserve``
+        does not hold back; failing that, those receiving ambulances, reserve included (the
+        reserve is for when nothing else is left); failing that, all receiving hospitals (a
+        region of walk-in centres only, or all the others closed): a load still goes
+        somewhere. The list is kept while the receiving list stands (it changes only when a
+        hospital closes or reopens).
         """
         receiving = self.model.receiving_hospitals
         if self._conveying_of is not receiving:
             self._conveying_of = receiving
             ems = [h for h in receiving if h.spec.receives_ambulances]
+            reserve = set(self.model.spec.policies.reserve)
+            first = [h for h in ems if h.hid not in reserve]
+            ems = first or ems
             # the receiving list itself when it is the same set, so caches keyed by it are shared
             self._conveying = ems if ems and len(ems) < len(receiving) else receiving
         return self._conveying

@@ -528,6 +528,12 @@ class PoliciesSpec(StrictModel):
     triage_error: TriageErrorSpec = Field(default_factory=TriageErrorSpec)
     strategy: StrategySpec = Field(default_factory=StrategySpec)
     diversion: DiversionSpec = Field(default_factory=DiversionSpec)
+    reserve: list[str] = Field(
+        default_factory=list,
+        description="hospital ids the dispatch centre holds in reserve: EMS convey there only "
+        "when no other hospital receiving ambulances is open; self-presenters still come "
+        "(Paris 2015: Beaujon, Bichat and Avicenne were kept in reserve)",
+    )
 
 
 class Scenario(StrictModel):
@@ -835,6 +841,12 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             )
         if inc.onset_min >= s.duration_min:
             problems.append((f"incidents[{i}].onset_min", "starts after the scenario ends"))
+    hospital_ids = {h.id for h in s.hospitals}
+    for i, hid in enumerate(s.policies.reserve):
+        if hid not in hospital_ids:
+            problems.append(
+                (f"policies.reserve[{i}]", f"unknown hospital {echo(hid)} (not in hospitals)")
+            )
     from mcsim.policies import default_registry
 
     reg = default_registry()

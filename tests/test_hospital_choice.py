@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import mcsim
+from mcsim.errors import InputError
 from mcsim.exercise.log import events_digest
 from mcsim.hospital_choice import ChoiceOption, choice_probabilities, choose
 from mcsim.library import default_scenario_path
@@ -330,3 +331,41 @@ def test_with_no_hospital_receiving_ambulances_ems_still_convey() -> None:
     none = mcsim.simulate(_default_with(dict.fromkeys(ids, False)), seed=0)
     every = mcsim.simulate(_default_with({}), seed=0)
     assert events_digest(none.events) == events_digest(every.events)
+
+
+def _default_reserving(reserve: list[str], receives: dict[str, bool] | None = None):
+    data = _default_with(receives or {}).model_dump(mode="json", by_alias=True)
+    data["policies"]["reserve"] = reserve
+    return parse_scenario(data)
+
+
+def test_a_hospital_held_in_reserve_gets_no_ambulance_while_another_is_open() -> None:
+    """policies.reserve (Paris 2015: Beaujon, Bichat, Avicenne [PA5]): EMS pass it by, the
+    walking wounded still come, and the run is that of the flag receives_ambulances: false."""
+    before = mcsim.simulate(_default_with({}), seed=0).patients
+    busiest = before[before.leave_mode == "ambulance"].first_hospital.value_counts().index[0]
+    held = mcsim.simulate(_default_reserving([busiest]), seed=0)
+    conveyed = held.patients[held.patients.leave_mode == "ambulance"]
+    assert len(conveyed) > 0 and busiest not in set(conveyed.first_hospital)
+    walked = held.patients[held.patients.leave_mode == "self"]
+    assert (walked.first_hospital == busiest).sum() > 0
+    flagged = mcsim.simulate(_default_with({busiest: False}), seed=0)
+    assert events_digest(held.events) == events_digest(flagged.events)
+
+
+def test_the_reserve_takes_ambulances_when_no_other_hospital_receives_them() -> None:
+    """With every other hospital walk-in only, the reserve is what is left: EMS convey there."""
+    ids = [h.id for h in mcsim.load_scenario(default_scenario_path()).hospitals]
+    kept = ids[0]
+    others_walk_in = dict.fromkeys(ids[1:], False)
+    r = mcsim.simulate(_default_reserving([kept], others_walk_in), seed=0).patients
+    conveyed = r[r.leave_mode == "ambulance"]
+    assert len(conveyed) > 0 and set(conveyed.first_hospital) == {kept}
+
+
+def test_an_unknown_hospital_in_the_reserve_is_refused_naming_the_field() -> None:
+    data = mcsim.load_scenario(default_scenario_path()).model_dump(mode="json", by_alias=True)
+    data["policies"]["reserve"] = [data["hospitals"][0]["id"], "atlantis"]
+    with pytest.raises(InputError, match="unknown hospital 'atlantis'") as err:
+        parse_scenario(data, file="x.yaml")
+    assert err.value.path == "policies.reserve[1]"

@@ -872,7 +872,8 @@ PARIS = RegionPlan(
         "hospital alert after 78 min.",
         "Policy: destination balance: the SAMU regulated every transport and spread the",
         "patients so that no hospital was overwhelmed [PA5]; Beaujon, Bichat and Avicenne were",
-        "in fact kept in reserve [PA5], which balance does not do.",
+        "kept in reserve [PA5] (policies.reserve: EMS convey there only when no other hospital",
+        "is open; walk-in patients still come).",
         "Check against: scenarios/records/paris_november_2015_attacks.yaml.",
     ],
     data_note=[
@@ -912,7 +913,12 @@ PARIS = RegionPlan(
         "triage_officers": 2,
         "paramedics": 8,
     },
-    policies={"triage": "start", "dispatch": "priority", "destination": "balance"},
+    policies={
+        "triage": "start",
+        "dispatch": "priority",
+        "destination": "balance",
+        "reserve": ["beaujon", "bichat", "avicenne"],  # kept in reserve [PA5]
+    },
 )
 
 PLANS = [LAS_VEGAS, MANCHESTER, BOSTON, ORLANDO, PARIS]
