@@ -391,6 +391,22 @@ class Control:
             raise InputError(exc.message, path="quotas") from None
         self.rerouter.record(cause or Cause(summary="quotas replaced"))
 
+    def set_reserve(self, hospitals: list[str], *, cause: Cause | None = None) -> None:
+        """Replace the hospitals held in reserve (``policies.reserve``); [] releases them all.
+
+        From the next destination decision EMS pass the reserve by while another hospital
+        receiving ambulances is open; vehicles already on their way keep their destination.
+        Refused (path ``hospitals``) when a hospital is unknown.
+        """
+        m = self.model
+        unknown = [hid for hid in hospitals if hid not in m.hospitals]
+        if unknown:
+            raise InputError(f"unknown hospital {echo(unknown[0])}", path="hospitals")
+        m.reserve = frozenset(hospitals)
+        m.dispatch_centre.reserve_changed()
+        held = ", ".join(sorted(m.reserve)) or "none"
+        self.rerouter.record(cause or Cause(summary="reserve replaced"), f"reserve: {held}")
+
     # ================================================================ one vehicle
 
     def send_vehicle(

@@ -43,6 +43,7 @@ class DispatchCentre:
     def __init__(self, model: MCIModel) -> None:
         self.model = model
         self._conveying_of: list[Hospital] | None = None  # see conveying_hospitals
+        # (None after a change of the reserve: the list is then rebuilt)
         self._conveying: list[Hospital] = []
         # destination_candidates: per hospital list (keyed by its id, holding it), the nodes and
         # the answer per travel array (keyed by the id of the read-only, cached array and
@@ -228,19 +229,24 @@ class DispatchCentre:
         does not hold back; failing that, those receiving ambulances, reserve included (the
         reserve is for when nothing else is left); failing that, all receiving hospitals (a
         region of walk-in centres only, or all the others closed): a load still goes
-        somewhere. The list is kept while the receiving list stands (it changes only when a
-        hospital closes or reopens).
+        somewhere. The list is kept while the receiving list and the reserve stand (they
+        change only when a hospital closes or reopens, or the reserve is replaced:
+        :meth:`reserve_changed`).
         """
         receiving = self.model.receiving_hospitals
         if self._conveying_of is not receiving:
             self._conveying_of = receiving
             ems = [h for h in receiving if h.spec.receives_ambulances]
-            reserve = set(self.model.spec.policies.reserve)
+            reserve = self.model.reserve
             first = [h for h in ems if h.hid not in reserve]
             ems = first or ems
             # the receiving list itself when it is the same set, so caches keyed by it are shared
             self._conveying = ems if ems and len(ems) < len(receiving) else receiving
         return self._conveying
+
+    def reserve_changed(self) -> None:
+        """The model's reserve was replaced: the conveying list is rebuilt at the next use."""
+        self._conveying_of = None
 
     def destination_candidates(
         self, from_origin: np.ndarray, hospitals: list[Hospital] | None = None

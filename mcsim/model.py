@@ -276,6 +276,9 @@ class MCIModel(mesa.Model):
         # The hospitals that receive patients (an exercise inject may close one; the same list
         # object as hospital_list until then).
         self.receiving_hospitals = self.hospital_list
+        # The hospitals the dispatch centre holds in reserve (policies.reserve; an exercise
+        # decision may replace them: Control.set_reserve).
+        self.reserve: frozenset[str] = frozenset(scenario.policies.reserve)
 
         self.vehicles: list[Ambulance] = []
         self.station_nodes: dict[str, int] = {}

@@ -45,7 +45,7 @@ def _vehicle_rows(ev: pd.DataFrame) -> pd.DataFrame:
 
 def test_every_kind_is_registered_with_a_category():
     """The registry holds each kind once, as an inject or a decision."""
-    assert len(ACTIONS) == 14
+    assert len(ACTIONS) == 15
     assert {t.category for t in ACTIONS.values()} == {"inject", "decision"}
     for kind, t in ACTIONS.items():
         assert t.model.model_fields["kind"].default == kind
@@ -409,6 +409,23 @@ def test_set_quotas_needs_a_quota_policy_and_known_hospitals():
         s.apply({"kind": "set_quotas", "at_min": 2, "quotas": {"nope": {"immediate": 3}}})
 
 
+def test_set_reserve_holds_a_hospital_back_and_an_empty_list_releases_it():
+    """Every load goes to the nearest, 'small', until it is held in reserve at minute 1: then
+    to 'big'; released at 40, loads go to 'small' again. Unknown hospitals are refused."""
+    s = _session()
+    assert _lead_destinations(_session().finish().events, 0) == {"small"}
+    s.apply({"kind": "set_reserve", "at_min": 1, "hospitals": ["small"], "by": "SAMU"})
+    s.apply({"kind": "set_reserve", "at_min": 40, "hospitals": []})
+    ev = s.finish().events
+    assert _lead_destinations(ev, 1, 40) == {"big"}
+    assert _lead_destinations(ev, 41) == {"small"}
+    rows = ev[ev.kind == "decision"].detail.astype(str).tolist()
+    assert any("reserve: small" in r for r in rows) and any("reserve: none" in r for r in rows)
+    with pytest.raises(InputError, match="unknown hospital 'nope'") as err:
+        _session().apply({"kind": "set_reserve", "at_min": 1, "hospitals": ["nope"]})
+    assert err.value.path == "actions[0].hospitals"
+
+
 def test_set_policy_with_an_unknown_name_or_parameter_is_refused():
     """The registry's own error, as one line pointing at the action."""
     s = _session()
@@ -489,7 +506,7 @@ def test_send_ambulance_that_is_busy_is_logged_as_not_possible():
 
 
 def test_every_kind_replays_identically_in_one_session():
-    """All fourteen kinds in one run; its exported log replays bit for bit."""
+    """All fifteen kinds in one run; its exported log replays bit for bit."""
     data = small_scenario_data(50)
     s = _session(copy.deepcopy(data), seed=5)
     only = {"immediate": 99, "delayed": 99, "minor": 99}
@@ -507,7 +524,8 @@ def test_every_kind_replays_identically_in_one_session():
         {"kind": "set_policy", "at_min": 16, "policy": "destination", "name": "quota",
          "params": {"quotas": {"big": only}}},
         {"kind": "set_quotas", "at_min": 30, "quotas": {"small": only, "big": only}},
-        {"kind": "surge_capacity", "at_min": 31, "hospital": "small", "resource": "ed_beds",
+        {"kind": "set_reserve", "at_min": 31, "hospitals": ["big"]},
+        {"kind": "surge_capacity", "at_min": 31.5, "hospital": "small", "resource": "ed_beds",
          "count": 3},
         {"kind": "send_ambulance", "at_min": 32, "vehicle": 6, "incident": "crash"},
         {"kind": "hospital_closed", "at_min": 40, "hospital": "small"},

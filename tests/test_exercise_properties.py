@@ -58,6 +58,8 @@ action = st.one_of(
     st.builds(lambda n: {"kind": "set_policy", "policy": "triage", "name": n},
               st.sampled_from(["start", "salt", "perfect"])),
     st.builds(lambda h: {"kind": "set_quotas", "quotas": {h: ONLY}}, st.sampled_from(HOSPITALS)),
+    st.builds(lambda hs: {"kind": "set_reserve", "hospitals": hs},
+              st.lists(st.sampled_from(HOSPITALS), max_size=2, unique=True)),
     st.builds(lambda v, h: {"kind": "send_ambulance", "vehicle": v, "hospital": h},
               st.integers(0, 5), st.sampled_from(HOSPITALS)),
     st.builds(lambda v, i: {"kind": "send_ambulance", "vehicle": v, "incident": i},

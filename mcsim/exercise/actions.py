@@ -215,6 +215,19 @@ class SetQuotas(Action):
     quotas: dict[str, dict[str, int]]
 
 
+class SetReserve(Action):
+    """Decision: the hospitals the dispatch centre holds in reserve from now on.
+
+    EMS convey to a reserve hospital only when no other hospital receiving ambulances is open;
+    walking wounded still go there. An empty list releases the reserve; vehicles already on
+    their way keep their destination.
+    """
+
+    category: ClassVar[str] = DECISION
+    kind: Literal["set_reserve"] = "set_reserve"
+    hospitals: list[str] = Field(default_factory=list, max_length=1000)
+
+
 class SurgeCapacity(Action):
     """Decision: a hospital opens ``count`` more units of a resource (surge capacity)."""
 
@@ -454,6 +467,12 @@ def set_policy(model: MCIModel, a: SetPolicy) -> None:
 def set_quotas(model: MCIModel, a: SetQuotas) -> None:
     """Replace the quota table of the destination policy in use."""
     model.control.set_quotas(a.quotas, cause=cause_of(a))
+
+
+@register_action(SetReserve)
+def set_reserve(model: MCIModel, a: SetReserve) -> None:
+    """Replace the hospitals held in reserve."""
+    model.control.set_reserve(a.hospitals, cause=cause_of(a))
 
 
 @register_action(SurgeCapacity)
