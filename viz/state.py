@@ -191,15 +191,22 @@ class Replay:
         detail = rows["detail"].astype(str)
         self._road_changes: list[tuple[float, bool, tuple[int, int]]] = []
         self._hospital_changes: list[tuple[float, str, str]] = []
-        for t, d, u, v, h in zip(
+        # The inject's own row names no agent; rows of vehicles or staff re-routed by it carry
+        # their new leg in node/to_node and are not roads.
+        own = np.ones(len(rows), dtype=bool)
+        for col in ("vehicle", "staff", "patient"):
+            if col in rows:
+                own &= rows[col].to_numpy() < 0
+        for t, d, u, v, h, is_own in zip(
             rows["time_min"],
             detail,
             rows["node"],
             rows["to_node"],
             rows["hospital"].astype(str),
+            own,
             strict=True,
         ):
-            if d.startswith(("road_closed:", "road_reopened:")) and u >= 0 and v >= 0:
+            if d.startswith(("road_closed:", "road_reopened:")) and is_own and u >= 0 and v >= 0:
                 arc = (int(min(u, v)), int(max(u, v)))
                 self._road_changes.append((float(t), d.startswith("road_closed:"), arc))
             elif d.startswith("hospital_diversion:") or d.startswith("diversion on"):
