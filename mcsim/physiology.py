@@ -232,7 +232,7 @@ class PhysiologyParams(StrictModel):
     )
     onscene_care_factor: float = Field(0.5, ge=0)
     transport_care_factor: float = Field(0.5, ge=0)
-    hospital_wait_care_factor: float = Field(0.5, ge=0)
+    hospital_wait_care_factor: float = Field(0.6, ge=0)  # calibration median [assumption]
     resus_care_factor: float = Field(0.25, ge=0)
     penetrating_deterioration_factor: float = Field(1.5, ge=0)
     walking_min_rpm: int = Field(11, ge=0, le=RPM_MAX + 1)
@@ -296,15 +296,17 @@ class PhysiologyParams(StrictModel):
         description="TRISS coefficients, penetrating; MTOS, Champion et al. 1990",
     )
     haemorrhage_death_median_min: float = Field(
-        120.0,
+        145.0,
         gt=0,
-        description="median untreated minutes from injury to death of a bleeding casualty "
-        "(Fox et al. Shock 2017: median 2.0-2.6 h admission to haemorrhagic death)",
+        description="median untreated minutes from injury to death of a bleeding casualty: "
+        "the historical calibration's posterior median, within Fox et al. Shock 2017's "
+        "median 2.0-2.6 h from admission to haemorrhagic death",
     )
     haemorrhage_death_sigma: float = Field(
-        1.06,
+        0.82,
         gt=0,
-        description="log-sd of that time: 85 % within 6 h (Fox et al. 2017) with a 2 h median",
+        description="log-sd of that time: the historical calibration's posterior median (with "
+        "the 145 min median, 87 % within 6 h; Fox et al. 2017: about 85 %)",
     )
     haemorrhage_compensated_share: float = Field(
         0.5,
@@ -321,10 +323,11 @@ class PhysiologyParams(StrictModel):
         "controlled before shock (tourniquet; Kragh 2009: 96 % vs 4 % survival) [assumption]",
     )
     stable_critical_deterioration_factor: float = Field(
-        0.25,
+        0.52,
         ge=0,
         description="rate on Sacco's table of critical casualties without ongoing "
-        "haemorrhage (head, chest, fractures) [assumption]",
+        "haemorrhage (head, chest, fractures): the historical calibration's posterior median, "
+        "barely narrower than its prior [assumption]",
     )
     serious_deterioration_factor: float = Field(
         0.0,

@@ -280,7 +280,11 @@ class HospitalChoiceSpec(StrictModel):
         default=0.15, ge=0, le=100, description="utility lost per minute of driving"
     )
     trauma_centre_utility: float = Field(
-        default=0.5, ge=-100, le=100, description="pull of a level 1 or 2 trauma centre"
+        default=1.0,
+        ge=-100,
+        le=100,
+        description="pull of a level 1 or 2 trauma centre (the historical calibration's "
+        "posterior median, barely narrower than its prior) [assumption]",
     )
     size_utility_per_log_bed: float = Field(
         default=0.3, ge=-100, le=100, description="pull per log(1 + ED beds)"

@@ -127,17 +127,17 @@ def test_a_changed_log_is_detected_with_the_first_differing_rows():
 def test_a_changed_log_is_refused_saying_which_action_minute_and_patients():
     """Issue 13 defect 7c: the refusal says in words where the run parts and what points there.
 
-    An action moved from minute 40 to 41: the refusal names the minutes where the replay
+    An action moved from minute 50 to 51: the refusal names the minutes where the replay
     parts from the recorded run, the moved action (#1, its kind, minute and author) as the
     likely change, and the patients of the replay's events there; "rows a..b differ" alone
     said none of that.
     """
     s = ExerciseSession(parse_scenario(small_scenario_data(60)), 1)
-    s.run(until=40)
+    s.run(until=50)
     s.apply({"kind": "hospital_diversion", "hospital": "small", "by": "IC"})
     s.finish()
     data = s.export().to_data()
-    data["actions"][0]["at_min"] = 41
+    data["actions"][0]["at_min"] = 51
     for digest in (data["digest"], None):  # refused by the whole-log digest, or by the events
         data["digest"] = digest
         with pytest.raises((InputError, ReplayMismatch)) as err:
@@ -145,7 +145,7 @@ def test_a_changed_log_is_refused_saying_which_action_minute_and_patients():
         text = str(err.value)
         assert "The replay parts from the recorded run between minutes " in text
         assert "action #1 (hospital_diversion hospital=small" in text
-        assert "minute 41 by IC) is the first action from minute" in text
+        assert "minute 51 by IC) is the first action from minute" in text
         assert "the likely change" in text
         assert re.search(r"from minute [\d.]+ the replay has minute [\d.]+: \w", text)
         assert re.search(r"\(patients? \d+", text)

@@ -135,24 +135,25 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
     _p(
         "haemorrhage_death_median_min",
         "physiology.haemorrhage_death_median_min",
-        120.0,
+        145.0,
         Prior(U, 30.0, 180.0),
         G,
         "Fox et al. Shock 2017: median 2.0-2.6 h from admission to haemorrhagic death; read "
         "as untreated from injury [assumption]; lower bound 30 min below Gunst et al. 2010's "
         "52 min median of early in-hospital deaths and Demetriades 2005's 50 % of deaths "
-        "within 1 h of injury [paper], upper bound 180 min (Fox's 2.6 h plus pre-admission)",
+        "within 1 h of injury [paper], upper bound 180 min (Fox's 2.6 h plus pre-admission); "
+        "default 145, the historical calibration's posterior median",
         "median untreated time from injury to death of a bleeding casualty",
         "min",
     ),
     _p(
         "haemorrhage_death_sigma",
         "physiology.haemorrhage_death_sigma",
-        1.06,
+        0.82,
         Prior(U, 0.6, 1.5),
         G,
         "Fox et al. 2017 (85 % within 6 h with a 2 h median gives 1.06) [derived]; bounds "
-        "[assumption]",
+        "[assumption]; default 0.82, the historical calibration's posterior median",
         "log-sd of the bleeding clock",
     ),
     _p(
@@ -176,19 +177,19 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
     _p(
         "stable_critical_deterioration_factor",
         "physiology.stable_critical_deterioration_factor",
-        0.25,
+        0.52,
         Prior(U, 0.05, 1.0),
         G,
-        "[assumption]",
+        "[assumption]; default 0.52, the historical calibration's posterior median",
         "rate on Sacco's table of critical casualties without ongoing haemorrhage",
     ),
     _p(
         "hospital_wait_care_factor",
         "physiology.hospital_wait_care_factor",
-        0.5,
+        0.6,
         Prior(U, 0.2, 1.0),
         G,
-        "[assumption]",
+        "[assumption]; default 0.6, the historical calibration's posterior median",
         "deterioration rate while queueing in hospital",
     ),
     _p(
@@ -228,17 +229,19 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         0.15,
         Prior(LU, 0.03, 0.6),
         G,
-        "[assumption]: no calibrated choice model is published (CALIBRATION.md §3.4)",
+        "[assumption]: no calibrated choice model is published (CALIBRATION.md §3.4); the "
+        "historical calibration's posterior median is 0.152",
         "self-presenters' utility lost per minute of driving",
         "1/min",
     ),
     _p(
         "choice_trauma_centre_utility",
         "response.hospital_choice.trauma_centre_utility",
-        0.5,
+        1.0,
         Prior(U, 0.0, 2.0),
         G,
-        "[assumption] (CALIBRATION.md §3.4)",
+        "[assumption] (CALIBRATION.md §3.4); default 1.0, the historical calibration's "
+        "posterior median",
         "self-presenters' pull of a level 1 or 2 trauma centre",
     ),
     _p(
