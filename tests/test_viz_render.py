@@ -453,3 +453,25 @@ def test_the_map_moves_as_the_minute_changes_before_the_page_re_renders():
         assert texts(rc, "mcsim-map-caption") == captions  # the page has not re-rendered yet
     assert texts(rc, "mcsim-map-caption")[0].startswith("minute 40:")
     rc.close()
+
+
+def test_the_set_up_panel_holds_hospitals_in_reserve_and_a_new_scenario_forgets_them():
+    """The "Held in reserve" select lists the scenario's hospitals and shows its reserve;
+    choosing hospitals puts them in the set-up (scenario order) and the run's policies; another
+    scenario starts again from its own reserve."""
+    store.scenario_name.value = "paris_november_2015_attacks"
+    box, rc = solara.render(SetupPanel(), handle_error=False)
+    scenario = store.current_scenario()
+    (select,) = [s.widget for s in rc.find(v.Select, class_="mcsim-reserve")]
+    assert [i for i in select.items] == [h.id for h in scenario.hospitals]
+    assert select.v_model == ["beaujon", "bichat", "avicenne"]  # the SAMU's reserve [PA5]
+    select.v_model = ["hegp", "bichat"]
+    assert store.setup.value.reserve == ("hegp", "bichat")
+    run_with = runner.apply_setup(scenario, store.setup.value)
+    assert run_with.policies.reserve == ["hegp", "bichat"]
+    select.v_model = []
+    assert runner.apply_setup(scenario, store.setup.value).policies.reserve == []
+    other = next(s for s in rc.find(v.Select) if s.widget.label == "Scenario").widget
+    other.v_model = mcsim.default_scenario_path().stem
+    assert store.setup.value.reserve is None
+    rc.close()

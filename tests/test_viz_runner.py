@@ -270,3 +270,13 @@ def test_scenario_titles_come_from_the_files():
     stem = mcsim.default_scenario_path().stem
     assert runner.scenario_title(stem) == runner.load_shipped(stem).name
     assert runner.scenario_title("no_such_file") == "no_such_file"
+
+
+def test_apply_setup_sets_the_reserve_or_keeps_the_scenarios(small):
+    """None keeps the scenario's reserve, a tuple replaces it, an unknown hospital is refused."""
+    assert runner.apply_setup(small, SetUp()).policies.reserve == small.policies.reserve
+    held = runner.apply_setup(small, SetUp(reserve=(small.hospitals[0].id,)))
+    assert held.policies.reserve == [small.hospitals[0].id]
+    with pytest.raises(InputError, match="unknown hospital 'atlantis'") as err:
+        runner.apply_setup(small, SetUp(reserve=("atlantis",)))
+    assert err.value.path == "policies.reserve[0]"

@@ -120,6 +120,8 @@ class SetUp:
         callin_delay_min: every hospital's call-in delay; None keeps the scenario's.
         seed: the run's seed.
         triage, dispatch, destination: policy names; None keeps the scenario's.
+        reserve: hospital ids held in reserve (``policies.reserve``: EMS convey there only
+            when no other hospital is open); None keeps the scenario's, () holds none.
     """
 
     casualties: int | None = None
@@ -130,6 +132,7 @@ class SetUp:
     triage: str | None = None
     dispatch: str | None = None
     destination: str | None = None
+    reserve: tuple[str, ...] | None = None
 
     def policies(self) -> dict[str, str | None]:
         """The policy overrides as keyword arguments of :class:`MCIModel`."""
@@ -267,6 +270,8 @@ def apply_setup(scenario: Scenario, setup: SetUp) -> Scenario:
     if setup.callin_delay_min is not None:
         for h in data["hospitals"]:
             h["callin_delay_min"] = float(setup.callin_delay_min)
+    if setup.reserve is not None:
+        data["policies"]["reserve"] = list(setup.reserve)
     return parse_scenario(data, file="set-up")
 
 

@@ -42,6 +42,7 @@ def accept_upload(name: str, data: bytes) -> None:
         dispatch=p.dispatch,
         destination=p.destination,
         casualties=None,
+        reserve=None,
     )
 
 
@@ -118,13 +119,15 @@ def ScenarioPicker():
         except InputError as exc:
             store.upload_error.value = str(exc)
             return
-        # the new scenario's own policies and casualty count, until the user changes them
+        # the new scenario's own policies, reserve and casualty count, until the user
+        # changes them
         store.setup.value = dataclasses.replace(
             store.setup.value,
             triage=p.triage,
             dispatch=p.dispatch,
             destination=p.destination,
             casualties=None,
+            reserve=None,
         )
 
     solara.v.Select(
@@ -209,6 +212,35 @@ def EntryField(key: str, shown: str, placeholder: str = ""):
 
 
 @solara.component
+def ReserveSelect(scenario: Any):
+    """Hospitals the dispatch centre holds in reserve (the scenario's unless changed here).
+
+    EMS convey to them only when no other hospital is open; walking wounded still come. Paris
+    2015's SAMU held three back (docs/model.md, destination policies).
+    """
+    s = store.setup.value
+    ids = [h.id for h in scenario.hospitals]
+    held = list(s.reserve) if s.reserve is not None else list(scenario.policies.reserve)
+
+    def chosen(values: list[str]) -> None:
+        # Read afresh: a scenario change re-renders the select, whose widget then reports the
+        # old selection less the hospitals it no longer lists; that is no choice of the user's.
+        now = store.current_scenario()
+        known = [h.id for h in now.hospitals]
+        cur = store.setup.value.reserve
+        shown = [h for h in (cur if cur is not None else now.policies.reserve) if h in known]
+        order = [h for h in known if h in values]  # scenario order, whatever the clicks
+        if order == shown:
+            return
+        store.setup.value = dataclasses.replace(store.setup.value, reserve=tuple(order))
+
+    solara.SelectMultiple(
+        "Held in reserve", values=[h for h in held if h in ids], all_values=ids,
+        on_value=chosen, dense=True, classes=["mcsim-reserve"],
+    )  # fmt: skip
+
+
+@solara.component
 def SetupPanel():
     """The whole set-up panel with its Run button and progress."""
     s = store.setup.value
@@ -255,6 +287,7 @@ def SetupPanel():
             children=[runner.capacity_meaning(scenario, s.capacity_factor)],
             classes=["mcsim-capacity-meaning"], style={"font-size": "0.8em", "color": "#444"},
         )  # fmt: skip
+        ReserveSelect(scenario)
         callin = "" if s.callin_delay_min is None else f"{s.callin_delay_min:g}"
         EntryField("callin_delay_min", callin, placeholder="the scenario's (empty)")
         EntryField("seed", str(s.seed))
