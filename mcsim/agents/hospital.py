@@ -232,8 +232,9 @@ class Hospital(mesa.Agent):
         RESUSCITATION`), so its servers are the staffed bays, not the ED beds that
         :meth:`expected_wait_min` counts: the patients queueing for it and the immediate
         patients en route, beyond the bays that are free with a free team, times the mean
-        resuscitation time, shared among the staffed bays. A hospital with no staffed bay
-        resuscitates in ED beds: its wait is :meth:`expected_wait_min`.
+        resuscitation time, shared among the staffed bays (entries of the dead not yet dropped
+        count, as in :meth:`queue_length`). A hospital with no staffed bay resuscitates in ED
+        beds: its wait is :meth:`expected_wait_min`.
         """
         cap, occ, free = self.capacity, self.occupied, self.free
         staffed = min(cap[_RESUS] - occ[_RESUS], cap[_TEAM])

@@ -245,18 +245,14 @@ def balance(
     pool = below or cand
     if not pool:
         raise NoHospitalFor("no hospital shown can take this load")
-    if resus_wait and lead_tag(patients) is TriageTag.IMMEDIATE:
-        return min(
-            enumerate(pool),
-            key=lambda ih: (
-                ih[1].travel_min + wait_weight * ih[1].expected_resus_wait_min,
-                ih[0],
-            ),
-        )[1].id
-    return min(
-        enumerate(pool),
-        key=lambda ih: (ih[1].travel_min + wait_weight * ih[1].expected_wait_min, ih[0]),
-    )[1].id
+    resus = resus_wait and lead_tag(patients) is TriageTag.IMMEDIATE
+
+    def cost(ih: tuple[int, HospitalView]) -> tuple[float, int]:
+        h = ih[1]
+        wait = h.expected_resus_wait_min if resus else h.expected_wait_min
+        return h.travel_min + wait_weight * wait, ih[0]
+
+    return min(enumerate(pool), key=cost)[1].id
 
 
 _QUOTA_CACHE: dict[int, tuple[Any, dict]] = {}
