@@ -24,7 +24,7 @@ from mcsim.scene import Scene
 # Enum members looked up once: hospital_view runs for every candidate of every departure, and
 # an enum attribute access costs more than the dict lookup it feeds.
 _RESUS, _ED, _ICU = Resource.RESUS_BAY, Resource.ED_BED, Resource.ICU_BED
-_TEAM, _SURGICAL = Resource.TEAM, Resource.SURGICAL_TEAM
+_TEAM, _SURGICAL, _OR = Resource.TEAM, Resource.SURGICAL_TEAM, Resource.OPERATING_ROOM
 
 if TYPE_CHECKING:
     from mcsim.agents.ambulance import Ambulance
@@ -248,6 +248,25 @@ class DispatchCentre:
         """The model's reserve was replaced: the conveying list is rebuilt at the next use."""
         self._conveying_of = None
 
+    def release_reserve(self, hid: str) -> None:
+        """Open hospital ``hid`` to ambulances: its ``policies.reserve_until_min`` has come.
+
+        EMS may convey there from the next destination decision on. Nothing happens when it is
+        no longer held (an exercise decision replaced the reserve in between: the players'
+        word stands).
+        """
+        m = self.model
+        if hid not in m.reserve:
+            return
+        m.reserve = m.reserve - {hid}
+        self.reserve_changed()
+        m.log.add(
+            m.now,
+            EventKind.DECISION,
+            hospital=hid,
+            detail=f"reserve: {hid} released (policies.reserve_until_min)",
+        )
+
     def destination_candidates(
         self, from_origin: np.ndarray, hospitals: list[Hospital] | None = None
     ) -> list[Hospital]:
@@ -309,8 +328,8 @@ class DispatchCentre:
         hospitals' nodes, for a ``travel`` array over every node). Built for every candidate
         hospital of every departure, hence one loop with everything it reads bound to locals,
         positional arguments, and :meth:`Hospital.queue_length`,
-        :meth:`Hospital.expected_wait_min` and :meth:`Hospital.expected_resus_wait_min`
-        inlined (same arithmetic, same floats).
+        :meth:`Hospital.expected_wait_min`, :meth:`Hospital.expected_resus_wait_min` and
+        :meth:`Hospital.expected_surgery_wait_min` inlined (same arithmetic, same floats).
         """
         if nodes is None:
             key = (id(hospitals), id(travel))
@@ -327,6 +346,7 @@ class DispatchCentre:
         assigned = self.model.assigned_by_tag
         ed_serious_min = self.model.spec.hospital_care.ed_serious_min
         resus_min = self.model.spec.hospital_care.resus_min
+        surgery_min = self.model.spec.hospital_care.surgery_min
         view = HospitalView
         views = []
         for h, travel_min in zip(hospitals, minutes, strict=True):
@@ -355,6 +375,16 @@ class DispatchCentre:
                     slots if slots > 0 else 0
                 )
                 resus_wait = ahead * resus_min / staffed if ahead > 0 else 0.0
+            # Hospital.expected_surgery_wait_min()
+            theatres = h.capacity[_OR] - h.occupied[_OR]
+            if h.capacity[_SURGICAL] < theatres:
+                theatres = h.capacity[_SURGICAL]
+            surgery_wait = 0.0
+            if theatres > 0:
+                slots = free[_OR] if free[_OR] < surgical else surgical
+                ahead = len(h.queues["surgery"]) - (slots if slots > 0 else 0)
+                if ahead > 0:
+                    surgery_wait = ahead * surgery_min / theatres
             spec = h.spec
             views.append(
                 view(
@@ -375,6 +405,7 @@ class DispatchCentre:
                     surgical if surgical > 0 else 0,
                     spec.accepts_adults,
                     resus_wait,
+                    surgery_wait,
                 )
             )
         return views

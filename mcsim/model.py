@@ -276,9 +276,12 @@ class MCIModel(mesa.Model):
         # The hospitals that receive patients (an exercise inject may close one; the same list
         # object as hospital_list until then).
         self.receiving_hospitals = self.hospital_list
-        # The hospitals the dispatch centre holds in reserve (policies.reserve; an exercise
-        # decision may replace them: Control.set_reserve).
-        self.reserve: frozenset[str] = frozenset(scenario.policies.reserve)
+        # The hospitals the dispatch centre holds in reserve (policies.reserve, and those of
+        # policies.reserve_until_min until their minute; an exercise decision may replace
+        # them: Control.set_reserve).
+        self.reserve: frozenset[str] = frozenset(
+            [*scenario.policies.reserve, *scenario.policies.reserve_until_min]
+        )
 
         self.vehicles: list[Ambulance] = []
         self.station_nodes: dict[str, int] = {}
@@ -310,6 +313,11 @@ class MCIModel(mesa.Model):
             Phase.DECISION,
             self.hospital_system.alert,
         )
+        for hid, until in sorted(
+            scenario.policies.reserve_until_min.items(), key=lambda kv: (kv[1], kv[0])
+        ):
+            if until < self.horizon_min:
+                self.schedule(until, Phase.DECISION, self.dispatch_centre.release_reserve, hid)
         self.schedule(self.horizon_min, Phase.END, self._end)
         self._collect = bool(collect)
         if collect:

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -538,6 +538,12 @@ class PoliciesSpec(StrictModel):
         "when no other hospital receiving ambulances is open; self-presenters still come "
         "(Paris 2015: Beaujon, Bichat and Avicenne were kept in reserve)",
     )
+    reserve_until_min: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="hospital id -> minute: held in reserve as in policies.reserve until that "
+        "minute, then open to ambulances (Paris 2015: the first ambulances reached the "
+        "military hospital Begin at 00:30, about two hours after it was alerted)",
+    )
 
 
 class Scenario(StrictModel):
@@ -850,6 +856,14 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         if hid not in hospital_ids:
             problems.append(
                 (f"policies.reserve[{i}]", f"unknown hospital {echo(hid)} (not in hospitals)")
+            )
+    for hid in s.policies.reserve_until_min:
+        where = f"policies.reserve_until_min.{hid}"
+        if hid not in hospital_ids:
+            problems.append((where, f"unknown hospital {echo(hid)} (not in hospitals)"))
+        elif hid in s.policies.reserve:
+            problems.append(
+                (where, "also in policies.reserve (held all run): list it in one of the two")
             )
     from mcsim.policies import default_registry
 

@@ -369,3 +369,75 @@ def test_an_unknown_hospital_in_the_reserve_is_refused_naming_the_field() -> Non
     with pytest.raises(InputError, match="unknown hospital 'atlantis'") as err:
         parse_scenario(data, file="x.yaml")
     assert err.value.path == "policies.reserve[1]"
+
+
+def _default_reserving_until(until: dict[str, float]):
+    data = mcsim.load_scenario(default_scenario_path()).model_dump(mode="json", by_alias=True)
+    data["policies"]["reserve_until_min"] = until
+    return parse_scenario(data)
+
+
+def _busiest_ems_hospital() -> str:
+    before = mcsim.simulate(default_scenario_path(), seed=0).patients
+    return before[before.leave_mode == "ambulance"].first_hospital.value_counts().index[0]
+
+
+def test_a_hospital_held_until_a_minute_gets_ambulances_only_from_then_on() -> None:
+    """policies.reserve_until_min (Paris 2015: the first ambulances reached Bégin at 00:30
+    [PA14]): no load leaves for it before its minute, loads do after it, and the release is a
+    row of the event log at that minute."""
+    busiest, until = _busiest_ems_hospital(), 45.0
+    r = mcsim.simulate(_default_reserving_until({busiest: until}), seed=0)
+    conveyed = r.patients[r.patients.leave_mode == "ambulance"]
+    there = conveyed[conveyed.first_hospital == busiest]
+    elsewhere = conveyed[conveyed.first_hospital != busiest]
+    assert len(there) > 0 and (there.left_scene_min >= until).all()
+    assert (elsewhere.left_scene_min < until).sum() > 0  # the others took the early loads
+    rows = r.events.detail.str.contains("released (policies.reserve_until_min)", regex=False)
+    released = r.events[rows]
+    assert list(released.time_min) == [until] and list(released.hospital) == [busiest]
+
+
+def test_a_reserve_replaced_by_the_players_is_not_released_again() -> None:
+    """An exercise decision that releases the reserve first stands: the scheduled minute then
+    finds nothing held and writes nothing; ambulances go there from the decision on."""
+    from mcsim.model import MCIModel
+
+    busiest = _busiest_ems_hospital()
+    m = MCIModel(_default_reserving_until({busiest: 200.0}), 0)
+    m.run(until=20)
+    m.control.set_reserve([])
+    m.run()
+    r = m.result()
+    assert not r.events.detail.str.contains("policies.reserve_until_min", regex=False).any()
+    conveyed = r.patients[r.patients.leave_mode == "ambulance"]
+    assert (conveyed[conveyed.first_hospital == busiest].left_scene_min < 200).any()
+
+
+@pytest.mark.parametrize(
+    ("until", "path", "message"),
+    [
+        ({"atlantis": 30}, "policies.reserve_until_min.atlantis", "unknown hospital 'atlantis'"),
+        ({"HOSPITAL": -5}, "policies.reserve_until_min.HOSPITAL", "greater than or equal to 0"),
+    ],
+)
+def test_a_bad_reserve_until_entry_is_refused_naming_the_field(until, path, message) -> None:
+    data = mcsim.load_scenario(default_scenario_path()).model_dump(mode="json", by_alias=True)
+    first = data["hospitals"][0]["id"]
+    data["policies"]["reserve_until_min"] = {
+        k.replace("HOSPITAL", first): v for k, v in until.items()
+    }
+    with pytest.raises(InputError, match=message) as err:
+        parse_scenario(data, file="x.yaml")
+    assert err.value.path == path.replace("HOSPITAL", first)
+    assert "x.yaml" in str(err.value)
+
+
+def test_a_hospital_both_in_reserve_and_held_until_a_minute_is_refused() -> None:
+    data = mcsim.load_scenario(default_scenario_path()).model_dump(mode="json", by_alias=True)
+    first = data["hospitals"][0]["id"]
+    data["policies"]["reserve"] = [first]
+    data["policies"]["reserve_until_min"] = {first: 60}
+    with pytest.raises(InputError, match="also in policies.reserve") as err:
+        parse_scenario(data, file="x.yaml")
+    assert err.value.path == f"policies.reserve_until_min.{first}"

@@ -60,6 +60,7 @@ def hv(
     queue: int = 0,
     wait: float = 0.0,
     resus_wait: float | None = None,
+    surgery_wait: float = 0.0,
     assigned: dict[str, int] | None = None,
 ) -> HospitalView:
     """A hospital seen from the vehicle."""
@@ -79,6 +80,7 @@ def hv(
         assigned_by_tag=assigned or {},
         accepts_adults=adults,
         expected_resus_wait_min=wait if resus_wait is None else resus_wait,
+        expected_surgery_wait_min=surgery_wait,
     )
 
 
@@ -199,6 +201,22 @@ def test_balance_weighs_an_immediate_load_by_the_resuscitation_wait() -> None:
     assert balance([pv(D), pv(IMM)], hs) == "far"  # the lead tag decides
     assert balance([pv(D)], hs) == "near"  # an ED bed is free there
     assert balance([pv(IMM)], hs, resus_wait=False) == "near"
+
+
+def test_balance_adds_the_theatre_wait_to_an_immediate_load() -> None:
+    """Bays free but every theatre team busy: an immediate load (most need an operation after
+    resuscitation) goes to the hospital that can operate, a delayed load still to the nearer;
+    ``surgery_wait=False`` weighs the immediate load without the theatres, as up to 0.3.0."""
+    hs = [hv("near", 5, surgery_wait=60, queue=3), hv("far", 12)]
+    assert balance([pv(IMM)], hs) == "far"  # 5 + 0 + 60 > 12
+    assert balance([pv(D), pv(IMM)], hs) == "far"  # the lead tag decides
+    assert balance([pv(D)], hs) == "near"  # a delayed patient's care starts in the ED
+    assert balance([pv(IMM)], hs, surgery_wait=False) == "near"
+    # the two waits add: a free theatre does not make a busy resuscitation bay free
+    hs = [hv("near", 5, resus_wait=30), hv("far", 12, surgery_wait=30)]
+    assert balance([pv(IMM)], hs) == "near"  # 5 + 30 < 12 + 30
+    hs = [hv("near", 5, resus_wait=30, surgery_wait=10), hv("far", 12, surgery_wait=30)]
+    assert balance([pv(IMM)], hs) == "far"  # 5 + 30 + 10 > 12 + 30
 
 
 def test_random_baseline_draws_uniformly_from_the_open_hospitals() -> None:

@@ -1,4 +1,4 @@
-"""The resuscitation-wait estimate that ``balance`` weighs an immediate load by.
+"""The resuscitation- and theatre-wait estimates that ``balance`` weighs an immediate load by.
 
 Resuscitation needs a bay and a trauma team, so a hospital whose one bay has a queue is not
 free for an immediate patient however many ED beds it has. These tests check the estimate's
@@ -46,6 +46,28 @@ def test_free_ed_beds_do_not_make_a_busy_resuscitation_bay_free() -> None:
     assert h.expected_resus_wait_min() == pytest.approx(3 * resus_min / staffed)
 
 
+def test_the_theatre_wait_counts_the_surgery_queue_against_staffed_theatres() -> None:
+    """Operations queued beyond the theatres free with a free surgical team wait surgery_min
+    each per staffed theatre (theatres and surgical teams, whichever are fewer)."""
+    m = _model()
+    h = m.hospitals["big"]
+    surgery_min = m.spec.hospital_care.surgery_min
+    OR, SURG = Resource.OPERATING_ROOM, Resource.SURGICAL_TEAM
+    h.capacity[OR], h.capacity[SURG] = 4, 2  # two teams for four theatres: two staffed
+    h.free[OR], h.free[SURG] = 4, 2
+    assert h.expected_surgery_wait_min() == 0.0  # nobody waiting
+    queue = h.queues["surgery"]
+    queue.extend((0, k, None) for k in range(3))  # three operations waiting, two can start
+    assert h.expected_surgery_wait_min() == pytest.approx(1 * surgery_min / 2)
+    h.free[SURG] = 0  # every team operating
+    assert h.expected_surgery_wait_min() == pytest.approx(3 * surgery_min / 2)
+    h.free[SURG] = 1  # one team free: one fewer ahead
+    assert h.expected_surgery_wait_min() == pytest.approx(2 * surgery_min / 2)
+    h.capacity[SURG] = 0  # no team at all: no theatre here, its surgical patients are moved
+    assert h.expected_surgery_wait_min() == 0.0
+    queue.clear()
+
+
 def test_a_hospital_without_a_staffed_bay_reports_its_ed_wait() -> None:
     """No bay (or no team): resuscitation happens in ED beds, so the ED estimate applies."""
     m = _model()
@@ -66,6 +88,7 @@ def test_policies_see_the_hospitals_own_estimate_and_en_route_counts_add_up(unti
     views = m.dispatch_centre.hospital_views(m.hospital_list, travel)
     for h, view in zip(m.hospital_list, views, strict=True):
         assert view.expected_resus_wait_min == h.expected_resus_wait_min()
+        assert view.expected_surgery_wait_min == h.expected_surgery_wait_min()
         heading = [
             v for v in m.vehicles if v.state is VehicleState.TO_HOSPITAL and v.destination == h.hid
         ]

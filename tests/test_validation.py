@@ -478,3 +478,27 @@ def test_paris_casualties_are_as_young_and_its_hospitals_graded_as_the_sources_s
     levels = {h.id: h.trauma_level for h in sc.hospitals}
     assert sorted(h for h, lv in levels.items() if lv == 4) == ["delafontaine", "hotel_dieu"]
     assert {levels[h] for h in ("saint_louis", "saint_antoine", "lariboisiere", "begin")} == {3}
+
+
+def test_paris_military_hospitals_get_their_first_ambulance_at_00_30() -> None:
+    """The first ambulances reached Bégin at 00:30, +194 min [PA14], about two hours after the
+    military hospitals' alert [PA13]: the replay holds Bégin and Percy in reserve until then,
+    so no ambulance patient arrives there before (walking wounded may)."""
+    r = simulate(scenarios_dir() / "paris_november_2015_attacks.yaml", seed=0)
+    p = r.patients
+    military = p[p.first_hospital.isin(["begin", "percy"]) & (p.leave_mode == "ambulance")]
+    assert len(military) > 0 and (military.left_scene_min >= 194).all()
+    assert (military.hospital_arrival_min > 194).all()
+
+
+def test_the_readme_quotes_the_pass_count_of_docs_validation() -> None:
+    """README's "N of the M checks pass" is docs/validation.md's (generated, kept in sync by
+    the test above), so a model change that moves a check cannot leave the README behind."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    validation_md = (root / "docs/validation.md").read_text()
+    generated = re.search(r"\*\*(\d+) of (\d+) checks pass", validation_md)
+    quoted = re.search(r"(\d+) of the (\d+) checks pass", (root / "README.md").read_text())
+    assert generated and quoted
+    assert quoted.groups() == generated.groups()

@@ -457,14 +457,20 @@ def test_the_map_moves_as_the_minute_changes_before_the_page_re_renders():
 
 def test_the_set_up_panel_holds_hospitals_in_reserve_and_a_new_scenario_forgets_them():
     """The "Held in reserve" select lists the scenario's hospitals and shows its reserve;
-    choosing hospitals puts them in the set-up (scenario order) and the run's policies; another
-    scenario starts again from its own reserve."""
+    choosing hospitals puts them in the set-up (scenario order) and the run's policies (one held
+    until a minute is then held all run); another scenario starts again from its own reserve."""
     store.scenario_name.value = "paris_november_2015_attacks"
     box, rc = solara.render(SetupPanel(), handle_error=False)
     scenario = store.current_scenario()
     (select,) = [s.widget for s in rc.find(v.Select, class_="mcsim-reserve")]
     assert [i for i in select.items] == [h.id for h in scenario.hospitals]
     assert select.v_model == ["beaujon", "bichat", "avicenne"]  # the SAMU's reserve [PA5]
+    timed = rc.find(v.Html, class_="mcsim-reserve-until").widget.children[0]
+    assert "begin until minute 194" in timed and "percy until minute 194" in timed  # [PA14]
+    select.v_model = ["begin", "bichat"]  # Bégin held all run instead of until 00:30
+    run_with = runner.apply_setup(scenario, store.setup.value)
+    assert run_with.policies.reserve == ["bichat", "begin"]  # scenario order
+    assert run_with.policies.reserve_until_min == {"percy": 194}
     select.v_model = ["hegp", "bichat"]
     assert store.setup.value.reserve == ("hegp", "bichat")
     run_with = runner.apply_setup(scenario, store.setup.value)

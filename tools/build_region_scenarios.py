@@ -873,7 +873,11 @@ PARIS = RegionPlan(
         "Policy: destination balance: the SAMU regulated every transport and spread the",
         "patients so that no hospital was overwhelmed [PA5]; Beaujon, Bichat and Avicenne were",
         "kept in reserve [PA5] (policies.reserve: EMS convey there only when no other hospital",
-        "is open; walk-in patients still come).",
+        "is open; walk-in patients still come). The military hospitals Bégin and Percy are held",
+        "the same way until 00:30 (+194, policies.reserve_until_min): the first ambulances",
+        "reached Bégin at 00:30, its teams mobilised and waiting [PA14], about two hours after",
+        "the first alert of the military hospitals [PA13]; Percy's first arrival was not found",
+        "[assumption: the same minute, the testimony speaks of both hospitals together].",
         "Check against: scenarios/records/paris_november_2015_attacks.yaml.",
     ],
     data_note=[
@@ -918,6 +922,9 @@ PARIS = RegionPlan(
         "dispatch": "priority",
         "destination": "balance",
         "reserve": ["beaujon", "bichat", "avicenne"],  # kept in reserve [PA5]
+        # first ambulances at Bégin at 00:30 [PA14], ~2 h after the military hospitals' alert
+        # [PA13]; Percy the same [assumption]
+        "reserve_until_min": {"begin": 194, "percy": 194},
     },
 )
 

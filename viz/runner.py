@@ -121,7 +121,9 @@ class SetUp:
         seed: the run's seed.
         triage, dispatch, destination: policy names; None keeps the scenario's.
         reserve: hospital ids held in reserve (``policies.reserve``: EMS convey there only
-            when no other hospital is open); None keeps the scenario's, () holds none.
+            when no other hospital is open); None keeps the scenario's, () holds none. A
+            hospital listed here is held all run, whatever minute the scenario's
+            ``policies.reserve_until_min`` gave it; the scenario's other timed holds stay.
     """
 
     casualties: int | None = None
@@ -272,6 +274,11 @@ def apply_setup(scenario: Scenario, setup: SetUp) -> Scenario:
             h["callin_delay_min"] = float(setup.callin_delay_min)
     if setup.reserve is not None:
         data["policies"]["reserve"] = list(setup.reserve)
+        # held all run now: a hold until a minute (policies.reserve_until_min) would contradict it
+        until = data["policies"].get("reserve_until_min") or {}
+        data["policies"]["reserve_until_min"] = {
+            h: t for h, t in until.items() if h not in setup.reserve
+        }
     return parse_scenario(data, file="set-up")
 
 

@@ -45,6 +45,7 @@ _CLEARED_FAST = (
 
 
 _RESUS, _ED, _TEAM = Resource.RESUS_BAY, Resource.ED_BED, Resource.TEAM
+_OR, _SURGICAL = Resource.OPERATING_ROOM, Resource.SURGICAL_TEAM
 
 
 def _rank(p: Patient) -> int:
@@ -249,6 +250,27 @@ class Hospital(mesa.Agent):
         if ahead <= 0:
             return 0.0
         return ahead * self.model.spec.hospital_care.resus_min / staffed
+
+    def expected_surgery_wait_min(self) -> float:
+        """A crude estimate of the wait for a theatre here [assumption].
+
+        An operation needs a theatre *and* a surgical team (:data:`~mcsim.agents.pathways.
+        SURGERY`): the patients queueing for one, beyond the theatres free with a free team,
+        times the mean operation time, shared among the staffed theatres. What a regulator
+        asks a hospital before sending it a critical casualty: after a few hours there may
+        still be room to receive and resuscitate, but not to operate (Paris 2015, the
+        military hospitals [PA13]). 0 where the hospital has no staffed theatre (its surgical
+        patients are transferred, not queued).
+        """
+        cap, occ, free = self.capacity, self.occupied, self.free
+        theatres = min(cap[_OR] - occ[_OR], cap[_SURGICAL])
+        if theatres <= 0:
+            return 0.0
+        slots = min(free[_OR], free[_SURGICAL])
+        ahead = len(self.queues["surgery"]) - (slots if slots > 0 else 0)
+        if ahead <= 0:
+            return 0.0
+        return ahead * self.model.spec.hospital_care.surgery_min / theatres
 
     def update_diversion(self, on_at: int, off_below: int) -> None:
         """Go on diversion when full with ``on_at`` waiting or coming; off below ``off_below``.

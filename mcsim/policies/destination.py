@@ -211,7 +211,8 @@ def field_triage(
     PolicyKind.DESTINATION,
     "balance",
     "Load balancing: the hospital with the least travel_min + wait_weight x expected wait (for "
-    "a load with an immediate patient the wait for a resuscitation bay with a trauma team), "
+    "a load with an immediate patient the wait for a resuscitation bay with a trauma team, "
+    "then for a theatre with a surgical team), "
     "skipping hospitals with max_queue or more patients queueing (diversion threshold) while "
     "another is below it.",
 )
@@ -222,6 +223,7 @@ def balance(
     max_queue: int = 10,
     wait_weight: float = 1.0,
     resus_wait: bool = True,
+    surgery_wait: bool = True,
 ) -> str:
     """Travel time plus expected wait, with a diversion threshold (Jat & Rafique 2020).
 
@@ -229,7 +231,8 @@ def balance(
     load with one is weighed by ``expected_resus_wait_min``; counting a hospital's free ED
     beds as places to resuscitate made a one-bay hospital with a queue of critical patients
     look free (Paris 2015: the Bataclan's last wounded all went to the three hospitals next
-    door, which had been resuscitating the terraces' for three hours).
+    door, which had been resuscitating the terraces' for three hours). Then most of them
+    need an operation, so the wait for a theatre with a surgical team is added to it.
 
     Args:
         patients: the load.
@@ -239,17 +242,25 @@ def balance(
         wait_weight: weight of a minute of expected wait against a minute of driving.
         resus_wait: weigh an immediate load by the resuscitation wait; False weighs every
             load by the ED-bed wait, as this policy did up to mcsim 0.2.0.
+        surgery_wait: add the wait for a theatre (``expected_surgery_wait_min``) to an
+            immediate load's: most critical casualties need an operation after
+            resuscitation, and a hospital can still have bays free when every theatre team is
+            busy (Paris 2015 [PA13]). False: as up to mcsim 0.3.0.
     """
     cand = _reachable(hospitals, patients)
     below = [h for h in cand if h.queue_length < max_queue]
     pool = below or cand
     if not pool:
         raise NoHospitalFor("no hospital shown can take this load")
-    resus = resus_wait and lead_tag(patients) is TriageTag.IMMEDIATE
+    immediate = lead_tag(patients) is TriageTag.IMMEDIATE
+    resus = resus_wait and immediate
+    theatre = surgery_wait and immediate
 
     def cost(ih: tuple[int, HospitalView]) -> tuple[float, int]:
         h = ih[1]
         wait = h.expected_resus_wait_min if resus else h.expected_wait_min
+        if theatre:
+            wait += h.expected_surgery_wait_min
         return h.travel_min + wait_weight * wait, ih[0]
 
     return min(enumerate(pool), key=cost)[1].id

@@ -103,7 +103,8 @@ class HospitalView:
 
     ``expected_wait_min`` is the model's estimate of the wait for a bed on arrival and
     ``expected_resus_wait_min`` that of an immediate patient's wait for a resuscitation bay
-    with a trauma team (see docs/model.md, "Policies"); ``assigned_by_tag`` counts the
+    with a trauma team, ``expected_surgery_wait_min`` that of the wait for a theatre with a
+    surgical team (see docs/model.md, "Policies"); ``assigned_by_tag`` counts the
     patients the destination policy has sent here so far, by field tag (what quota tables
     are counted against).
     """
@@ -125,6 +126,7 @@ class HospitalView:
     free_surgical_teams: int = 1
     accepts_adults: bool = True
     expected_resus_wait_min: float = 0.0
+    expected_surgery_wait_min: float = 0.0
 
     def assigned(self, tag: TriageTag | str) -> int:
         """Patients of ``tag`` assigned here so far."""

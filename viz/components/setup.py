@@ -216,7 +216,9 @@ def ReserveSelect(scenario: Any):
     """Hospitals the dispatch centre holds in reserve (the scenario's unless changed here).
 
     EMS convey to them only when no other hospital is open; walking wounded still come. Paris
-    2015's SAMU held three back (docs/model.md, destination policies).
+    2015's SAMU held three back (docs/model.md, destination policies). The scenario's holds
+    until a minute (``policies.reserve_until_min``: Bégin and Percy until 00:30) are listed
+    under it.
     """
     s = store.setup.value
     ids = [h.id for h in scenario.hospitals]
@@ -238,6 +240,14 @@ def ReserveSelect(scenario: Any):
         "Held in reserve", values=[h for h in held if h in ids], all_values=ids,
         on_value=chosen, dense=True, classes=["mcsim-reserve"],
     )  # fmt: skip
+    timed = {h: t for h, t in scenario.policies.reserve_until_min.items() if h not in held}
+    if timed:
+        until = ", ".join(f"{h} until minute {t:g}" for h, t in timed.items())
+        solara.Text(
+            f"Also held until a minute (the scenario's): {until}. Choosing one above holds "
+            "it all run.",
+            classes=["mcsim-reserve-until"],
+        )
 
 
 @solara.component
