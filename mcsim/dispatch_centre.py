@@ -350,41 +350,47 @@ class DispatchCentre:
         view = HospitalView
         views = []
         for h, travel_min in zip(hospitals, minutes, strict=True):
-            free = h.free
+            free, cap, occ, queues = h.free, h.capacity, h.occupied, h.queues
             resus, ed, icu = free[_RESUS], free[_ED], free[_ICU]
             team, surgical = free[_TEAM], free[_SURGICAL]
             resus = resus if resus > 0 else 0
             ed = ed if ed > 0 else 0
             queued = h._queued  # Hospital.queue_length()
+            bays = cap[_RESUS] - occ[_RESUS]
             ahead = queued + h.en_route - (resus + ed)
             if ahead <= 0:
                 wait = 0.0
             else:  # Hospital.expected_wait_min(resus + ed)
-                cap, occ = h.capacity, h.occupied
-                servers = cap[_RESUS] - occ[_RESUS] + cap[_ED] - occ[_ED]
+                servers = bays + cap[_ED] - occ[_ED]
                 wait = ahead * ed_serious_min / max(1, servers)
             # Hospital.expected_resus_wait_min()
-            staffed = h.capacity[_RESUS] - h.occupied[_RESUS]
-            if h.capacity[_TEAM] < staffed:
-                staffed = h.capacity[_TEAM]
+            staffed = cap[_TEAM]
+            if bays < staffed:
+                staffed = bays
             if staffed <= 0:
                 resus_wait = wait
             else:
                 slots = resus if resus < team else team
-                ahead = len(h.queues["resuscitation"]) + h.en_route_immediate - (
-                    slots if slots > 0 else 0
+                ahead = (
+                    len(queues["resuscitation"])
+                    + h.en_route_immediate
+                    - (slots if slots > 0 else 0)
                 )
                 resus_wait = ahead * resus_min / staffed if ahead > 0 else 0.0
             # Hospital.expected_surgery_wait_min()
-            theatres = h.capacity[_OR] - h.occupied[_OR]
-            if h.capacity[_SURGICAL] < theatres:
-                theatres = h.capacity[_SURGICAL]
             surgery_wait = 0.0
-            if theatres > 0:
-                slots = free[_OR] if free[_OR] < surgical else surgical
-                ahead = len(h.queues["surgery"]) - (slots if slots > 0 else 0)
-                if ahead > 0:
-                    surgery_wait = ahead * surgery_min / theatres
+            waiting = len(queues["surgery"])
+            if waiting:
+                theatres = cap[_OR] - occ[_OR]
+                if cap[_SURGICAL] < theatres:
+                    theatres = cap[_SURGICAL]
+                if theatres > 0:
+                    slots = free[_OR]
+                    if surgical < slots:
+                        slots = surgical
+                    ahead = waiting - (slots if slots > 0 else 0)
+                    if ahead > 0:
+                        surgery_wait = ahead * surgery_min / theatres
             spec = h.spec
             views.append(
                 view(
