@@ -208,7 +208,7 @@ def survival_at_definitive_care(
     wounded survive with ``minor_survival_probability``; under ``outcome_model: sacco``
     Sacco's curve of the RPM; under TRISS, 0 once the RPM is 0, serious (ISS 9-15) casualties
     ``serious_survival_probability`` (unless null), everyone else TRISS at the RTS of
-    ``gcs``/``sbp``/``rr``.
+    ``gcs``/``sbp``/``rr``, its deaths scaled by ``triss_mortality_ratio``.
     """
     from mcsim import physiology as phys
     from mcsim.enums import Severity
@@ -223,7 +223,7 @@ def survival_at_definitive_care(
         return 0.0
     if severity is Severity.SERIOUS and params.serious_survival_probability is not None:
         return params.serious_survival_probability
-    return triss_probability(
+    ps = triss_probability(
         revised_trauma_score(gcs, sbp, rr),
         iss,
         age,
@@ -231,3 +231,16 @@ def survival_at_definitive_care(
         blunt=params.triss_blunt,
         penetrating_coef=params.triss_penetrating,
     )
+    return system_adjusted_survival(ps, params.triss_mortality_ratio)
+
+
+def system_adjusted_survival(ps: float, mortality_ratio: float) -> float:
+    """TRISS's Ps for a trauma system whose deaths are ``mortality_ratio`` times TRISS's.
+
+    A standardised mortality ratio (observed over TRISS-expected deaths) scales the
+    probability of death, ``1 - Ps``, capped at certain death. Ratio 1 returns ``ps``
+    untouched, bit for bit (the published MTOS coefficients as they are).
+    """
+    if mortality_ratio == 1.0:
+        return ps
+    return max(0.0, 1.0 - mortality_ratio * (1.0 - ps))

@@ -295,6 +295,15 @@ class PhysiologyParams(StrictModel):
         (-2.5355, 0.9934, -0.0651, -1.1360),
         description="TRISS coefficients, penetrating; MTOS, Champion et al. 1990",
     )
+    triss_mortality_ratio: float = Field(
+        1.0,
+        gt=0,
+        le=3,
+        description="deaths after definitive care relative to TRISS's (the standardised "
+        "mortality ratio of a trauma system against the MTOS coefficients): P(death) = ratio "
+        "x (1 - Ps), capped at 1. 1 = MTOS as published; a 2020 registry cohort observed 0.87 "
+        "(ground ambulance) and 0.67 (helicopter) with the same coefficients",
+    )
     haemorrhage_death_median_min: float = Field(
         145.0,
         gt=0,

@@ -19,7 +19,7 @@ import mcsim
 from mcsim import outcome as out
 from mcsim.agents.patient import Patient
 from mcsim.casualties import builtin_profiles
-from mcsim.enums import Outcome, PatientState, Phase
+from mcsim.enums import Outcome, PatientState, Phase, Severity
 from mcsim.model import MCIModel
 from mcsim.physiology import PhysiologyParams, Trajectory, vitals_at
 from mcsim.scenario import parse_scenario
@@ -145,6 +145,25 @@ def test_triss_against_hand_computed_values(
     p = _triss(rts, iss, age, penetrating)
     assert p == pytest.approx(_by_hand(coef, rts, iss, older), abs=1e-12)
     assert p == pytest.approx(expected, abs=5e-6)
+
+
+def test_a_mortality_ratio_scales_trisss_deaths_and_1_leaves_them_bit_for_bit() -> None:
+    """triss_mortality_ratio: P(death) = ratio x (1 - Ps), capped at certain death.
+
+    Penetrating, RTS 5.9672, ISS 16, age 40: Ps 0.91299 (above), so 8.701 % die; with the
+    ground-ambulance SMR 0.87 of the 2020 registry cohort 7.570 % do (Ps 0.92430)."""
+    ps = _triss(5.9672, 16, 40, True)
+    assert out.system_adjusted_survival(ps, 1.0) is ps  # untouched: the same float
+    assert out.system_adjusted_survival(ps, 0.87) == pytest.approx(1 - 0.87 * (1 - ps))
+    assert out.system_adjusted_survival(ps, 0.87) == pytest.approx(0.92430, abs=5e-6)
+    assert out.system_adjusted_survival(0.2, 2.0) == 0.0  # 160 % death is certain death
+    params = PhysiologyParams(triss_mortality_ratio=0.87)
+    kw = dict(rpm=10.0, gcs=15, sbp=120, rr=16, iss=25, age=30, penetrating=True)
+    base = out.survival_at_definitive_care(PhysiologyParams(), severity=Severity.CRITICAL, **kw)
+    adjusted = out.survival_at_definitive_care(params, severity=Severity.CRITICAL, **kw)
+    assert 1 - adjusted == pytest.approx(0.87 * (1 - base))
+    with pytest.raises(ValueError):
+        PhysiologyParams(triss_mortality_ratio=0)
 
 
 def test_compensated_iss_25_blunt_survives_about_98_percent() -> None:

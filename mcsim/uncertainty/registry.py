@@ -184,6 +184,17 @@ _REGISTRY: tuple[UncertainParameter, ...] = (
         "rate on Sacco's table of critical casualties without ongoing haemorrhage",
     ),
     _p(
+        "triss_mortality_ratio",
+        "physiology.triss_mortality_ratio",
+        1.0,
+        Prior(U, 0.6, 1.0),
+        G,
+        "observed / TRISS-expected deaths 0.87 (0.80-0.93) by ground ambulance and 0.67 "
+        "(0.60-0.74) by helicopter in a registry of 8,777 patients (Scand J Trauma Resusc "
+        "Emerg Med 2020, doi:10.1186/s13049-020-00730-z, Table 3); up to 1 = MTOS [derived]",
+        "deaths after definitive care relative to TRISS's",
+    ),
+    _p(
         "hospital_wait_care_factor",
         "physiology.hospital_wait_care_factor",
         0.6,
