@@ -396,7 +396,9 @@ class Control:
 
         From the next destination decision EMS pass the reserve by while another hospital
         receiving ambulances is open; vehicles already on their way keep their destination.
-        Refused (path ``hospitals``) when a hospital is unknown.
+        A scenario's timed hold (``policies.reserve_until_min``) still releases its hospital
+        at its minute if the hospital is held then. Refused (path ``hospitals``) when a
+        hospital is unknown.
         """
         m = self.model
         unknown = [hid for hid in hospitals if hid not in m.hospitals]

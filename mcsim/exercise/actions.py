@@ -220,7 +220,8 @@ class SetReserve(Action):
 
     EMS convey to a reserve hospital only when no other hospital receiving ambulances is open;
     walking wounded still go there. An empty list releases the reserve; vehicles already on
-    their way keep their destination.
+    their way keep their destination. A hospital the scenario holds until a minute
+    (``policies.reserve_until_min``) is still released at that minute if it is held then.
     """
 
     category: ClassVar[str] = DECISION
