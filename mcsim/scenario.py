@@ -542,7 +542,8 @@ class PoliciesSpec(StrictModel):
         default_factory=dict,
         description="hospital id -> minute: held in reserve as in policies.reserve until that "
         "minute, then open to ambulances (Paris 2015: the first ambulances reached the "
-        "military hospital Begin at 00:30, about two hours after it was alerted)",
+        "military hospital Begin at 00:30, about two hours after the military hospitals were "
+        "first alerted)",
     )
 
 
