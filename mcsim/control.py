@@ -404,8 +404,7 @@ class Control:
         unknown = [hid for hid in hospitals if hid not in m.hospitals]
         if unknown:
             raise InputError(f"unknown hospital {echo(unknown[0])}", path="hospitals")
-        m.reserve = frozenset(hospitals)
-        m.dispatch_centre.reserve_changed()
+        m.dispatch_centre.hold_in_reserve(frozenset(hospitals))
         held = ", ".join(sorted(m.reserve)) or "none"
         self.rerouter.record(cause or Cause(summary="reserve replaced"), f"reserve: {held}")
 

@@ -231,7 +231,7 @@ class DispatchCentre:
         region of walk-in centres only, or all the others closed): a load still goes
         somewhere. The list is kept while the receiving list and the reserve stand (they
         change only when a hospital closes or reopens, or the reserve is replaced:
-        :meth:`reserve_changed`).
+        :meth:`hold_in_reserve`).
         """
         receiving = self.model.receiving_hospitals
         if self._conveying_of is not receiving:
@@ -244,8 +244,14 @@ class DispatchCentre:
             self._conveying = ems if ems and len(ems) < len(receiving) else receiving
         return self._conveying
 
-    def reserve_changed(self) -> None:
-        """The model's reserve was replaced: the conveying list is rebuilt at the next use."""
+    def hold_in_reserve(self, hospitals: frozenset[str]) -> None:
+        """Make ``hospitals`` the model's reserve; the conveying list is rebuilt at next use.
+
+        The one place the reserve changes after set-up (an exercise decision,
+        :meth:`Control.set_reserve`, or a timed release, :meth:`release_reserve`), so the
+        list kept by :meth:`conveying_hospitals` cannot outlive it.
+        """
+        self.model.reserve = hospitals
         self._conveying_of = None
 
     def release_reserve(self, hid: str) -> None:
@@ -258,8 +264,7 @@ class DispatchCentre:
         m = self.model
         if hid not in m.reserve:
             return
-        m.reserve = m.reserve - {hid}
-        self.reserve_changed()
+        self.hold_in_reserve(m.reserve - {hid})
         m.log.add(
             m.now,
             EventKind.DECISION,
